@@ -1,0 +1,56 @@
+//! Metrics for Victor AI agent services: the catalog, the recording API, summaries and
+//! Prometheus exposition.
+//!
+//! Every metric Victor records is declared once in [`catalog`], with its name, type, unit, help,
+//! labels and buckets. Recording goes through [`VictorMetrics`], whose typed calls
+//! ([`VictorMetrics::record_request`], [`VictorMetrics::record_tool_execution`],
+//! [`VictorMetrics::record_llm_call`], ...) take catalog entries and label values, never free
+//! metric names, and record through the [`metrics`] facade. [`exposition`] turns what was recorded
+//! into the Prometheus text format with `metrics-exporter-prometheus`.
+//!
+//! # In libraries
+//!
+//! Take a `VictorMetrics` (it is cheap to clone) and record. With no recorder installed the
+//! calls cost almost nothing and record nothing.
+//!
+//! # In executables
+//!
+//! Install the exposition once at start-up, before the first record, and serve
+//! [`exposition::Exposition::render`] on `/metrics` (the `victor-exporter` crate does this):
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use victor_metrics_core::{exposition::ExpositionBuilder, VictorMetrics};
+//!
+//! let exposition = ExpositionBuilder::new().install()?;
+//! let _upkeep = exposition.spawn_upkeep(Duration::from_secs(5))?;
+//! let metrics = VictorMetrics::new();
+//! // ... record, and serve `exposition.render()` ...
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Memory is bounded: each metric holds at most 10 000 label sets by default
+//! ([`VictorMetricsBuilder::cardinality_limit`]); further ones fold into one overflow series and
+//! are counted in `victor_metrics_cardinality_overflow_total`.
+
+#![deny(missing_docs)]
+
+pub mod catalog;
+mod component;
+pub mod custom;
+pub mod exposition;
+pub mod names;
+mod record;
+mod series;
+mod stats;
+pub mod summary;
+
+pub use catalog::{CounterDef, GaugeDef, Group, HistogramDef, MetricDef, MetricKind, Unit};
+pub use component::Component;
+pub use record::{
+    AgentMode, InFlight, LlmCall, LlmOperation, Request, SecuritySignal, SystemSample,
+    ToolExecution, ToolStatus, VerticalActivity, VictorMetrics, VictorMetricsBuilder,
+};
+pub use series::{DEFAULT_CARDINALITY_LIMIT, OVERFLOW_LABEL_VALUE};
+pub use stats::quantile;
+pub use summary::Summary;

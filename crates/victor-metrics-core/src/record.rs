@@ -1,0 +1,1226 @@
+//! The typed recording API: one call per thing an agent does.
+//!
+//! [`VictorMetrics`] records through the `metrics` facade, so whatever recorder is installed (the
+//! Prometheus one from [`crate::exposition`], a test recorder, or none) receives the values.
+//! Install the recorder before the first record: handles are resolved on first use of a label set
+//! and kept.
+//!
+//! ```
+//! use std::time::Duration;
+//! use victor_metrics_core::{AgentMode, ToolExecution, ToolStatus, VictorMetrics};
+//!
+//! let metrics = VictorMetrics::new();
+//! metrics.record_tool_execution(&ToolExecution {
+//!     tool: "read_file",
+//!     vertical: "coding",
+//!     mode: AgentMode::Build,
+//!     status: ToolStatus::Success,
+//!     duration: Duration::from_millis(45),
+//!     error_type: None,
+//! });
+//! assert_eq!(metrics.summary().tools.total, 1);
+//! ```
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use metrics::{Counter, Gauge, Histogram};
+
+use crate::catalog::{self as cat, CounterDef, GaugeDef, HistogramDef, MetricDef, MetricKind};
+use crate::custom::CustomMetrics;
+use crate::series::{
+    DEFAULT_CARDINALITY_LIMIT, SeriesCache, register_counter, register_gauge, register_histogram,
+};
+use crate::stats::{BucketCounts, Tally, Window};
+use crate::summary::{CacheSummary, LlmSummary, OutcomeSummary, Summary};
+
+/// How a tool execution ended (`001`: success, failure, timeout).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ToolStatus {
+    /// The tool did what was asked.
+    Success,
+    /// The tool failed.
+    Failure,
+    /// The tool ran out of time.
+    Timeout,
+}
+
+impl ToolStatus {
+    /// The label value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ToolStatus::Success => "success",
+            ToolStatus::Failure => "failure",
+            ToolStatus::Timeout => "timeout",
+        }
+    }
+}
+
+/// The agent's mode (`001`: build, plan, explore).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AgentMode {
+    /// Making changes.
+    Build,
+    /// Planning without changes.
+    Plan,
+    /// Reading and exploring.
+    Explore,
+}
+
+impl AgentMode {
+    /// The label value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AgentMode::Build => "build",
+            AgentMode::Plan => "plan",
+            AgentMode::Explore => "explore",
+        }
+    }
+}
+
+/// The GenAI operation of an LLM call (OpenTelemetry `gen_ai.operation.name`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LlmOperation {
+    /// A chat completion.
+    Chat,
+    /// A plain text completion.
+    TextCompletion,
+    /// An embeddings request.
+    Embeddings,
+}
+
+impl LlmOperation {
+    /// The label value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LlmOperation::Chat => "chat",
+            LlmOperation::TextCompletion => "text_completion",
+            LlmOperation::Embeddings => "embeddings",
+        }
+    }
+}
+
+/// One handled request, for [`VictorMetrics::record_request`].
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The route template (`/chat`, `/api/tools/{name}`), never the raw path.
+    pub endpoint: &'a str,
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The HTTP status code sent.
+    pub status: u16,
+    /// Time from receipt to the last byte.
+    pub duration: Duration,
+    /// Why it failed, if it did. A 5xx without one counts as `server_error`.
+    pub error_type: Option<&'a str>,
+}
+
+impl Request<'_> {
+    /// A request is an error when it answered 5xx or named an error type; 4xx are the client's.
+    pub fn is_error(&self) -> bool {
+        self.status >= 500 || self.error_type.is_some()
+    }
+}
+
+/// One tool execution, for [`VictorMetrics::record_tool_execution`].
+#[derive(Clone, Copy, Debug)]
+pub struct ToolExecution<'a> {
+    /// The tool's name (`read_file`).
+    pub tool: &'a str,
+    /// The vertical that ran it (`coding`, `rag`, `devops`, `dataanalysis`, `research`).
+    pub vertical: &'a str,
+    /// The agent's mode.
+    pub mode: AgentMode,
+    /// How it ended.
+    pub status: ToolStatus,
+    /// How long it ran.
+    pub duration: Duration,
+    /// Why it failed; defaults to the status when it did not succeed.
+    pub error_type: Option<&'a str>,
+}
+
+/// One LLM call, for [`VictorMetrics::record_llm_call`].
+#[derive(Clone, Copy, Debug)]
+pub struct LlmCall<'a> {
+    /// The provider (`anthropic`, `openai`).
+    pub provider: &'a str,
+    /// The requested model.
+    pub model: &'a str,
+    /// The GenAI operation.
+    pub operation: LlmOperation,
+    /// Prompt (input) tokens.
+    pub prompt_tokens: u64,
+    /// Completion (output) tokens.
+    pub completion_tokens: u64,
+    /// Estimated cost in US dollars.
+    pub cost_usd: f64,
+    /// Whether the response used tool calls.
+    pub tool_calls: bool,
+    /// Time to the full response.
+    pub duration: Duration,
+    /// Why it failed (`rate_limit`, `timeout`, ...), `None` on success.
+    pub error_type: Option<&'a str>,
+}
+
+/// Something a vertical did, for [`VictorMetrics::record_vertical_activity`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum VerticalActivity {
+    /// Coding: files analyzed.
+    CodingFilesAnalyzed(u64),
+    /// Coding: lines of code reviewed.
+    CodingLinesReviewed(u64),
+    /// Coding: issues found.
+    CodingIssuesFound(u64),
+    /// Coding: tests generated.
+    CodingTestsGenerated(u64),
+    /// Coding: current refactoring success ratio, 0 to 1.
+    CodingRefactoringSuccessRate(f64),
+    /// RAG: documents ingested.
+    RagDocumentsIngested(u64),
+    /// RAG: current search accuracy, 0 to 1.
+    RagSearchAccuracy(f64),
+    /// RAG: one retrieval and its latency.
+    RagRetrieval(Duration),
+    /// RAG: current index size in bytes.
+    RagIndexSize(u64),
+    /// DevOps: one deployment performed.
+    DevOpsDeployment,
+    /// DevOps: current deployment success ratio, 0 to 1.
+    DevOpsDeploymentSuccessRate(f64),
+    /// DevOps: containers under management now.
+    DevOpsContainersManaged(u64),
+    /// DevOps: one CI pipeline executed.
+    DevOpsCiPipelineExecuted,
+    /// Data analysis: one query and its duration.
+    DataAnalysisQuery(Duration),
+    /// Data analysis: one visualization created.
+    DataAnalysisVisualization,
+    /// Data analysis: size in bytes of a data set analyzed.
+    DataAnalysisDataSize(u64),
+    /// Research: one search performed.
+    ResearchSearch,
+    /// Research: citations generated.
+    ResearchCitations(u64),
+    /// Research: sources analyzed.
+    ResearchSourcesAnalyzed(u64),
+    /// Research: one synthesis and its duration.
+    ResearchSynthesis(Duration),
+}
+
+/// A security signal, for [`VictorMetrics::record_security`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SecuritySignal<'a> {
+    /// Current authorization success ratio, 0 to 1.
+    AuthorizationSuccessRate(f64),
+    /// One failed authorization.
+    FailedAuthorization,
+    /// Current security test pass ratio, 0 to 1.
+    TestPassRate(f64),
+    /// One vulnerability found, with its severity.
+    VulnerabilityFound {
+        /// `low`, `medium`, `high`, `critical`.
+        severity: &'a str,
+    },
+    /// One security scan and its duration.
+    Scan(Duration),
+}
+
+/// Process and host figures, for [`VictorMetrics::record_system`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SystemSample {
+    /// Process CPU, percent of one core.
+    pub process_cpu_percent: f64,
+    /// Host CPU, percent of all cores.
+    pub host_cpu_percent: f64,
+    /// Resident set size in bytes.
+    pub rss_bytes: u64,
+    /// Virtual memory size in bytes.
+    pub virtual_bytes: u64,
+    /// The memory the process may use (cgroup limit, else host memory).
+    pub memory_limit_bytes: u64,
+    /// Threads in the process.
+    pub threads: u64,
+    /// Open file descriptors.
+    pub open_fds: u64,
+    /// File descriptor limit.
+    pub max_fds: u64,
+    /// Time since the process started.
+    pub uptime: Duration,
+    /// Path whose file system is watched, with its free and total bytes.
+    pub disk: Option<(String, u64, u64)>,
+    /// Open client connections.
+    pub active_connections: u64,
+}
+
+/// Builds a [`VictorMetrics`] with non-default limits.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct VictorMetricsBuilder {
+    cardinality_limit: usize,
+    window: Duration,
+}
+
+impl Default for VictorMetricsBuilder {
+    fn default() -> Self {
+        VictorMetricsBuilder {
+            cardinality_limit: DEFAULT_CARDINALITY_LIMIT,
+            window: Duration::from_secs(300),
+        }
+    }
+}
+
+impl VictorMetricsBuilder {
+    /// Label sets each metric may hold before further ones fold into its overflow series
+    /// (default 10 000; at least 1).
+    pub fn cardinality_limit(mut self, limit: usize) -> Self {
+        self.cardinality_limit = limit.max(1);
+        self
+    }
+
+    /// The span of the sliding window behind the ratio gauges (default 5 minutes).
+    pub fn window(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// Creates the recorder-facing state. Nothing is registered until first use.
+    pub fn build(self) -> VictorMetrics {
+        let limit = self.cardinality_limit;
+        let started = Instant::now();
+        let generic = cat::ALL
+            .iter()
+            .map(|def| match def.kind() {
+                MetricKind::Counter => Generic::Counter(SeriesCache::new(def.name(), limit)),
+                MetricKind::Gauge => Generic::Gauge(SeriesCache::new(def.name(), limit)),
+                MetricKind::Histogram => Generic::Histogram(SeriesCache::new(def.name(), limit)),
+            })
+            .collect();
+        VictorMetrics {
+            inner: Arc::new(Inner {
+                started,
+                requests: SeriesCache::new(cat::REQUESTS_TOTAL.def().name(), limit),
+                request_errors: SeriesCache::new(cat::REQUEST_ERRORS_TOTAL.def().name(), limit),
+                request_stats: OutcomeStats::new(cat::REQUEST_DURATION_SECONDS.def()),
+                llm: SeriesCache::new(cat::LLM_REQUESTS_TOTAL.def().name(), limit),
+                llm_errors: SeriesCache::new(cat::LLM_ERRORS_TOTAL.def().name(), limit),
+                llm_stats: OutcomeStats::new(cat::LLM_DURATION_SECONDS.def()),
+                llm_prompt_tokens: AtomicU64::new(0),
+                llm_completion_tokens: AtomicU64::new(0),
+                llm_cost_micro_usd: AtomicU64::new(0),
+                tools: SeriesCache::new(cat::TOOL_EXECUTIONS_TOTAL.def().name(), limit),
+                tool_errors: SeriesCache::new(cat::TOOL_ERRORS_TOTAL.def().name(), limit),
+                tool_stats: OutcomeStats::new(cat::TOOL_EXECUTION_DURATION_SECONDS.def()),
+                caches: HitMissFamily {
+                    series: SeriesCache::new(cat::CACHE_HITS_TOTAL.def().name(), limit),
+                    hits: &cat::CACHE_HITS_TOTAL,
+                    misses: &cat::CACHE_MISSES_TOTAL,
+                    evictions: &cat::CACHE_EVICTIONS_TOTAL,
+                    hit_rate: &cat::CACHE_HIT_RATE,
+                },
+                selection: HitMissFamily {
+                    series: SeriesCache::new(
+                        cat::TOOL_SELECTION_CACHE_HITS_TOTAL.def().name(),
+                        limit,
+                    ),
+                    hits: &cat::TOOL_SELECTION_CACHE_HITS_TOTAL,
+                    misses: &cat::TOOL_SELECTION_CACHE_MISSES_TOTAL,
+                    evictions: &cat::TOOL_SELECTION_CACHE_EVICTIONS_TOTAL,
+                    hit_rate: &cat::TOOL_SELECTION_CACHE_HIT_RATE,
+                },
+                generic,
+                custom: CustomMetrics::new(limit),
+                windows: Mutex::new(Windows {
+                    requests: Window::new(self.window, started),
+                    tools: Window::new(self.window, started),
+                    providers: Window::new(self.window, started),
+                    caches: Window::new(self.window, started),
+                    selection: Window::new(self.window, started),
+                }),
+            }),
+        }
+    }
+}
+
+/// The typed recording API. Cheap to clone; clones share state.
+#[derive(Clone)]
+pub struct VictorMetrics {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for VictorMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VictorMetrics")
+            .field("uptime", &self.inner.started.elapsed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for VictorMetrics {
+    fn default() -> Self {
+        VictorMetrics::new()
+    }
+}
+
+struct Inner {
+    started: Instant,
+    requests: SeriesCache<RequestSeries>,
+    request_errors: SeriesCache<Counter>,
+    request_stats: OutcomeStats,
+    llm: SeriesCache<LlmSeries>,
+    llm_errors: SeriesCache<Counter>,
+    llm_stats: OutcomeStats,
+    llm_prompt_tokens: AtomicU64,
+    llm_completion_tokens: AtomicU64,
+    llm_cost_micro_usd: AtomicU64,
+    tools: SeriesCache<ToolSeries>,
+    tool_errors: SeriesCache<Counter>,
+    tool_stats: OutcomeStats,
+    caches: HitMissFamily,
+    selection: HitMissFamily,
+    /// One cache per catalog entry, indexed by [`MetricDef::index`], for the long tail.
+    generic: Box<[Generic]>,
+    custom: CustomMetrics,
+    windows: Mutex<Windows>,
+}
+
+enum Generic {
+    Counter(SeriesCache<Counter>),
+    Gauge(SeriesCache<Gauge>),
+    Histogram(SeriesCache<Histogram>),
+}
+
+struct Windows {
+    requests: Window<()>,
+    tools: Window<(Box<str>, Box<str>)>,
+    providers: Window<(Box<str>, Box<str>)>,
+    caches: Window<Box<str>>,
+    selection: Window<Box<str>>,
+}
+
+/// Totals, errors and latency buckets of one kind of operation, for the summary.
+struct OutcomeStats {
+    total: AtomicU64,
+    errors: AtomicU64,
+    durations: BucketCounts,
+}
+
+impl OutcomeStats {
+    fn new(histogram: &'static MetricDef) -> Self {
+        OutcomeStats {
+            total: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            durations: BucketCounts::new(histogram.buckets()),
+        }
+    }
+
+    #[inline]
+    fn record(&self, error: bool, seconds: f64) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        if error {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        self.durations.observe(seconds);
+    }
+
+    fn tally(&self) -> Tally {
+        let total = self.total.load(Ordering::Relaxed);
+        let errors = self.errors.load(Ordering::Relaxed);
+        Tally {
+            good: total.saturating_sub(errors),
+            total,
+        }
+    }
+
+    fn summary(&self) -> OutcomeSummary {
+        OutcomeSummary::new(self.tally(), &self.durations.snapshot())
+    }
+}
+
+struct RequestSeries {
+    total: Counter,
+    duration: Histogram,
+}
+
+struct ToolSeries {
+    executions: Counter,
+    duration: Histogram,
+    success: bool,
+    count: AtomicU64,
+}
+
+struct LlmSeries {
+    requests: Counter,
+    duration: Histogram,
+    prompt_tokens: Counter,
+    completion_tokens: Counter,
+    cost: Histogram,
+    provider_requests: Counter,
+    provider_latency: Histogram,
+    success: bool,
+    count: AtomicU64,
+}
+
+/// A cache-like family: hits, misses, evictions and a windowed hit ratio per name.
+struct HitMissFamily {
+    series: SeriesCache<HitMissSeries>,
+    hits: &'static CounterDef<1>,
+    misses: &'static CounterDef<1>,
+    evictions: &'static CounterDef<1>,
+    hit_rate: &'static GaugeDef<1>,
+}
+
+struct HitMissSeries {
+    hits: Counter,
+    misses: Counter,
+    evictions: Counter,
+    hit_count: AtomicU64,
+    miss_count: AtomicU64,
+}
+
+/// Keeps a gauge incremented while alive; see [`VictorMetrics::track_request`].
+#[must_use = "the gauge goes back down when this is dropped"]
+#[derive(Debug)]
+pub struct InFlight(Gauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
+}
+
+/// HTTP status codes as label values, made once.
+fn status_label(status: u16) -> &'static str {
+    static LABELS: OnceLock<Box<[Box<str>]>> = OnceLock::new();
+    let labels = LABELS.get_or_init(|| (100..=599).map(|code| code.to_string().into()).collect());
+    match status {
+        100..=599 => &labels[usize::from(status - 100)],
+        _ => "other",
+    }
+}
+
+const fn bool_label(value: bool) -> &'static str {
+    if value { "true" } else { "false" }
+}
+
+impl VictorMetrics {
+    /// A recorder-facing state with default limits (10 000 series per metric, 5-minute window).
+    pub fn new() -> Self {
+        VictorMetricsBuilder::default().build()
+    }
+
+    /// A builder for non-default limits.
+    pub fn builder() -> VictorMetricsBuilder {
+        VictorMetricsBuilder::default()
+    }
+
+    /// Records one handled request: `victor_requests_total`, `victor_request_duration_seconds`,
+    /// and on error `victor_request_errors_total`.
+    #[inline]
+    pub fn record_request(&self, request: &Request<'_>) {
+        let inner = &*self.inner;
+        let seconds = request.duration.as_secs_f64();
+        let status = status_label(request.status);
+        let labels = [request.endpoint, request.method, status];
+        inner.requests.with(
+            &labels,
+            |labels| RequestSeries {
+                total: register_counter(cat::REQUESTS_TOTAL.def(), labels),
+                duration: register_histogram(cat::REQUEST_DURATION_SECONDS.def(), labels),
+            },
+            |series| {
+                series.total.increment(1);
+                series.duration.record(seconds);
+            },
+        );
+        let error = request.is_error();
+        inner.request_stats.record(error, seconds);
+        if error {
+            let error_type = request.error_type.unwrap_or("server_error");
+            let labels = [request.endpoint, request.method, status, error_type];
+            inner.request_errors.with(
+                &labels,
+                |labels| register_counter(cat::REQUEST_ERRORS_TOTAL.def(), labels),
+                |errors| errors.increment(1),
+            );
+        }
+    }
+
+    /// Counts a request in flight on `victor_active_requests` until the guard drops.
+    pub fn track_request(&self, endpoint: &str, method: &str) -> InFlight {
+        let gauge = self.gauge(&cat::ACTIVE_REQUESTS, [endpoint, method]);
+        gauge.increment(1.0);
+        InFlight(gauge)
+    }
+
+    /// Records one chat request end to end (`victor_chat_request_duration_seconds`).
+    pub fn record_chat_request(&self, provider: &str, duration: Duration) {
+        self.histogram(&cat::CHAT_REQUEST_DURATION_SECONDS, [provider])
+            .record(duration.as_secs_f64());
+    }
+
+    /// Records one tool execution: `victor_tool_executions_total`,
+    /// `victor_tool_execution_duration_seconds`, and on failure `victor_tool_errors_total`.
+    #[inline]
+    pub fn record_tool_execution(&self, execution: &ToolExecution<'_>) {
+        let inner = &*self.inner;
+        let seconds = execution.duration.as_secs_f64();
+        let success = execution.status == ToolStatus::Success;
+        let labels = [
+            execution.tool,
+            execution.vertical,
+            execution.mode.as_str(),
+            execution.status.as_str(),
+        ];
+        inner.tools.with(
+            &labels,
+            |labels| {
+                let [tool, vertical, mode, status] = [labels[0], labels[1], labels[2], labels[3]];
+                ToolSeries {
+                    executions: register_counter(
+                        cat::TOOL_EXECUTIONS_TOTAL.def(),
+                        &[tool, vertical, status, mode],
+                    ),
+                    duration: register_histogram(
+                        cat::TOOL_EXECUTION_DURATION_SECONDS.def(),
+                        &[tool, vertical, status],
+                    ),
+                    success,
+                    count: AtomicU64::new(0),
+                }
+            },
+            |series| {
+                series.executions.increment(1);
+                series.duration.record(seconds);
+                series.count.fetch_add(1, Ordering::Relaxed);
+            },
+        );
+        inner.tool_stats.record(!success, seconds);
+        if !success {
+            let error_type = execution.error_type.unwrap_or(execution.status.as_str());
+            inner.tool_errors.with(
+                &[execution.tool, error_type],
+                |labels| register_counter(cat::TOOL_ERRORS_TOTAL.def(), labels),
+                |errors| errors.increment(1),
+            );
+        }
+    }
+
+    /// Counts a tool execution in flight on `victor_tool_active_executions` until the guard drops.
+    pub fn track_tool(&self, tool: &str) -> InFlight {
+        let gauge = self.gauge(&cat::TOOL_ACTIVE_EXECUTIONS, [tool]);
+        gauge.increment(1.0);
+        InFlight(gauge)
+    }
+
+    /// Records one LLM call: the `victor_llm_*` metrics (requests, duration, tokens, cost, errors)
+    /// and the provider pool's `victor_provider_requests_total` and latency.
+    pub fn record_llm_call(&self, call: &LlmCall<'_>) {
+        let inner = &*self.inner;
+        let seconds = call.duration.as_secs_f64();
+        let success = call.error_type.is_none();
+        let status = if success { "success" } else { "failure" };
+        let labels = [
+            call.provider,
+            call.model,
+            call.operation.as_str(),
+            status,
+            bool_label(call.tool_calls),
+        ];
+        inner.llm.with(
+            &labels,
+            |l| {
+                let (provider, model, operation) = (l[0], l[1], l[2]);
+                LlmSeries {
+                    requests: register_counter(
+                        cat::LLM_REQUESTS_TOTAL.def(),
+                        &[provider, model, operation],
+                    ),
+                    duration: register_histogram(
+                        cat::LLM_DURATION_SECONDS.def(),
+                        &[provider, model, operation],
+                    ),
+                    prompt_tokens: register_counter(
+                        cat::LLM_TOKENS_TOTAL.def(),
+                        &[provider, model, "prompt"],
+                    ),
+                    completion_tokens: register_counter(
+                        cat::LLM_TOKENS_TOTAL.def(),
+                        &[provider, model, "completion"],
+                    ),
+                    cost: register_histogram(cat::LLM_COST_USD.def(), &[provider, model]),
+                    provider_requests: register_counter(
+                        cat::PROVIDER_REQUESTS_TOTAL.def(),
+                        &[provider, model, l[3], l[4]],
+                    ),
+                    provider_latency: register_histogram(
+                        cat::PROVIDER_LATENCY_SECONDS.def(),
+                        &[provider, model],
+                    ),
+                    success,
+                    count: AtomicU64::new(0),
+                }
+            },
+            |series| {
+                series.requests.increment(1);
+                series.duration.record(seconds);
+                series.prompt_tokens.increment(call.prompt_tokens);
+                series.completion_tokens.increment(call.completion_tokens);
+                series.cost.record(call.cost_usd);
+                series.provider_requests.increment(1);
+                series.provider_latency.record(seconds);
+                series.count.fetch_add(1, Ordering::Relaxed);
+            },
+        );
+        inner.llm_stats.record(!success, seconds);
+        inner
+            .llm_prompt_tokens
+            .fetch_add(call.prompt_tokens, Ordering::Relaxed);
+        inner
+            .llm_completion_tokens
+            .fetch_add(call.completion_tokens, Ordering::Relaxed);
+        // Saturating cast: a negative or NaN cost counts as zero.
+        inner
+            .llm_cost_micro_usd
+            .fetch_add((call.cost_usd * 1e6) as u64, Ordering::Relaxed);
+        if let Some(error_type) = call.error_type {
+            let labels = [
+                call.provider,
+                call.model,
+                call.operation.as_str(),
+                error_type,
+            ];
+            inner.llm_errors.with(
+                &labels,
+                |labels| register_counter(cat::LLM_ERRORS_TOTAL.def(), labels),
+                |errors| errors.increment(1),
+            );
+        }
+    }
+
+    /// Sets whether the provider pool considers `provider` healthy (`victor_provider_healthy`).
+    pub fn set_provider_health(&self, provider: &str, healthy: bool) {
+        self.gauge(&cat::PROVIDER_HEALTHY, [provider])
+            .set(if healthy { 1.0 } else { 0.0 });
+    }
+
+    /// Records a lookup in the named cache that was served from it.
+    pub fn record_cache_hit(&self, cache: &str) {
+        self.hit_miss(&self.inner.caches, cache, true);
+    }
+
+    /// Records a lookup in the named cache that was not.
+    pub fn record_cache_miss(&self, cache: &str) {
+        self.hit_miss(&self.inner.caches, cache, false);
+    }
+
+    /// Records `count` entries evicted from the named cache.
+    pub fn record_cache_eviction(&self, cache: &str, count: u64) {
+        self.with_hit_miss(&self.inner.caches, cache, |series| {
+            series.evictions.increment(count)
+        });
+    }
+
+    /// Sets the memory held by the named cache (`victor_cache_size_bytes`).
+    pub fn set_cache_size(&self, cache: &str, bytes: u64) {
+        self.gauge(&cat::CACHE_SIZE_BYTES, [cache])
+            .set(bytes as f64);
+    }
+
+    /// Records one tool selection: its latency and whether the selection cache served it.
+    pub fn record_tool_selection(&self, namespace: &str, duration: Duration, cache_hit: bool) {
+        self.histogram(&cat::TOOL_SELECTION_DURATION_SECONDS, [namespace])
+            .record(duration.as_secs_f64());
+        self.hit_miss(&self.inner.selection, namespace, cache_hit);
+    }
+
+    /// Records `count` entries evicted from the tool-selection cache.
+    pub fn record_tool_selection_eviction(&self, namespace: &str, count: u64) {
+        self.with_hit_miss(&self.inner.selection, namespace, |series| {
+            series.evictions.increment(count)
+        });
+    }
+
+    /// Sets the tool-selection cache's fill: entries, capacity (for utilization) and memory.
+    pub fn set_tool_selection_cache(
+        &self,
+        namespace: &str,
+        entries: u64,
+        capacity: u64,
+        memory_bytes: u64,
+    ) {
+        self.gauge(&cat::TOOL_SELECTION_CACHE_ENTRIES, [namespace])
+            .set(entries as f64);
+        let utilization = if capacity == 0 {
+            0.0
+        } else {
+            entries as f64 / capacity as f64
+        };
+        self.gauge(&cat::TOOL_SELECTION_CACHE_UTILIZATION, [namespace])
+            .set(utilization);
+        self.gauge(&cat::TOOL_SELECTION_CACHE_MEMORY_BYTES, [namespace])
+            .set(memory_bytes as f64);
+    }
+
+    /// Records one coordinator run and whether it failed.
+    pub fn record_coordinator_run(&self, coordinator: &str, duration: Duration, success: bool) {
+        self.counter(&cat::COORDINATOR_EXECUTIONS_TOTAL, [coordinator])
+            .increment(1);
+        self.histogram(&cat::COORDINATOR_DURATION_SECONDS, [coordinator])
+            .record(duration.as_secs_f64());
+        if !success {
+            self.counter(&cat::COORDINATOR_ERRORS_TOTAL, [coordinator])
+                .increment(1);
+        }
+    }
+
+    /// Sets a coordinator's memory and CPU.
+    pub fn set_coordinator_resources(
+        &self,
+        coordinator: &str,
+        memory_bytes: u64,
+        cpu_percent: f64,
+    ) {
+        self.gauge(&cat::COORDINATOR_MEMORY_BYTES, [coordinator])
+            .set(memory_bytes as f64);
+        self.gauge(&cat::COORDINATOR_CPU_PERCENT, [coordinator])
+            .set(cpu_percent);
+    }
+
+    /// Records a user session starting on an interface (`cli`, `tui`, `api`, `mcp`).
+    pub fn record_session_started(&self, interface: &str) {
+        self.counter(&cat::USER_SESSIONS_TOTAL, [interface])
+            .increment(1);
+    }
+
+    /// Records a user session ending: its duration and how many requests it made.
+    pub fn record_session_ended(&self, interface: &str, duration: Duration, requests: u64) {
+        self.histogram(&cat::SESSION_DURATION_SECONDS, [interface])
+            .record(duration.as_secs_f64());
+        self.histogram(&cat::REQUESTS_PER_USER, [])
+            .record(requests as f64);
+    }
+
+    /// Sets the users active now on an interface.
+    pub fn set_active_users(&self, interface: &str, users: u64) {
+        self.gauge(&cat::ACTIVE_USERS, [interface])
+            .set(users as f64);
+    }
+
+    /// Records an agent task finishing (`victor_tasks_total{status="completed"|"failed"}`).
+    pub fn record_task(&self, completed: bool) {
+        let status = if completed { "completed" } else { "failed" };
+        self.counter(&cat::TASKS_TOTAL, [status]).increment(1);
+    }
+
+    /// Records a workflow execution with its status.
+    pub fn record_workflow_execution(&self, workflow: &str, status: &str) {
+        self.counter(&cat::WORKFLOW_EXECUTIONS_TOTAL, [workflow, status])
+            .increment(1);
+    }
+
+    /// Records one use of a feature.
+    pub fn record_feature_usage(&self, feature: &str) {
+        self.counter(&cat::FEATURE_USAGE_TOTAL, [feature])
+            .increment(1);
+    }
+
+    /// Records one use of a vertical in a mode.
+    pub fn record_vertical_usage(&self, vertical: &str, mode: AgentMode) {
+        self.counter(&cat::VERTICAL_USAGE_TOTAL, [vertical, mode.as_str()])
+            .increment(1);
+    }
+
+    /// Sets the planning success ratio of a vertical, 0 to 1.
+    pub fn set_planning_success_rate(&self, vertical: &str, ratio: f64) {
+        self.gauge(&cat::PLANNING_SUCCESS_RATE, [vertical])
+            .set(ratio);
+    }
+
+    /// Sets the recall accuracy of a memory type, 0 to 1.
+    pub fn set_memory_recall_accuracy(&self, memory_type: &str, ratio: f64) {
+        self.gauge(&cat::MEMORY_RECALL_ACCURACY, [memory_type])
+            .set(ratio);
+    }
+
+    /// Records a skill discovered.
+    pub fn record_skill_discovered(&self, skill_type: &str) {
+        self.counter(&cat::SKILL_DISCOVERY_TOTAL, [skill_type])
+            .increment(1);
+    }
+
+    /// Sets the proficiency score of a skill, 0 to 1.
+    pub fn set_proficiency_score(&self, skill: &str, score: f64) {
+        self.gauge(&cat::PROFICIENCY_SCORE, [skill]).set(score);
+    }
+
+    /// Records a self-improvement loop and its outcome.
+    pub fn record_self_improvement_loop(&self, outcome: &str) {
+        self.counter(&cat::SELF_IMPROVEMENT_LOOPS_TOTAL, [outcome])
+            .increment(1);
+    }
+
+    /// Records an agent memory operation (`store`, `recall`, ...) and its status.
+    pub fn record_memory_operation(&self, operation: &str, status: &str) {
+        self.counter(&cat::MEMORY_OPERATIONS_TOTAL, [operation, status])
+            .increment(1);
+    }
+
+    /// Records something a vertical did.
+    pub fn record_vertical_activity(&self, activity: VerticalActivity) {
+        use VerticalActivity as A;
+        match activity {
+            A::CodingFilesAnalyzed(n) => self.add(&cat::CODING_FILES_ANALYZED_TOTAL, n),
+            A::CodingLinesReviewed(n) => self.add(&cat::CODING_LOC_REVIEWED_TOTAL, n),
+            A::CodingIssuesFound(n) => self.add(&cat::CODING_ISSUES_FOUND_TOTAL, n),
+            A::CodingTestsGenerated(n) => self.add(&cat::CODING_TESTS_GENERATED_TOTAL, n),
+            A::CodingRefactoringSuccessRate(r) => {
+                self.gauge(&cat::CODING_REFACTORING_SUCCESS_RATE, []).set(r);
+            }
+            A::RagDocumentsIngested(n) => self.add(&cat::RAG_DOCUMENTS_INGESTED_TOTAL, n),
+            A::RagSearchAccuracy(r) => self.gauge(&cat::RAG_SEARCH_ACCURACY, []).set(r),
+            A::RagRetrieval(d) => {
+                self.histogram(&cat::RAG_RETRIEVAL_LATENCY_SECONDS, [])
+                    .record(d.as_secs_f64());
+            }
+            A::RagIndexSize(bytes) => self.gauge(&cat::RAG_INDEX_SIZE_BYTES, []).set(bytes as f64),
+            A::DevOpsDeployment => self.add(&cat::DEVOPS_DEPLOYMENTS_TOTAL, 1),
+            A::DevOpsDeploymentSuccessRate(r) => {
+                self.gauge(&cat::DEVOPS_DEPLOYMENT_SUCCESS_RATE, []).set(r);
+            }
+            A::DevOpsContainersManaged(n) => {
+                self.gauge(&cat::DEVOPS_CONTAINERS_MANAGED, [])
+                    .set(n as f64);
+            }
+            A::DevOpsCiPipelineExecuted => self.add(&cat::DEVOPS_CI_PIPELINES_EXECUTED_TOTAL, 1),
+            A::DataAnalysisQuery(d) => {
+                self.add(&cat::DATAANALYSIS_QUERIES_TOTAL, 1);
+                self.histogram(&cat::DATAANALYSIS_QUERY_DURATION_SECONDS, [])
+                    .record(d.as_secs_f64());
+            }
+            A::DataAnalysisVisualization => self.add(&cat::DATAANALYSIS_VISUALIZATIONS_TOTAL, 1),
+            A::DataAnalysisDataSize(bytes) => {
+                self.histogram(&cat::DATAANALYSIS_DATA_SIZE_BYTES, [])
+                    .record(bytes as f64);
+            }
+            A::ResearchSearch => self.add(&cat::RESEARCH_SEARCHES_TOTAL, 1),
+            A::ResearchCitations(n) => self.add(&cat::RESEARCH_CITATIONS_GENERATED_TOTAL, n),
+            A::ResearchSourcesAnalyzed(n) => self.add(&cat::RESEARCH_SOURCES_ANALYZED_TOTAL, n),
+            A::ResearchSynthesis(d) => {
+                self.histogram(&cat::RESEARCH_SYNTHESIS_DURATION_SECONDS, [])
+                    .record(d.as_secs_f64());
+            }
+        }
+    }
+
+    /// Records a security signal.
+    pub fn record_security(&self, signal: SecuritySignal<'_>) {
+        match signal {
+            SecuritySignal::AuthorizationSuccessRate(r) => {
+                self.gauge(&cat::SECURITY_AUTHORIZATION_SUCCESS_RATE, [])
+                    .set(r);
+            }
+            SecuritySignal::FailedAuthorization => {
+                self.add(&cat::SECURITY_FAILED_AUTHORIZATIONS_TOTAL, 1);
+            }
+            SecuritySignal::TestPassRate(r) => self.gauge(&cat::SECURITY_TEST_PASS_RATE, []).set(r),
+            SecuritySignal::VulnerabilityFound { severity } => {
+                self.counter(&cat::SECURITY_VULNERABILITIES_FOUND_TOTAL, [severity])
+                    .increment(1);
+            }
+            SecuritySignal::Scan(d) => {
+                self.histogram(&cat::SECURITY_SCAN_DURATION_SECONDS, [])
+                    .record(d.as_secs_f64());
+            }
+        }
+    }
+
+    /// Records how long the system took to initialize.
+    pub fn record_initialization(&self, duration: Duration) {
+        self.histogram(&cat::INITIALIZATION_DURATION_SECONDS, [])
+            .record(duration.as_secs_f64());
+    }
+
+    /// Sets how long the last start-up spent in a bootstrap phase.
+    pub fn set_bootstrap_phase(&self, phase: &str, duration: Duration) {
+        self.gauge(&cat::BOOTSTRAP_PHASE_DURATION_SECONDS, [phase])
+            .set(duration.as_secs_f64());
+    }
+
+    /// Records a component loaded lazily after start-up.
+    pub fn record_lazy_load(&self, component: &str) {
+        self.counter(&cat::BOOTSTRAP_LAZY_LOADS_TOTAL, [component])
+            .increment(1);
+    }
+
+    /// Sets the memory attributed to a component (`process` for the whole process).
+    pub fn set_memory_usage(&self, component: &str, bytes: u64) {
+        self.gauge(&cat::MEMORY_USAGE_BYTES, [component])
+            .set(bytes as f64);
+    }
+
+    /// Sets every system gauge from one sample (also `victor_memory_usage_bytes{component="process"}`).
+    pub fn record_system(&self, sample: &SystemSample) {
+        self.gauge(&cat::CPU_USAGE_PERCENT, [])
+            .set(sample.process_cpu_percent);
+        self.gauge(&cat::SYSTEM_CPU_PERCENT, [])
+            .set(sample.host_cpu_percent);
+        self.gauge(&cat::SYSTEM_MEMORY_BYTES, ["rss"])
+            .set(sample.rss_bytes as f64);
+        self.gauge(&cat::SYSTEM_MEMORY_BYTES, ["vms"])
+            .set(sample.virtual_bytes as f64);
+        self.set_memory_usage("process", sample.rss_bytes);
+        self.gauge(&cat::MEMORY_LIMIT_BYTES, [])
+            .set(sample.memory_limit_bytes as f64);
+        self.gauge(&cat::SYSTEM_THREADS, [])
+            .set(sample.threads as f64);
+        self.gauge(&cat::SYSTEM_OPEN_FDS, [])
+            .set(sample.open_fds as f64);
+        self.gauge(&cat::SYSTEM_MAX_FDS, [])
+            .set(sample.max_fds as f64);
+        self.gauge(&cat::SYSTEM_UPTIME_SECONDS, [])
+            .set(sample.uptime.as_secs_f64());
+        if let Some((path, free, total)) = &sample.disk {
+            self.gauge(&cat::SYSTEM_DISK_FREE_BYTES, [path])
+                .set(*free as f64);
+            self.gauge(&cat::SYSTEM_DISK_TOTAL_BYTES, [path])
+                .set(*total as f64);
+        }
+        self.gauge(&cat::ACTIVE_CONNECTIONS, [])
+            .set(sample.active_connections as f64);
+    }
+
+    /// Sets the performance health score, 0 to 100.
+    pub fn set_health_score(&self, score: f64) {
+        self.gauge(&cat::PERFORMANCE_HEALTH_SCORE, []).set(score);
+    }
+
+    /// Publishes `victor_build_info{version}` = 1.
+    pub fn set_build_info(&self, version: &str) {
+        self.gauge(&cat::BUILD_INFO, [version]).set(1.0);
+    }
+
+    /// A pre-resolved counter handle for a catalog counter and its label values. Keep it for
+    /// hot paths: incrementing takes no lock and allocates nothing.
+    ///
+    /// Request, tool, LLM and cache counters feed the summary only through their typed calls
+    /// (`record_request`, ...), not through handles taken here.
+    pub fn counter<const N: usize>(
+        &self,
+        def: &'static CounterDef<N>,
+        labels: [&str; N],
+    ) -> Counter {
+        match &self.inner.generic[def.def().index()] {
+            Generic::Counter(cache) => cache.with(
+                &labels,
+                |labels| register_counter(def.def(), labels),
+                Counter::clone,
+            ),
+            _ => Counter::noop(),
+        }
+    }
+
+    /// A pre-resolved gauge handle for a catalog gauge and its label values.
+    pub fn gauge<const N: usize>(&self, def: &'static GaugeDef<N>, labels: [&str; N]) -> Gauge {
+        match &self.inner.generic[def.def().index()] {
+            Generic::Gauge(cache) => cache.with(
+                &labels,
+                |labels| register_gauge(def.def(), labels),
+                Gauge::clone,
+            ),
+            _ => Gauge::noop(),
+        }
+    }
+
+    /// A pre-resolved histogram handle for a catalog histogram and its label values.
+    pub fn histogram<const N: usize>(
+        &self,
+        def: &'static HistogramDef<N>,
+        labels: [&str; N],
+    ) -> Histogram {
+        match &self.inner.generic[def.def().index()] {
+            Generic::Histogram(cache) => cache.with(
+                &labels,
+                |labels| register_histogram(def.def(), labels),
+                Histogram::clone,
+            ),
+            _ => Histogram::noop(),
+        }
+    }
+
+    /// Metrics registered at run time, outside the catalog.
+    pub fn custom(&self) -> &CustomMetrics {
+        &self.inner.custom
+    }
+
+    fn add(&self, def: &'static CounterDef<0>, count: u64) {
+        self.counter(def, []).increment(count);
+    }
+
+    fn with_hit_miss(&self, family: &HitMissFamily, name: &str, f: impl FnOnce(&HitMissSeries)) {
+        family.series.with(
+            &[name],
+            |labels| HitMissSeries {
+                hits: register_counter(family.hits.def(), labels),
+                misses: register_counter(family.misses.def(), labels),
+                evictions: register_counter(family.evictions.def(), labels),
+                hit_count: AtomicU64::new(0),
+                miss_count: AtomicU64::new(0),
+            },
+            f,
+        );
+    }
+
+    fn hit_miss(&self, family: &HitMissFamily, name: &str, hit: bool) {
+        self.with_hit_miss(family, name, |series| {
+            if hit {
+                series.hits.increment(1);
+                series.hit_count.fetch_add(1, Ordering::Relaxed);
+            } else {
+                series.misses.increment(1);
+                series.miss_count.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+    }
+
+    /// Recomputes the sliding-window gauges (`victor_request_rate`, `victor_error_rate`,
+    /// `victor_tool_success_rate`, `victor_provider_success_rate`, `victor_cache_hit_rate`,
+    /// `victor_tool_selection_cache_hit_rate`). Call it before each export; the exporter does.
+    pub fn refresh_windows(&self) {
+        let inner = &*self.inner;
+        let now = Instant::now();
+        let mut guard = inner.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        let windows = &mut *guard;
+
+        let requests = inner.request_stats.tally();
+        let errors = Tally {
+            good: requests.total - requests.good,
+            total: requests.total,
+        };
+        for ((), change, seconds) in windows.requests.advance(now, HashMap::from([((), errors)])) {
+            let rate = if seconds > 0.0 {
+                change.total as f64 / seconds
+            } else {
+                0.0
+            };
+            self.gauge(&cat::REQUEST_RATE, []).set(rate);
+            self.gauge(&cat::ERROR_RATE, []).set(change.ratio());
+        }
+
+        let mut tools: HashMap<(Box<str>, Box<str>), Tally> = HashMap::new();
+        inner.tools.for_each(|labels, series| {
+            let tally = tools
+                .entry((labels[0].clone(), labels[1].clone()))
+                .or_default();
+            let count = series.count.load(Ordering::Relaxed);
+            tally.total += count;
+            if series.success {
+                tally.good += count;
+            }
+        });
+        for ((tool, vertical), change, _) in windows.tools.advance(now, tools) {
+            self.gauge(&cat::TOOL_SUCCESS_RATE, [&tool, &vertical])
+                .set(change.ratio());
+        }
+
+        let mut providers: HashMap<(Box<str>, Box<str>), Tally> = HashMap::new();
+        inner.llm.for_each(|labels, series| {
+            let tally = providers
+                .entry((labels[0].clone(), labels[1].clone()))
+                .or_default();
+            let count = series.count.load(Ordering::Relaxed);
+            tally.total += count;
+            if series.success {
+                tally.good += count;
+            }
+        });
+        for ((provider, model), change, _) in windows.providers.advance(now, providers) {
+            self.gauge(&cat::PROVIDER_SUCCESS_RATE, [&provider, &model])
+                .set(change.ratio());
+        }
+
+        for (family, window) in [
+            (&inner.caches, &mut windows.caches),
+            (&inner.selection, &mut windows.selection),
+        ] {
+            let mut tallies = HashMap::new();
+            family.series.for_each(|labels, series| {
+                let hits = series.hit_count.load(Ordering::Relaxed);
+                let misses = series.miss_count.load(Ordering::Relaxed);
+                tallies.insert(
+                    labels[0].clone(),
+                    Tally {
+                        good: hits,
+                        total: hits + misses,
+                    },
+                );
+            });
+            for (name, change, _) in window.advance(now, tallies) {
+                self.gauge(family.hit_rate, [&name]).set(change.ratio());
+            }
+        }
+    }
+
+    /// Totals, rates and percentiles since start, for `/api/performance/summary` and logs.
+    pub fn summary(&self) -> Summary {
+        let inner = &*self.inner;
+        let mut cache = CacheSummary::default();
+        inner.caches.series.for_each(|_, series| {
+            cache.hits += series.hit_count.load(Ordering::Relaxed);
+            cache.misses += series.miss_count.load(Ordering::Relaxed);
+        });
+        cache.hit_rate = Tally {
+            good: cache.hits,
+            total: cache.hits + cache.misses,
+        }
+        .ratio_or_none();
+        Summary {
+            uptime_seconds: inner.started.elapsed().as_secs_f64(),
+            requests: inner.request_stats.summary(),
+            llm: LlmSummary {
+                calls: inner.llm_stats.summary(),
+                prompt_tokens: inner.llm_prompt_tokens.load(Ordering::Relaxed),
+                completion_tokens: inner.llm_completion_tokens.load(Ordering::Relaxed),
+                cost_usd: inner.llm_cost_micro_usd.load(Ordering::Relaxed) as f64 / 1e6,
+            },
+            tools: inner.tool_stats.summary(),
+            cache,
+        }
+    }
+
+    /// Label sets held per family, for tests and the self-monitoring view.
+    pub fn series_counts(&self) -> HashMap<&'static str, usize> {
+        let inner = &*self.inner;
+        HashMap::from([
+            (cat::REQUESTS_TOTAL.def().name(), inner.requests.len()),
+            (cat::TOOL_EXECUTIONS_TOTAL.def().name(), inner.tools.len()),
+            (cat::LLM_REQUESTS_TOTAL.def().name(), inner.llm.len()),
+            (
+                cat::CACHE_HITS_TOTAL.def().name(),
+                inner.caches.series.len(),
+            ),
+        ])
+    }
+}
+
+impl crate::Component for VictorMetrics {
+    fn name(&self) -> &'static str {
+        "agent"
+    }
+
+    fn metrics(&self) -> Vec<&'static MetricDef> {
+        cat::ALL.to_vec()
+    }
+
+    fn refresh(&self) {
+        self.refresh_windows();
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::to_value(self.summary()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

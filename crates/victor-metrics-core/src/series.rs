@@ -1,0 +1,161 @@
+//! Label-set → handle caches with a per-metric cardinality limit.
+//!
+//! Recording by label value looks the label set up here with borrowed `&str`s (no allocation on a
+//! hit), under a read lock that is held only for the few atomic operations of the record itself.
+//! A miss resolves the handles once against the installed `metrics` recorder and keeps them.
+//! When a cache holds `limit` label sets, further label sets fold into a single overflow series,
+//! whose every label value is [`OVERFLOW_LABEL_VALUE`], and each folded recording increments
+//! `victor_metrics_cardinality_overflow_total{metric=…}`: memory stays bounded, nothing is lost
+//! without a trace.
+
+use std::hash::{Hash, Hasher};
+use std::sync::{OnceLock, PoisonError, RwLock};
+
+use hashbrown::{Equivalent, HashMap};
+use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata};
+
+use crate::catalog::{self, MetricDef};
+
+/// The value every label takes in a metric's overflow series.
+pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
+
+/// The default number of label sets a metric may hold before new ones overflow.
+pub const DEFAULT_CARDINALITY_LIMIT: usize = 10_000;
+
+static METADATA: Metadata<'static> = Metadata::new("victor", Level::INFO, Some(module_path!()));
+
+type LabelKey = Box<[Box<str>]>;
+
+/// A borrowed label set that hashes and compares like its owned [`LabelKey`].
+struct LabelsRef<'a>(&'a [&'a str]);
+
+impl Hash for LabelsRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // `[Box<str>]` and `[&str]` hash alike: the length, then each `str`.
+        self.0.hash(state);
+    }
+}
+
+impl Equivalent<LabelKey> for LabelsRef<'_> {
+    fn equivalent(&self, key: &LabelKey) -> bool {
+        self.0.len() == key.len() && self.0.iter().zip(key.iter()).all(|(a, b)| *a == &**b)
+    }
+}
+
+/// Label sets of one metric (or of a family of metrics recorded together) and their handles.
+pub(crate) struct SeriesCache<V> {
+    /// The metric name the overflow counter carries in its `metric` label.
+    metric: Box<str>,
+    limit: usize,
+    map: RwLock<HashMap<LabelKey, V>>,
+    overflow: OnceLock<(V, Counter)>,
+}
+
+impl<V> SeriesCache<V> {
+    pub(crate) fn new(metric: &str, limit: usize) -> Self {
+        SeriesCache {
+            metric: metric.into(),
+            limit,
+            map: RwLock::new(HashMap::new()),
+            overflow: OnceLock::new(),
+        }
+    }
+
+    /// Runs `f` on the handles for `labels`, creating them with `make` on first use.
+    #[inline]
+    pub(crate) fn with<R>(
+        &self,
+        labels: &[&str],
+        make: impl FnOnce(&[&str]) -> V,
+        f: impl FnOnce(&V) -> R,
+    ) -> R {
+        let query = LabelsRef(labels);
+        {
+            let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(series) = map.get(&query) {
+                return f(series);
+            }
+            if map.len() >= self.limit {
+                drop(map);
+                return self.with_overflow(labels.len(), make, f);
+            }
+        }
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        if !map.contains_key(&query) {
+            if map.len() >= self.limit {
+                drop(map);
+                return self.with_overflow(labels.len(), make, f);
+            }
+            let key: LabelKey = labels.iter().map(|v| Box::<str>::from(*v)).collect();
+            map.insert(key, make(labels));
+        }
+        match map.get(&query) {
+            Some(series) => f(series),
+            None => unreachable!("inserted above under the same write lock"),
+        }
+    }
+
+    #[cold]
+    fn with_overflow<R>(
+        &self,
+        arity: usize,
+        make: impl FnOnce(&[&str]) -> V,
+        f: impl FnOnce(&V) -> R,
+    ) -> R {
+        let (series, folded) = self.overflow.get_or_init(|| {
+            let labels = vec![OVERFLOW_LABEL_VALUE; arity];
+            let folded = register_counter(
+                catalog::METRICS_CARDINALITY_OVERFLOW_TOTAL.def(),
+                &[&self.metric],
+            );
+            (make(&labels), folded)
+        });
+        folded.increment(1);
+        f(series)
+    }
+
+    /// Visits every label set held (the overflow series excluded).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&[Box<str>], &V)) {
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        for (labels, series) in map.iter() {
+            f(labels, series);
+        }
+    }
+
+    /// How many label sets are held (the overflow series excluded).
+    pub(crate) fn len(&self) -> usize {
+        self.map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+fn key_for(def: &'static MetricDef, values: &[&str]) -> Key {
+    debug_assert_eq!(def.labels().len(), values.len(), "{}", def.name());
+    let labels: Vec<Label> = def
+        .labels()
+        .iter()
+        .zip(values)
+        .map(|(name, value)| Label::new(*name, (*value).to_owned()))
+        .collect();
+    Key::from_parts(def.name(), labels)
+}
+
+/// Resolves a counter handle for `def` with label `values` against the current recorder.
+pub(crate) fn register_counter(def: &'static MetricDef, values: &[&str]) -> Counter {
+    let key = key_for(def, values);
+    metrics::with_recorder(|recorder| recorder.register_counter(&key, &METADATA))
+}
+
+/// Resolves a gauge handle for `def` with label `values` against the current recorder.
+pub(crate) fn register_gauge(def: &'static MetricDef, values: &[&str]) -> Gauge {
+    let key = key_for(def, values);
+    metrics::with_recorder(|recorder| recorder.register_gauge(&key, &METADATA))
+}
+
+/// Resolves a histogram handle for `def` with label `values` against the current recorder.
+pub(crate) fn register_histogram(def: &'static MetricDef, values: &[&str]) -> Histogram {
+    let key = key_for(def, values);
+    metrics::with_recorder(|recorder| recorder.register_histogram(&key, &METADATA))
+}
