@@ -1,0 +1,337 @@
+//! The exporter's configuration: defaults, then a TOML file, then `VICTOR_*` environment
+//! variables, then command-line flags, each overriding the one before.
+//!
+//! ```toml
+//! # victor-exporter.toml
+//! listen = "127.0.0.1:9091"        # address of the HTTP server
+//! metrics_enabled = true           # false: serve no /metrics (VICTOR_METRICS_ENABLED)
+//! cardinality_limit = 10000        # label sets per metric before they fold into overflow
+//! upkeep_interval_seconds = 5.0    # how often buffered histogram samples are drained
+//! window_seconds = 300.0           # span of the sliding-window ratio gauges
+//! simulate = false                 # run the built-in synthetic Victor workload
+//! ```
+//!
+//! Unknown keys are errors, so a typo is reported instead of silently ignored.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+/// The default listen address: loopback, port 9091 so Prometheus keeps 9090.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9091);
+
+/// Everything the exporter needs to start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Address of the HTTP server.
+    pub listen: SocketAddr,
+    /// Whether `/metrics` is served and a recorder installed.
+    pub metrics_enabled: bool,
+    /// Label sets per metric before further ones fold into an overflow series.
+    pub cardinality_limit: usize,
+    /// How often buffered histogram samples are drained.
+    pub upkeep_interval: Duration,
+    /// Span of the sliding-window ratio gauges.
+    pub window: Duration,
+    /// Whether the synthetic workload runs.
+    pub simulate: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: DEFAULT_LISTEN,
+            metrics_enabled: true,
+            cardinality_limit: victor_metrics_core::DEFAULT_CARDINALITY_LIMIT,
+            upkeep_interval: Duration::from_secs(5),
+            window: Duration::from_secs(300),
+            simulate: false,
+        }
+    }
+}
+
+/// A configuration that cannot be used, naming the source and the value at fault.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has a wrong key or value (the message carries the line).
+    #[error("invalid config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// An environment variable has a value that cannot be used.
+    #[error("invalid {name}={value:?}: {expected}")]
+    Env {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What it should be.
+        expected: &'static str,
+    },
+    /// A value is out of range.
+    #[error("invalid {key}: {reason}")]
+    Value {
+        /// The setting.
+        key: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+/// The file's shape; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    metrics_enabled: Option<bool>,
+    cardinality_limit: Option<usize>,
+    upkeep_interval_seconds: Option<f64>,
+    window_seconds: Option<f64>,
+    simulate: Option<bool>,
+}
+
+/// What the command line says; `None` means "not given".
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--listen`.
+    pub listen: Option<SocketAddr>,
+    /// `--simulate`.
+    pub simulate: bool,
+}
+
+impl Config {
+    /// Resolves the configuration from an optional file, the environment (through `env`, so
+    /// tests can pass their own) and the command line.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file, variable or key at fault.
+    pub fn resolve(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+        overrides: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            config
+                .apply_file(&text)
+                .map_err(|message| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message,
+                })?;
+        }
+        config.apply_env(env)?;
+        if let Some(listen) = overrides.listen {
+            config.listen = listen;
+        }
+        config.simulate |= overrides.simulate;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn apply_file(&mut self, text: &str) -> Result<(), String> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| e.to_string().trim().to_owned())?;
+        let seconds = |key, value: f64| {
+            Duration::try_from_secs_f64(value)
+                .map_err(|_| format!("{key} must be a non-negative number of seconds"))
+        };
+        if let Some(listen) = file.listen {
+            self.listen = listen;
+        }
+        if let Some(enabled) = file.metrics_enabled {
+            self.metrics_enabled = enabled;
+        }
+        if let Some(limit) = file.cardinality_limit {
+            self.cardinality_limit = limit;
+        }
+        if let Some(value) = file.upkeep_interval_seconds {
+            self.upkeep_interval = seconds("upkeep_interval_seconds", value)?;
+        }
+        if let Some(value) = file.window_seconds {
+            self.window = seconds("window_seconds", value)?;
+        }
+        if let Some(simulate) = file.simulate {
+            self.simulate = simulate;
+        }
+        Ok(())
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(value) = env("VICTOR_METRICS_ENABLED") {
+            self.metrics_enabled = match value.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => {
+                    return Err(ConfigError::Env {
+                        name: "VICTOR_METRICS_ENABLED",
+                        value,
+                        expected: "expected true or false",
+                    });
+                }
+            };
+        }
+        if let Some(value) = env("VICTOR_METRICS_PORT") {
+            let port = value.trim().parse::<u16>().map_err(|_| ConfigError::Env {
+                name: "VICTOR_METRICS_PORT",
+                value: value.clone(),
+                expected: "expected a port number from 0 to 65535",
+            })?;
+            self.listen.set_port(port);
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.cardinality_limit == 0 {
+            return Err(ConfigError::Value {
+                key: "cardinality_limit",
+                reason: "must be at least 1",
+            });
+        }
+        if self.upkeep_interval.is_zero() {
+            return Err(ConfigError::Value {
+                key: "upkeep_interval_seconds",
+                reason: "must be greater than 0",
+            });
+        }
+        if self.window.is_zero() {
+            return Err(ConfigError::Value {
+                key: "window_seconds",
+                reason: "must be greater than 0",
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::io::Write;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| vars.get(name).cloned()
+    }
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(text.as_bytes()).expect("write");
+        file
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_9091() {
+        let config = Config::resolve(None, env(&[]), &Overrides::default()).expect("defaults");
+        assert_eq!(config, Config::default());
+        assert_eq!(config.listen.to_string(), "127.0.0.1:9091");
+    }
+
+    #[test]
+    fn flags_override_env_override_file() {
+        let f = file("listen = \"0.0.0.0:8000\"\nmetrics_enabled = true\ncardinality_limit = 50\n");
+        let from_file = Config::resolve(Some(f.path()), env(&[]), &Overrides::default());
+        let from_file = from_file.expect("valid file");
+        assert_eq!(from_file.listen.to_string(), "0.0.0.0:8000");
+        assert_eq!(from_file.cardinality_limit, 50);
+
+        let vars = env(&[
+            ("VICTOR_METRICS_PORT", "9200"),
+            ("VICTOR_METRICS_ENABLED", "false"),
+        ]);
+        let with_env = Config::resolve(Some(f.path()), vars, &Overrides::default()).expect("valid");
+        assert_eq!(
+            with_env.listen.to_string(),
+            "0.0.0.0:9200",
+            "env port keeps the file's host"
+        );
+        assert!(!with_env.metrics_enabled);
+
+        let flags = Overrides {
+            listen: Some("127.0.0.1:9300".parse().expect("addr")),
+            simulate: true,
+        };
+        let vars = env(&[("VICTOR_METRICS_PORT", "9200")]);
+        let with_flags = Config::resolve(Some(f.path()), vars, &flags).expect("valid");
+        assert_eq!(with_flags.listen.to_string(), "127.0.0.1:9300");
+        assert!(with_flags.simulate);
+    }
+
+    #[test]
+    fn bad_env_values_name_the_variable() {
+        for (name, value) in [
+            ("VICTOR_METRICS_ENABLED", "maybe"),
+            ("VICTOR_METRICS_PORT", "99999"),
+        ] {
+            let err = Config::resolve(None, env(&[(name, value)]), &Overrides::default())
+                .expect_err(value)
+                .to_string();
+            assert!(err.contains(name) && err.contains(value), "{err}");
+        }
+    }
+
+    #[test]
+    fn bad_files_name_the_file_and_line() {
+        let f = file("listen = \"127.0.0.1:9091\"\ncardinalty_limit = 5\n");
+        let err = Config::resolve(Some(f.path()), env(&[]), &Overrides::default())
+            .expect_err("typo")
+            .to_string();
+        assert!(err.contains(&f.path().display().to_string()), "{err}");
+        assert!(
+            err.contains("cardinalty_limit") && err.contains("line 2"),
+            "{err}"
+        );
+
+        let f = file("listen = \"not an address\"\n");
+        let err = Config::resolve(Some(f.path()), env(&[]), &Overrides::default());
+        assert!(err.expect_err("bad address").to_string().contains("line 1"));
+
+        let f = file("upkeep_interval_seconds = -1.0\n");
+        let err = Config::resolve(Some(f.path()), env(&[]), &Overrides::default());
+        assert!(
+            err.expect_err("negative")
+                .to_string()
+                .contains("upkeep_interval_seconds")
+        );
+
+        let missing = Path::new("/nonexistent/victor.toml");
+        let err = Config::resolve(Some(missing), env(&[]), &Overrides::default());
+        assert!(
+            err.expect_err("missing")
+                .to_string()
+                .contains("/nonexistent/victor.toml")
+        );
+    }
+
+    #[test]
+    fn zero_limits_are_rejected() {
+        let f = file("cardinality_limit = 0\n");
+        let err = Config::resolve(Some(f.path()), env(&[]), &Overrides::default());
+        assert!(
+            err.expect_err("zero")
+                .to_string()
+                .contains("cardinality_limit")
+        );
+    }
+}

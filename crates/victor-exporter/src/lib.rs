@@ -1,0 +1,222 @@
+//! The Victor exporter: an HTTP server that serves a Victor deployment's metrics to Prometheus.
+//!
+//! # Routes
+//!
+//! | route | answer |
+//! |---|---|
+//! | `GET /metrics` | Prometheus text format 0.0.4; 404 when metrics are disabled |
+//!
+//! Later issues add `/health/*`, `/api/performance/*`, `POST /api/events` and `/api/alerts`.
+//!
+//! The exporter installs the process-wide `metrics` recorder, so there is one [`Exporter`] per
+//! process. Components (anything implementing [`Component`]) are refreshed before every render.
+//!
+//! ```no_run
+//! use victor_exporter::{config::Config, Exporter};
+//!
+//! # async fn run() -> anyhow::Result<()> {
+//! let exporter = Exporter::new(Config::default())?;
+//! let listener = exporter.bind().await?;
+//! exporter.serve(listener, std::future::pending()).await?;
+//! # Ok(())
+//! # }
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod simulate;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use victor_metrics_core::exposition::{Exposition, ExpositionBuilder, UpkeepTask};
+use victor_metrics_core::{Component, VictorMetrics};
+
+use crate::config::Config;
+use crate::simulate::Simulator;
+
+/// The content type of the Prometheus text format.
+pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The exporter: configuration, the recording state and what serves it.
+pub struct Exporter {
+    config: Config,
+    metrics: VictorMetrics,
+    shared: Arc<Shared>,
+    _upkeep: Option<UpkeepTask>,
+}
+
+impl std::fmt::Debug for Exporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exporter")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What request handlers share.
+struct Shared {
+    exposition: Option<Exposition>,
+    components: Vec<Box<dyn Component>>,
+}
+
+impl Exporter {
+    /// Sets the exporter up: installs the Prometheus recorder (unless metrics are disabled),
+    /// starts histogram upkeep, and publishes `victor_build_info`.
+    ///
+    /// # Errors
+    /// When a recorder is installed in this process already, or the upkeep thread cannot start.
+    pub fn new(config: Config) -> anyhow::Result<Exporter> {
+        let metrics = VictorMetrics::builder()
+            .cardinality_limit(config.cardinality_limit)
+            .window(config.window)
+            .build();
+        let (exposition, upkeep) = if config.metrics_enabled {
+            let exposition = ExpositionBuilder::new()
+                .install()
+                .context("cannot install the Prometheus recorder")?;
+            let upkeep = exposition
+                .spawn_upkeep(config.upkeep_interval)
+                .context("cannot start the histogram upkeep thread")?;
+            (Some(exposition), Some(upkeep))
+        } else {
+            (None, None)
+        };
+        metrics.set_build_info(env!("CARGO_PKG_VERSION"));
+        let components: Vec<Box<dyn Component>> = vec![Box::new(metrics.clone())];
+        Ok(Exporter {
+            config,
+            metrics,
+            shared: Arc::new(Shared {
+                exposition,
+                components,
+            }),
+            _upkeep: upkeep,
+        })
+    }
+
+    /// The recording API, for in-process instrumentation and tests.
+    pub fn metrics(&self) -> &VictorMetrics {
+        &self.metrics
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The routes, as an axum router (for in-process tests with `tower::ServiceExt::oneshot`).
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/metrics", get(serve_metrics))
+            .fallback(not_found)
+            .with_state(Arc::clone(&self.shared))
+    }
+
+    /// Binds the configured listen address.
+    ///
+    /// # Errors
+    /// One line naming the address and the OS error (for example "address already in use").
+    pub async fn bind(&self) -> anyhow::Result<TcpListener> {
+        let addr = self.config.listen;
+        TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish. Runs the synthetic
+    /// workload alongside when the configuration asks for it.
+    ///
+    /// # Errors
+    /// When the server fails (accept errors are retried by the server itself).
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let local = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
+        if self.config.metrics_enabled {
+            tracing::info!(address = %local, "serving Prometheus metrics on http://{local}/metrics");
+        } else {
+            tracing::warn!(
+                address = %local,
+                "metrics are disabled (metrics_enabled = false or VICTOR_METRICS_ENABLED=false): \
+                 /metrics answers 404 and nothing is recorded"
+            );
+        }
+        let simulation = self.config.simulate.then(|| {
+            tracing::info!(
+                "simulating a Victor workload (--simulate): every catalog metric within one tick"
+            );
+            let mut simulator = Simulator::new(self.metrics.clone(), fastrand::u64(..));
+            tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(simulate::TICK);
+                ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                loop {
+                    ticks.tick().await;
+                    simulator.tick();
+                }
+            })
+        });
+        let served = axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        if let Some(simulation) = simulation {
+            simulation.abort();
+        }
+        served.context("HTTP server failed")?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn serve_metrics(State(shared): State<Arc<Shared>>) -> Response {
+    if shared.exposition.is_none() {
+        return (
+            StatusCode::NOT_FOUND,
+            "metrics are disabled (metrics_enabled = false or VICTOR_METRICS_ENABLED=false)\n",
+        )
+            .into_response();
+    }
+    // Refreshing and rendering are CPU work proportional to the series count: keep them off the
+    // async workers.
+    let rendered = tokio::task::spawn_blocking(move || {
+        for component in &shared.components {
+            component.refresh();
+        }
+        shared
+            .exposition
+            .as_ref()
+            .map(Exposition::render)
+            .unwrap_or_default()
+    })
+    .await;
+    match rendered {
+        Ok(body) => ([(header::CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE)], body).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "rendering /metrics failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "rendering metrics failed\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn not_found() -> impl IntoResponse {
+    (
+        StatusCode::NOT_FOUND,
+        "not found; the exporter serves GET /metrics\n",
+    )
+}
