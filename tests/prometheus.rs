@@ -1,1 +1,184 @@
-//! stub
+//! The exporter scraped by a real Prometheus: what was recorded is what Prometheus stores.
+//!
+//! One test per process: the exporter installs the process-wide `metrics` recorder.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use victor_e2e::{Prometheus, require};
+use victor_exporter::Exporter;
+use victor_exporter::config::Config;
+use victor_metrics_core::{
+    AgentMode, LlmCall, LlmOperation, Request, ToolExecution, ToolStatus, catalog,
+};
+
+const HOSTILE: &str = "quote \" backslash \\ newline \n end";
+
+#[test]
+fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
+    let (Some(prometheus_bin), Some(promtool)) = (
+        require("prometheus", "prometheus"),
+        require("promtool", "prometheus"),
+    ) else {
+        return Ok(());
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    let config = Config {
+        listen: "127.0.0.1:0".parse()?,
+        ..Config::default()
+    };
+    let exporter = Exporter::new(config)?;
+    let metrics = exporter.metrics().clone();
+    let listener = runtime.block_on(exporter.bind())?;
+    let target = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = runtime.spawn(exporter.serve(listener, async {
+        let _ = stopped.await;
+    }));
+
+    // A known workload: 1 000 requests with spread latencies (40 of them 503), tools, LLM calls,
+    // and a label value with every character the text format must escape.
+    for i in 0..1_000_u64 {
+        let status = if i % 25 == 0 { 503 } else { 200 };
+        metrics.record_request(&Request {
+            endpoint: "/chat",
+            method: "POST",
+            status,
+            duration: Duration::from_micros(2_000 + (i * i * 7) % 4_000_000),
+            error_type: None,
+        });
+    }
+    for i in 0..300 {
+        metrics.record_tool_execution(&ToolExecution {
+            tool: "read_file",
+            vertical: "coding",
+            mode: AgentMode::Build,
+            status: if i % 10 == 0 {
+                ToolStatus::Failure
+            } else {
+                ToolStatus::Success
+            },
+            duration: Duration::from_millis(5 + i % 200),
+            error_type: None,
+        });
+    }
+    for _ in 0..7 {
+        metrics.record_llm_call(&LlmCall {
+            provider: "anthropic",
+            model: "claude-sonnet-4-5",
+            operation: LlmOperation::Chat,
+            prompt_tokens: 1_234,
+            completion_tokens: 321,
+            cost_usd: 0.01,
+            tool_calls: false,
+            duration: Duration::from_millis(1_800),
+            error_type: None,
+        });
+    }
+    for _ in 0..3 {
+        metrics.record_feature_usage(HOSTILE);
+    }
+
+    let prometheus = Prometheus::start(&prometheus_bin, &[target])?;
+    let within = Duration::from_secs(30);
+
+    // Counters equal what was recorded, exactly.
+    let total =
+        prometheus.wait_for_value("sum(victor_requests_total)", within, |v| v == 1_000.0)?;
+    assert_eq!(total, 1_000.0);
+    let errors = prometheus.query(r#"victor_requests_total{endpoint="/chat",status="503"}"#)?;
+    assert_eq!(errors.iter().map(|(_, v)| v).sum::<f64>(), 40.0);
+    let server_errors =
+        prometheus.query(r#"sum(victor_request_errors_total{error_type="server_error"})"#)?;
+    assert_eq!(server_errors[0].1, 40.0);
+    let tools =
+        prometheus.query(r#"sum by (status) (victor_tool_executions_total{tool="read_file"})"#)?;
+    let by_status = |status: &str| {
+        tools
+            .iter()
+            .find(|(l, _)| l.get("status").map(String::as_str) == Some(status))
+            .map(|s| s.1)
+    };
+    assert_eq!(by_status("success"), Some(270.0));
+    assert_eq!(by_status("failure"), Some(30.0));
+    let prompt = prometheus.query(r#"victor_llm_tokens_total{type="prompt"}"#)?;
+    assert_eq!(prompt[0].1, 7.0 * 1_234.0);
+
+    // histogram_quantile over the exposed buckets agrees with the JSON summary within a bucket.
+    let summary = metrics.summary();
+    let ours = summary
+        .requests
+        .duration_seconds
+        .p95
+        .expect("requests were recorded");
+    let promql = prometheus
+        .query("histogram_quantile(0.95, sum by (le) (victor_request_duration_seconds_bucket))")?
+        [0]
+    .1;
+    let bounds = catalog::REQUEST_DURATION_SECONDS.def().buckets();
+    let upper = bounds
+        .iter()
+        .position(|b| *b >= ours)
+        .expect("p95 under the top bucket");
+    let width = bounds[upper] - if upper == 0 { 0.0 } else { bounds[upper - 1] };
+    assert!(
+        (promql - ours).abs() <= width,
+        "PromQL p95 {promql} vs summary p95 {ours} (bucket {width})"
+    );
+    let json = summary.to_json();
+    assert_eq!(json["requests"]["total"], 1_000);
+    assert_eq!(
+        json["requests"]["duration_seconds"]["p95"].as_f64(),
+        Some(ours)
+    );
+
+    // Histograms are histograms (never summaries), with HELP from the catalog.
+    assert_eq!(
+        prometheus.metadata_type("victor_request_duration_seconds")?,
+        "histogram"
+    );
+    assert_eq!(
+        prometheus.metadata_type("victor_requests_total")?,
+        "counter"
+    );
+
+    // Hostile label values round-trip unchanged.
+    let features = prometheus.query("victor_feature_usage_total")?;
+    let hostile: Vec<_> = features
+        .iter()
+        .filter(|(labels, _)| labels.get("feature").map(String::as_str) == Some(HOSTILE))
+        .collect();
+    assert_eq!(hostile.len(), 1, "{features:?}");
+    assert_eq!(hostile[0].1, 3.0);
+
+    // The exposition passes promtool's lint with no complaints.
+    let exposition: String = ureq::get(&format!("http://{target}/metrics"))
+        .call()?
+        .body_mut()
+        .read_to_string()?;
+    let mut lint = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    lint.stdin
+        .take()
+        .expect("piped")
+        .write_all(exposition.as_bytes())?;
+    let lint = lint.wait_with_output()?;
+    let complaints = format!(
+        "{}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
+    );
+    assert!(
+        lint.status.success() && complaints.trim().is_empty(),
+        "promtool: {complaints}"
+    );
+
+    let _ = stop.send(());
+    runtime.block_on(server)??;
+    Ok(())
+}

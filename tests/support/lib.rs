@@ -1,1 +1,209 @@
-//! stub
+//! Support for end-to-end tests: real components started on 127.0.0.1, waited on through their
+//! APIs (never fixed sleeps), stopped when dropped.
+//!
+//! A missing component fails the test under `CI=true`. Outside CI it is reported loudly and the
+//! test returns early; `scripts/test.sh` installs everything, so use it to run the whole suite.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+
+/// Finds `program` on `PATH`; `None` (after saying so) when it is missing outside CI.
+///
+/// # Panics
+/// When it is missing and `CI=true`: CI must never skip silently.
+pub fn require(program: &str, package: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|path| path.is_file())
+    });
+    if found.is_none() {
+        let message = format!(
+            "{program} is not installed (Debian package `{package}`); run scripts/test.sh, which installs it"
+        );
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+        eprintln!("SKIPPED: {message}");
+    }
+    found
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .unwrap_or(0)
+}
+
+/// A Prometheus server scraping given targets every second, with its data in a temp dir.
+pub struct Prometheus {
+    child: Child,
+    dir: tempfile::TempDir,
+    /// Base URL of its HTTP API.
+    pub url: String,
+    agent: ureq::Agent,
+}
+
+impl Prometheus {
+    /// Starts `prometheus` scraping `targets` (job `victor`) every second and waits until it
+    /// answers queries.
+    ///
+    /// # Errors
+    /// When it cannot start or does not become ready within 30 s (its log is included).
+    pub fn start(binary: &Path, targets: &[SocketAddr]) -> anyhow::Result<Prometheus> {
+        let dir = tempfile::tempdir().context("temp dir")?;
+        let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+             scrape_configs:\n  - job_name: victor\n    metrics_path: /metrics\n    \
+             static_configs:\n      - targets: [{}]\n",
+            targets.join(", ")
+        );
+        let config_path = dir.path().join("prometheus.yml");
+        std::fs::write(&config_path, config).context("write prometheus.yml")?;
+        let port = free_port();
+        let log = std::fs::File::create(dir.path().join("prometheus.log")).context("log file")?;
+        let child = Command::new(binary)
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().context("log file")?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("cannot start {}", binary.display()))?;
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(5)))
+            .build()
+            .into();
+        let prometheus = Prometheus {
+            child,
+            dir,
+            url: format!("http://127.0.0.1:{port}"),
+            agent,
+        };
+        let ready = format!("{}/-/ready", prometheus.url);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(response) = prometheus.agent.get(&ready).call()
+                && response.status() == 200
+            {
+                return Ok(prometheus);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "Prometheus was not ready within 30 s:\n{}",
+                    prometheus.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Prometheus' own log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("prometheus.log")).unwrap_or_default()
+    }
+
+    /// Runs an instant query; returns each series' labels and value.
+    ///
+    /// # Errors
+    /// When the API fails or answers something other than a vector.
+    pub fn query(&self, expr: &str) -> anyhow::Result<Vec<(BTreeMap<String, String>, f64)>> {
+        let mut response = self
+            .agent
+            .get(&format!("{}/api/v1/query", self.url))
+            .query("query", expr)
+            .call()
+            .with_context(|| format!("query {expr}"))?;
+        let body: serde_json::Value = response.body_mut().read_json().context("query JSON")?;
+        if body["status"] != "success" {
+            bail!("query {expr} failed: {body}");
+        }
+        let results = body["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        results
+            .iter()
+            .map(|series| {
+                let labels = series["metric"]
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let value = series["value"][1]
+                    .as_str()
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .with_context(|| format!("no value in {series}"))?;
+                Ok((labels, value))
+            })
+            .collect()
+    }
+
+    /// The single value of `expr`, once `accept` holds for it, polling for up to `within`.
+    ///
+    /// # Errors
+    /// When it does not hold in time (the last answer and Prometheus' log are included).
+    pub fn wait_for_value(
+        &self,
+        expr: &str,
+        within: Duration,
+        accept: impl Fn(f64) -> bool,
+    ) -> anyhow::Result<f64> {
+        let deadline = Instant::now() + within;
+        loop {
+            let answer = self.query(expr);
+            if let Ok(series) = &answer
+                && let [(_, value)] = series.as_slice()
+                && accept(*value)
+            {
+                return Ok(*value);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "{expr} did not settle within {within:?}; last answer {answer:?}\n{}",
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// The metric type Prometheus' metadata API reports for `metric`.
+    ///
+    /// # Errors
+    /// When the API fails or has no metadata for it.
+    pub fn metadata_type(&self, metric: &str) -> anyhow::Result<String> {
+        let mut response = self
+            .agent
+            .get(&format!("{}/api/v1/metadata", self.url))
+            .query("metric", metric)
+            .call()
+            .context("metadata")?;
+        let body: serde_json::Value = response.body_mut().read_json().context("metadata JSON")?;
+        body["data"][metric][0]["type"]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("no metadata for {metric}: {body}"))
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -159,6 +159,8 @@ impl Exporter {
                 "simulating a Victor workload (--simulate): every catalog metric within one tick"
             );
             let mut simulator = Simulator::new(self.metrics.clone(), fastrand::u64(..));
+            // The first tick records every catalog metric: run it before serving the first scrape.
+            simulator.tick();
             tokio::spawn(async move {
                 let mut ticks = tokio::time::interval(simulate::TICK);
                 ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

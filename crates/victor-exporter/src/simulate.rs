@@ -440,6 +440,7 @@ impl Simulator {
             duration: Duration::from_millis(30),
             error_type: None,
         });
+        m.record_chat_request("anthropic", Duration::from_millis(2_400));
         self.session();
         self.gauges(false);
         // The overflow counter exists from the start at zero ("nothing folded yet"), so its

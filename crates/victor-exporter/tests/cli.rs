@@ -1,0 +1,211 @@
+//! The `victor-exporter` binary as an operator meets it: flags, errors, serving and shutdown.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_victor-exporter");
+
+fn exporter() -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env_remove("VICTOR_METRICS_PORT")
+        .env_remove("VICTOR_METRICS_ENABLED");
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command
+        .stdin(Stdio::null())
+        .output()
+        .expect("victor-exporter runs")
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("bound").port()
+}
+
+/// GETs `url` until it answers or `within` elapses; returns (status, content type, body).
+fn get_when_up(url: &str, within: Duration) -> (u16, String, String) {
+    let deadline = Instant::now() + within;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(2)))
+        .build()
+        .into();
+    loop {
+        match agent.get(url).call() {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                let content_type = response
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let body = response.body_mut().read_to_string().expect("utf-8 body");
+                return (status, content_type, body);
+            }
+            Err(err) if Instant::now() < deadline => {
+                let _ = err;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(err) => panic!("{url} did not answer within {within:?}: {err}"),
+        }
+    }
+}
+
+fn terminate(child: &mut Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+fn wait_with_deadline(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("victor-exporter did not exit within {within:?} of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn help_explains_the_flags_and_environment() {
+    let output = run(exporter().arg("--help"));
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "--listen",
+        "--config",
+        "--simulate",
+        "VICTOR_METRICS_PORT",
+        "VICTOR_METRICS_ENABLED",
+        "127.0.0.1:9091",
+    ] {
+        assert!(
+            help.contains(needle),
+            "--help does not mention {needle}:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_flag_is_one_line_and_exit_2() {
+    let output = run(exporter().arg("--bogus"));
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("--bogus"), "{err}");
+
+    let output = run(exporter().args(["--listen", "localhost"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("'localhost'"));
+}
+
+#[test]
+fn a_port_in_use_is_one_line_naming_the_address() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let addr = taken.local_addr().expect("bound").to_string();
+    let output = run(exporter().args(["--listen", &addr, "--log-level", "off"]));
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains(&addr) && err.contains("in use"), "{err}");
+}
+
+#[test]
+fn bad_configuration_names_the_source() {
+    let output = run(exporter().args(["--config", "/nonexistent/victor.toml"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("/nonexistent/victor.toml"));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("victor.toml");
+    std::fs::write(&path, "listen = \"127.0.0.1:1\"\nsimulte = true\n").expect("write");
+    let output = run(exporter().arg("--config").arg(&path));
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("simulte") && err.contains("line 2"), "{err}");
+
+    let output = run(exporter().env("VICTOR_METRICS_ENABLED", "sometimes"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("VICTOR_METRICS_ENABLED=\"sometimes\""));
+}
+
+#[test]
+fn serves_simulated_metrics_and_stops_cleanly_on_sigterm() {
+    let port = free_port();
+    let mut child = exporter()
+        .args(["--simulate", "--listen", &format!("127.0.0.1:{port}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("victor-exporter starts");
+    let (status, content_type, body) = get_when_up(
+        &format!("http://127.0.0.1:{port}/metrics"),
+        Duration::from_secs(10),
+    );
+    assert_eq!(status, 200);
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    for def in victor_metrics_core::catalog::ALL {
+        assert!(
+            body.contains(&format!("# TYPE {} ", def.name())),
+            "{} missing",
+            def.name()
+        );
+    }
+    let (status, _, _) = get_when_up(
+        &format!("http://127.0.0.1:{port}/nope"),
+        Duration::from_secs(2),
+    );
+    assert_eq!(status, 404);
+
+    terminate(&mut child);
+    let exit = wait_with_deadline(&mut child, Duration::from_secs(5));
+    assert!(exit.success(), "{exit}");
+    let log = std::io::read_to_string(child.stderr.take().expect("piped")).expect("log");
+    assert!(
+        log.contains("SIGTERM received") && log.contains("stopped"),
+        "{log}"
+    );
+}
+
+#[test]
+fn environment_sets_the_port_and_can_disable_metrics() {
+    let port = free_port();
+    let mut child = exporter()
+        .env("VICTOR_METRICS_PORT", port.to_string())
+        .env("VICTOR_METRICS_ENABLED", "false")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("victor-exporter starts");
+    let (status, _, body) = get_when_up(
+        &format!("http://127.0.0.1:{port}/metrics"),
+        Duration::from_secs(10),
+    );
+    assert_eq!(status, 404);
+    assert!(body.contains("metrics are disabled"), "{body}");
+    terminate(&mut child);
+    assert!(wait_with_deadline(&mut child, Duration::from_secs(5)).success());
+    let log = std::io::read_to_string(child.stderr.take().expect("piped")).expect("log");
+    assert!(log.contains("metrics are disabled"), "{log}");
+}
