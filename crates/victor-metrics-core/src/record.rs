@@ -33,7 +33,7 @@ use crate::custom::CustomMetrics;
 use crate::series::{
     DEFAULT_CARDINALITY_LIMIT, SeriesCache, register_counter, register_gauge, register_histogram,
 };
-use crate::stats::{BucketCounts, Tally, Window};
+use crate::stats::{BucketCounts, HistogramSnapshot, Tally, Window};
 use crate::summary::{CacheSummary, LlmSummary, OutcomeSummary, Summary};
 
 /// How a tool execution ended (`001`: success, failure, timeout).
@@ -302,16 +302,10 @@ impl VictorMetricsBuilder {
                 started,
                 requests: SeriesCache::new(cat::REQUESTS_TOTAL.def().name(), limit),
                 request_errors: SeriesCache::new(cat::REQUEST_ERRORS_TOTAL.def().name(), limit),
-                request_stats: OutcomeStats::new(cat::REQUEST_DURATION_SECONDS.def()),
                 llm: SeriesCache::new(cat::LLM_REQUESTS_TOTAL.def().name(), limit),
                 llm_errors: SeriesCache::new(cat::LLM_ERRORS_TOTAL.def().name(), limit),
-                llm_stats: OutcomeStats::new(cat::LLM_DURATION_SECONDS.def()),
-                llm_prompt_tokens: AtomicU64::new(0),
-                llm_completion_tokens: AtomicU64::new(0),
-                llm_cost_micro_usd: AtomicU64::new(0),
                 tools: SeriesCache::new(cat::TOOL_EXECUTIONS_TOTAL.def().name(), limit),
                 tool_errors: SeriesCache::new(cat::TOOL_ERRORS_TOTAL.def().name(), limit),
-                tool_stats: OutcomeStats::new(cat::TOOL_EXECUTION_DURATION_SECONDS.def()),
                 caches: HitMissFamily {
                     series: SeriesCache::new(cat::CACHE_HITS_TOTAL.def().name(), limit),
                     hits: &cat::CACHE_HITS_TOTAL,
@@ -367,16 +361,10 @@ struct Inner {
     started: Instant,
     requests: SeriesCache<RequestSeries>,
     request_errors: SeriesCache<Counter>,
-    request_stats: OutcomeStats,
     llm: SeriesCache<LlmSeries>,
     llm_errors: SeriesCache<Counter>,
-    llm_stats: OutcomeStats,
-    llm_prompt_tokens: AtomicU64,
-    llm_completion_tokens: AtomicU64,
-    llm_cost_micro_usd: AtomicU64,
     tools: SeriesCache<ToolSeries>,
     tool_errors: SeriesCache<Counter>,
-    tool_stats: OutcomeStats,
     caches: HitMissFamily,
     selection: HitMissFamily,
     /// One cache per catalog entry, indexed by [`MetricDef::index`], for the long tail.
@@ -399,55 +387,81 @@ struct Windows {
     selection: Window<Box<str>>,
 }
 
-/// Totals, errors and latency buckets of one kind of operation, for the summary.
-struct OutcomeStats {
-    total: AtomicU64,
-    errors: AtomicU64,
+/// Latency buckets and error count of one series. Kept per series, so recording threads do not
+/// contend on shared cache lines; the summary and the windows sum them over the series.
+struct SeriesStats {
     durations: BucketCounts,
+    errors: AtomicU64,
 }
 
-impl OutcomeStats {
+impl SeriesStats {
     fn new(histogram: &'static MetricDef) -> Self {
-        OutcomeStats {
-            total: AtomicU64::new(0),
-            errors: AtomicU64::new(0),
+        SeriesStats {
             durations: BucketCounts::new(histogram.buckets()),
+            errors: AtomicU64::new(0),
         }
     }
 
     #[inline]
     fn record(&self, error: bool, seconds: f64) {
-        self.total.fetch_add(1, Ordering::Relaxed);
+        self.durations.observe(seconds);
         if error {
             self.errors.fetch_add(1, Ordering::Relaxed);
         }
-        self.durations.observe(seconds);
     }
 
     fn tally(&self) -> Tally {
-        let total = self.total.load(Ordering::Relaxed);
+        let total = self.durations.count();
         let errors = self.errors.load(Ordering::Relaxed);
         Tally {
             good: total.saturating_sub(errors),
             total,
         }
     }
+}
+
+/// The per-series stats of one family, summed.
+struct Totals {
+    durations: HistogramSnapshot,
+    errors: u64,
+}
+
+impl Totals {
+    fn new(histogram: &'static MetricDef) -> Self {
+        Totals {
+            durations: HistogramSnapshot::empty(histogram.buckets()),
+            errors: 0,
+        }
+    }
+
+    fn add(&mut self, stats: &SeriesStats) {
+        self.durations.merge(&stats.durations.snapshot());
+        self.errors += stats.errors.load(Ordering::Relaxed);
+    }
+
+    fn tally(&self) -> Tally {
+        let total = self.durations.count();
+        Tally {
+            good: total.saturating_sub(self.errors),
+            total,
+        }
+    }
 
     fn summary(&self) -> OutcomeSummary {
-        OutcomeSummary::new(self.tally(), &self.durations.snapshot())
+        OutcomeSummary::new(self.tally(), &self.durations)
     }
 }
 
 struct RequestSeries {
     total: Counter,
     duration: Histogram,
+    stats: SeriesStats,
 }
 
 struct ToolSeries {
     executions: Counter,
     duration: Histogram,
-    success: bool,
-    count: AtomicU64,
+    stats: SeriesStats,
 }
 
 struct LlmSeries {
@@ -458,8 +472,10 @@ struct LlmSeries {
     cost: Histogram,
     provider_requests: Counter,
     provider_latency: Histogram,
-    success: bool,
-    count: AtomicU64,
+    stats: SeriesStats,
+    prompt_token_count: AtomicU64,
+    completion_token_count: AtomicU64,
+    cost_micro_usd: AtomicU64,
 }
 
 /// A cache-like family: hits, misses, evictions and a windowed hit ratio per name.
@@ -523,19 +539,20 @@ impl VictorMetrics {
         let seconds = request.duration.as_secs_f64();
         let status = status_label(request.status);
         let labels = [request.endpoint, request.method, status];
+        let error = request.is_error();
         inner.requests.with(
             &labels,
             |labels| RequestSeries {
                 total: register_counter(cat::REQUESTS_TOTAL.def(), labels),
                 duration: register_histogram(cat::REQUEST_DURATION_SECONDS.def(), labels),
+                stats: SeriesStats::new(cat::REQUEST_DURATION_SECONDS.def()),
             },
             |series| {
                 series.total.increment(1);
                 series.duration.record(seconds);
+                series.stats.record(error, seconds);
             },
         );
-        let error = request.is_error();
-        inner.request_stats.record(error, seconds);
         if error {
             let error_type = request.error_type.unwrap_or("server_error");
             let labels = [request.endpoint, request.method, status, error_type];
@@ -586,17 +603,15 @@ impl VictorMetrics {
                         cat::TOOL_EXECUTION_DURATION_SECONDS.def(),
                         &[tool, vertical, status],
                     ),
-                    success,
-                    count: AtomicU64::new(0),
+                    stats: SeriesStats::new(cat::TOOL_EXECUTION_DURATION_SECONDS.def()),
                 }
             },
             |series| {
                 series.executions.increment(1);
                 series.duration.record(seconds);
-                series.count.fetch_add(1, Ordering::Relaxed);
+                series.stats.record(!success, seconds);
             },
         );
-        inner.tool_stats.record(!success, seconds);
         if !success {
             let error_type = execution.error_type.unwrap_or(execution.status.as_str());
             inner.tool_errors.with(
@@ -658,8 +673,10 @@ impl VictorMetrics {
                         cat::PROVIDER_LATENCY_SECONDS.def(),
                         &[provider, model],
                     ),
-                    success,
-                    count: AtomicU64::new(0),
+                    stats: SeriesStats::new(cat::LLM_DURATION_SECONDS.def()),
+                    prompt_token_count: AtomicU64::new(0),
+                    completion_token_count: AtomicU64::new(0),
+                    cost_micro_usd: AtomicU64::new(0),
                 }
             },
             |series| {
@@ -670,20 +687,20 @@ impl VictorMetrics {
                 series.cost.record(call.cost_usd);
                 series.provider_requests.increment(1);
                 series.provider_latency.record(seconds);
-                series.count.fetch_add(1, Ordering::Relaxed);
+                series.stats.record(!success, seconds);
+                series
+                    .prompt_token_count
+                    .fetch_add(call.prompt_tokens, Ordering::Relaxed);
+                series
+                    .completion_token_count
+                    .fetch_add(call.completion_tokens, Ordering::Relaxed);
+                // Saturating cast: a negative or NaN cost counts as zero.
+                let micro_usd = (call.cost_usd * 1e6) as u64;
+                series
+                    .cost_micro_usd
+                    .fetch_add(micro_usd, Ordering::Relaxed);
             },
         );
-        inner.llm_stats.record(!success, seconds);
-        inner
-            .llm_prompt_tokens
-            .fetch_add(call.prompt_tokens, Ordering::Relaxed);
-        inner
-            .llm_completion_tokens
-            .fetch_add(call.completion_tokens, Ordering::Relaxed);
-        // Saturating cast: a negative or NaN cost counts as zero.
-        inner
-            .llm_cost_micro_usd
-            .fetch_add((call.cost_usd * 1e6) as u64, Ordering::Relaxed);
         if let Some(error_type) = call.error_type {
             let labels = [
                 call.provider,
@@ -1093,7 +1110,11 @@ impl VictorMetrics {
         let mut guard = inner.windows.lock().unwrap_or_else(PoisonError::into_inner);
         let windows = &mut *guard;
 
-        let requests = inner.request_stats.tally();
+        let mut requests = Totals::new(cat::REQUEST_DURATION_SECONDS.def());
+        inner
+            .requests
+            .for_each(|_, series| requests.add(&series.stats));
+        let requests = requests.tally();
         let errors = Tally {
             good: requests.total - requests.good,
             total: requests.total,
@@ -1113,11 +1134,7 @@ impl VictorMetrics {
             let tally = tools
                 .entry((labels[0].clone(), labels[1].clone()))
                 .or_default();
-            let count = series.count.load(Ordering::Relaxed);
-            tally.total += count;
-            if series.success {
-                tally.good += count;
-            }
+            tally.add(series.stats.tally());
         });
         for ((tool, vertical), change, _) in windows.tools.advance(now, tools) {
             self.gauge(&cat::TOOL_SUCCESS_RATE, [&tool, &vertical])
@@ -1129,11 +1146,7 @@ impl VictorMetrics {
             let tally = providers
                 .entry((labels[0].clone(), labels[1].clone()))
                 .or_default();
-            let count = series.count.load(Ordering::Relaxed);
-            tally.total += count;
-            if series.success {
-                tally.good += count;
-            }
+            tally.add(series.stats.tally());
         });
         for ((provider, model), change, _) in windows.providers.advance(now, providers) {
             self.gauge(&cat::PROVIDER_SUCCESS_RATE, [&provider, &model])
@@ -1175,16 +1188,30 @@ impl VictorMetrics {
             total: cache.hits + cache.misses,
         }
         .ratio_or_none();
+        let mut requests = Totals::new(cat::REQUEST_DURATION_SECONDS.def());
+        inner
+            .requests
+            .for_each(|_, series| requests.add(&series.stats));
+        let mut tools = Totals::new(cat::TOOL_EXECUTION_DURATION_SECONDS.def());
+        inner.tools.for_each(|_, series| tools.add(&series.stats));
+        let mut calls = Totals::new(cat::LLM_DURATION_SECONDS.def());
+        let (mut prompt_tokens, mut completion_tokens, mut micro_usd) = (0, 0, 0);
+        inner.llm.for_each(|_, series| {
+            calls.add(&series.stats);
+            prompt_tokens += series.prompt_token_count.load(Ordering::Relaxed);
+            completion_tokens += series.completion_token_count.load(Ordering::Relaxed);
+            micro_usd += series.cost_micro_usd.load(Ordering::Relaxed);
+        });
         Summary {
             uptime_seconds: inner.started.elapsed().as_secs_f64(),
-            requests: inner.request_stats.summary(),
+            requests: requests.summary(),
             llm: LlmSummary {
-                calls: inner.llm_stats.summary(),
-                prompt_tokens: inner.llm_prompt_tokens.load(Ordering::Relaxed),
-                completion_tokens: inner.llm_completion_tokens.load(Ordering::Relaxed),
-                cost_usd: inner.llm_cost_micro_usd.load(Ordering::Relaxed) as f64 / 1e6,
+                calls: calls.summary(),
+                prompt_tokens,
+                completion_tokens,
+                cost_usd: micro_usd as f64 / 1e6,
             },
-            tools: inner.tool_stats.summary(),
+            tools: tools.summary(),
             cache,
         }
     }

@@ -48,7 +48,7 @@ pub(crate) struct SeriesCache<V> {
     metric: Box<str>,
     limit: usize,
     map: RwLock<HashMap<LabelKey, V>>,
-    overflow: OnceLock<(V, Counter)>,
+    overflow: OnceLock<(LabelKey, V, Counter)>,
 }
 
 impl<V> SeriesCache<V> {
@@ -102,22 +102,26 @@ impl<V> SeriesCache<V> {
         make: impl FnOnce(&[&str]) -> V,
         f: impl FnOnce(&V) -> R,
     ) -> R {
-        let (series, folded) = self.overflow.get_or_init(|| {
+        let (_, series, folded) = self.overflow.get_or_init(|| {
             let labels = vec![OVERFLOW_LABEL_VALUE; arity];
             let folded = register_counter(
                 catalog::METRICS_CARDINALITY_OVERFLOW_TOTAL.def(),
                 &[&self.metric],
             );
-            (make(&labels), folded)
+            let key = labels.iter().map(|v| Box::<str>::from(*v)).collect();
+            (key, make(&labels), folded)
         });
         folded.increment(1);
         f(series)
     }
 
-    /// Visits every label set held (the overflow series excluded).
+    /// Visits every label set held, the overflow series included.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&[Box<str>], &V)) {
         let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
         for (labels, series) in map.iter() {
+            f(labels, series);
+        }
+        if let Some((labels, series, _)) = self.overflow.get() {
             f(labels, series);
         }
     }

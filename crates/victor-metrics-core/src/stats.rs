@@ -38,6 +38,14 @@ impl BucketCounts {
             .fetch_add((value * 1e6) as u64, Ordering::Relaxed);
     }
 
+    /// Observations so far.
+    pub(crate) fn count(&self) -> u64 {
+        self.counts
+            .iter()
+            .map(|count| count.load(Ordering::Relaxed))
+            .sum()
+    }
+
     /// A consistent-enough copy: cumulative counts per bound, then `+Inf`.
     pub(crate) fn snapshot(&self) -> HistogramSnapshot {
         let mut running = 0;
@@ -67,6 +75,24 @@ pub(crate) struct HistogramSnapshot {
 }
 
 impl HistogramSnapshot {
+    /// No observations over `bounds`.
+    pub(crate) fn empty(bounds: &'static [f64]) -> Self {
+        HistogramSnapshot {
+            bounds,
+            cumulative: vec![0; bounds.len() + 1],
+            sum: 0.0,
+        }
+    }
+
+    /// Adds another snapshot over the same bounds.
+    pub(crate) fn merge(&mut self, other: &HistogramSnapshot) {
+        debug_assert_eq!(self.bounds, other.bounds);
+        for (mine, theirs) in self.cumulative.iter_mut().zip(&other.cumulative) {
+            *mine += theirs;
+        }
+        self.sum += other.sum;
+    }
+
     pub(crate) fn count(&self) -> u64 {
         self.cumulative.last().copied().unwrap_or(0)
     }
@@ -154,6 +180,12 @@ impl<K: Eq + Hash + Clone> Window<K> {
 }
 
 impl Tally {
+    /// Adds another tally.
+    pub(crate) fn add(&mut self, other: Tally) {
+        self.good += other.good;
+        self.total += other.total;
+    }
+
     /// Good over total; NaN when nothing happened, as PromQL's `0/0`, so no threshold fires.
     pub(crate) fn ratio(self) -> f64 {
         if self.total == 0 {
