@@ -1,6 +1,6 @@
 //! The exporter scraped by a real Prometheus: what was recorded is what Prometheus stores.
 //!
-//! One test per process: the exporter installs the process-wide `metrics` recorder.
+//! The exporter installs the process-wide `metrics` recorder, so only one test here starts one.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -180,5 +180,26 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
 
     let _ = stop.send(());
     runtime.block_on(server)??;
+    Ok(())
+}
+
+#[test]
+fn deployed_prometheus_config_is_valid() -> anyhow::Result<()> {
+    let Some(promtool) = require("promtool", "prometheus") else {
+        return Ok(());
+    };
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../deploy/prometheus/prometheus.yml");
+    let output = Command::new(promtool)
+        .args(["check", "config"])
+        .arg(&config)
+        .output()?;
+    assert!(
+        output.status.success(),
+        "promtool check config {}: {}{}",
+        config.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     Ok(())
 }

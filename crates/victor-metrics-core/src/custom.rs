@@ -21,7 +21,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use metrics::{Counter, Gauge, Histogram, Key, KeyName, Label, Level, Metadata, SharedString};
+use metrics::{
+    Counter, Gauge, Histogram, Key, KeyName, Label, Level, Metadata, Recorder, SharedString,
+};
 use thiserror::Error;
 
 use crate::catalog::{self, MetricKind};
@@ -86,53 +88,100 @@ pub struct LabelCountError {
     pub got: usize,
 }
 
-struct CustomDef {
+/// One registered custom metric whose series resolve to handles of type `H`.
+struct CustomDef<H> {
     name: String,
-    kind: MetricKind,
     labels: Vec<String>,
-    counters: SeriesCache<Counter>,
-    gauges: SeriesCache<Gauge>,
-    histograms: SeriesCache<Histogram>,
+    series: SeriesCache<H>,
 }
 
-impl std::fmt::Debug for CustomDef {
+impl<H> std::fmt::Debug for CustomDef<H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomDef")
             .field("name", &self.name)
-            .field("kind", &self.kind)
             .field("labels", &self.labels)
             .finish_non_exhaustive()
     }
 }
 
-impl CustomDef {
-    fn key(&self, values: &[&str]) -> Key {
-        let labels: Vec<Label> = self
-            .labels
-            .iter()
-            .zip(values)
-            .map(|(name, value)| Label::new(name.clone(), (*value).to_owned()))
-            .collect();
-        Key::from_parts(self.name.clone(), labels)
-    }
-
-    fn check(&self, values: &[&str]) -> Result<(), LabelCountError> {
-        if values.len() == self.labels.len() {
-            return Ok(());
+impl<H: Handle> CustomDef<H> {
+    /// The handle for these label values, resolved on first use.
+    fn handle(&self, values: &[&str]) -> Result<H, LabelCountError> {
+        if values.len() != self.labels.len() {
+            return Err(LabelCountError {
+                name: self.name.clone(),
+                expected: self.labels.len(),
+                labels: self.labels.clone(),
+                got: values.len(),
+            });
         }
-        Err(LabelCountError {
-            name: self.name.clone(),
-            expected: self.labels.len(),
-            labels: self.labels.clone(),
-            got: values.len(),
-        })
+        let resolve = |values: &[&str]| {
+            let labels: Vec<Label> = self
+                .labels
+                .iter()
+                .zip(values)
+                .map(|(name, value)| Label::new(name.clone(), (*value).to_owned()))
+                .collect();
+            let key = Key::from_parts(self.name.clone(), labels);
+            metrics::with_recorder(|recorder| H::register(recorder, &key))
+        };
+        Ok(self.series.with(values, resolve, H::clone))
+    }
+}
+
+/// The `metrics` handle types a custom metric can have.
+trait Handle: Clone + Sized {
+    const KIND: MetricKind;
+    fn register(recorder: &dyn Recorder, key: &Key) -> Self;
+    fn wrap(def: Arc<CustomDef<Self>>) -> Registered;
+    fn unwrap(registered: &Registered) -> Option<&Arc<CustomDef<Self>>>;
+}
+
+macro_rules! handle_kind {
+    ($handle:ty, $kind:ident, $register:ident) => {
+        impl Handle for $handle {
+            const KIND: MetricKind = MetricKind::$kind;
+            fn register(recorder: &dyn Recorder, key: &Key) -> Self {
+                recorder.$register(key, &METADATA)
+            }
+            fn wrap(def: Arc<CustomDef<Self>>) -> Registered {
+                Registered::$kind(def)
+            }
+            fn unwrap(registered: &Registered) -> Option<&Arc<CustomDef<Self>>> {
+                match registered {
+                    Registered::$kind(def) => Some(def),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+handle_kind!(Counter, Counter, register_counter);
+handle_kind!(Gauge, Gauge, register_gauge);
+handle_kind!(Histogram, Histogram, register_histogram);
+
+/// A registered metric of any kind, as the registry holds it.
+enum Registered {
+    Counter(Arc<CustomDef<Counter>>),
+    Gauge(Arc<CustomDef<Gauge>>),
+    Histogram(Arc<CustomDef<Histogram>>),
+}
+
+impl Registered {
+    fn kind_and_labels(&self) -> (MetricKind, &[String]) {
+        match self {
+            Registered::Counter(def) => (MetricKind::Counter, &def.labels),
+            Registered::Gauge(def) => (MetricKind::Gauge, &def.labels),
+            Registered::Histogram(def) => (MetricKind::Histogram, &def.labels),
+        }
     }
 }
 
 /// The run-time registry; reach it through [`crate::VictorMetrics::custom`].
 pub struct CustomMetrics {
     limit: usize,
-    defs: RwLock<HashMap<String, Arc<CustomDef>>>,
+    defs: RwLock<HashMap<String, Registered>>,
 }
 
 impl std::fmt::Debug for CustomMetrics {
@@ -146,15 +195,15 @@ impl std::fmt::Debug for CustomMetrics {
 
 /// A registered custom counter.
 #[derive(Clone, Debug)]
-pub struct CustomCounter(Arc<CustomDef>);
+pub struct CustomCounter(Arc<CustomDef<Counter>>);
 
 /// A registered custom gauge.
 #[derive(Clone, Debug)]
-pub struct CustomGauge(Arc<CustomDef>);
+pub struct CustomGauge(Arc<CustomDef<Gauge>>);
 
 /// A registered custom histogram.
 #[derive(Clone, Debug)]
-pub struct CustomHistogram(Arc<CustomDef>);
+pub struct CustomHistogram(Arc<CustomDef<Histogram>>);
 
 impl CustomCounter {
     /// A pre-resolved handle for these label values.
@@ -162,13 +211,7 @@ impl CustomCounter {
     /// # Errors
     /// [`LabelCountError`] when the number of values differs from the metric's labels.
     pub fn handle(&self, values: &[&str]) -> Result<Counter, LabelCountError> {
-        let def = &*self.0;
-        def.check(values)?;
-        Ok(def.counters.with(
-            values,
-            |values| metrics::with_recorder(|r| r.register_counter(&def.key(values), &METADATA)),
-            Counter::clone,
-        ))
+        self.0.handle(values)
     }
 
     /// Adds `count` to the series with these label values.
@@ -186,13 +229,7 @@ impl CustomGauge {
     /// # Errors
     /// [`LabelCountError`] when the number of values differs from the metric's labels.
     pub fn handle(&self, values: &[&str]) -> Result<Gauge, LabelCountError> {
-        let def = &*self.0;
-        def.check(values)?;
-        Ok(def.gauges.with(
-            values,
-            |values| metrics::with_recorder(|r| r.register_gauge(&def.key(values), &METADATA)),
-            Gauge::clone,
-        ))
+        self.0.handle(values)
     }
 
     /// Sets the series with these label values.
@@ -210,13 +247,7 @@ impl CustomHistogram {
     /// # Errors
     /// [`LabelCountError`] when the number of values differs from the metric's labels.
     pub fn handle(&self, values: &[&str]) -> Result<Histogram, LabelCountError> {
-        let def = &*self.0;
-        def.check(values)?;
-        Ok(def.histograms.with(
-            values,
-            |values| metrics::with_recorder(|r| r.register_histogram(&def.key(values), &METADATA)),
-            Histogram::clone,
-        ))
+        self.0.handle(values)
     }
 
     /// Records one observation in the series with these label values.
@@ -246,8 +277,7 @@ impl CustomMetrics {
         help: &str,
         labels: &[&str],
     ) -> Result<CustomCounter, RegistrationError> {
-        self.register(MetricKind::Counter, name, help, labels)
-            .map(CustomCounter)
+        self.register(name, help, labels).map(CustomCounter)
     }
 
     /// Registers a gauge.
@@ -260,8 +290,7 @@ impl CustomMetrics {
         help: &str,
         labels: &[&str],
     ) -> Result<CustomGauge, RegistrationError> {
-        self.register(MetricKind::Gauge, name, help, labels)
-            .map(CustomGauge)
+        self.register(name, help, labels).map(CustomGauge)
     }
 
     /// Registers a histogram (default buckets).
@@ -274,45 +303,43 @@ impl CustomMetrics {
         help: &str,
         labels: &[&str],
     ) -> Result<CustomHistogram, RegistrationError> {
-        self.register(MetricKind::Histogram, name, help, labels)
-            .map(CustomHistogram)
+        self.register(name, help, labels).map(CustomHistogram)
     }
 
-    fn register(
+    fn register<H: Handle>(
         &self,
-        kind: MetricKind,
         name: &str,
         help: &str,
         labels: &[&str],
-    ) -> Result<Arc<CustomDef>, RegistrationError> {
-        validate(kind, name, labels)?;
+    ) -> Result<Arc<CustomDef<H>>, RegistrationError> {
+        validate(H::KIND, name, labels)?;
         let mut defs = self.defs.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(existing) = defs.get(name) {
-            if existing.kind == kind && existing.labels.iter().eq(labels.iter()) {
-                return Ok(Arc::clone(existing));
+            if let Some(def) = H::unwrap(existing)
+                && def.labels.iter().eq(labels.iter())
+            {
+                return Ok(Arc::clone(def));
             }
+            let (kind, labels) = existing.kind_and_labels();
             return Err(RegistrationError::Conflict {
                 name: name.to_owned(),
-                kind: existing.kind.as_str(),
-                labels: existing.labels.clone(),
+                kind: kind.as_str(),
+                labels: labels.to_vec(),
             });
         }
         let def = Arc::new(CustomDef {
             name: name.to_owned(),
-            kind,
             labels: labels.iter().map(|l| (*l).to_owned()).collect(),
-            counters: SeriesCache::new(name, self.limit),
-            gauges: SeriesCache::new(name, self.limit),
-            histograms: SeriesCache::new(name, self.limit),
+            series: SeriesCache::new(name, self.limit),
         });
         let key_name = KeyName::from(name.to_owned());
         let help = SharedString::from(help.to_owned());
-        metrics::with_recorder(|recorder| match kind {
+        metrics::with_recorder(|recorder| match H::KIND {
             MetricKind::Counter => recorder.describe_counter(key_name, None, help),
             MetricKind::Gauge => recorder.describe_gauge(key_name, None, help),
             MetricKind::Histogram => recorder.describe_histogram(key_name, None, help),
         });
-        defs.insert(name.to_owned(), Arc::clone(&def));
+        defs.insert(name.to_owned(), H::wrap(Arc::clone(&def)));
         Ok(def)
     }
 }
