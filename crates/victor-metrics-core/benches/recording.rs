@@ -5,7 +5,8 @@
 //! - `record/*`: one call each, against the installed Prometheus recorder with upkeep running
 //!   (as in the exporter), label sets already seen. Anchors: the raw `metrics::counter!` macro
 //!   with the same labels (what a hand-instrumented service pays) and `AtomicU64::fetch_add`
-//!   (the floor any counter pays).
+//!   (the floor any counter pays); and a pre-resolved `metrics-exporter-prometheus` histogram
+//!   record, the share of every typed call that the exporter's storage costs.
 //! - `render/*`: `/metrics` render time for 1k, 10k and 100k series (counters with three labels,
 //!   like `victor_requests_total`).
 
@@ -21,7 +22,7 @@ use victor_metrics_core::{AgentMode, Request, ToolExecution, ToolStatus, VictorM
 
 fn record(c: &mut Criterion) {
     let exposition = ExpositionBuilder::new().install().unwrap();
-    let _upkeep = exposition.spawn_upkeep(Duration::from_millis(100)).unwrap();
+    let _upkeep = exposition.spawn_upkeep(Duration::from_secs(1)).unwrap();
     let metrics = VictorMetrics::new();
     let request = Request {
         endpoint: "/chat",
@@ -52,6 +53,10 @@ fn record(c: &mut Criterion) {
     });
     group.bench_function("pre-resolved handle increment", |b| {
         b.iter(|| handle.increment(1))
+    });
+    let hist = metrics.histogram(&catalog::RAG_RETRIEVAL_LATENCY_SECONDS, []);
+    group.bench_function("anchor: exporter histogram record (pre-resolved)", |b| {
+        b.iter(|| hist.record(black_box(0.12)));
     });
     #[allow(
         clippy::disallowed_macros,

@@ -974,6 +974,11 @@ mod tests {
                     def.name
                 );
                 assert!(def.buckets.iter().all(|b| b.is_finite() && *b > 0.0));
+                assert!(
+                    def.buckets.len() <= crate::stats::MAX_BUCKETS,
+                    "{}",
+                    def.name
+                );
             } else {
                 assert!(def.buckets.is_empty(), "{} is not a histogram", def.name);
             }

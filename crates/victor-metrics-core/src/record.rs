@@ -573,8 +573,11 @@ impl VictorMetrics {
 
     /// Records one chat request end to end (`victor_chat_request_duration_seconds`).
     pub fn record_chat_request(&self, provider: &str, duration: Duration) {
-        self.histogram(&cat::CHAT_REQUEST_DURATION_SECONDS, [provider])
-            .record(duration.as_secs_f64());
+        self.observe(
+            &cat::CHAT_REQUEST_DURATION_SECONDS,
+            [provider],
+            duration.as_secs_f64(),
+        );
     }
 
     /// Records one tool execution: `victor_tool_executions_total`,
@@ -718,8 +721,11 @@ impl VictorMetrics {
 
     /// Sets whether the provider pool considers `provider` healthy (`victor_provider_healthy`).
     pub fn set_provider_health(&self, provider: &str, healthy: bool) {
-        self.gauge(&cat::PROVIDER_HEALTHY, [provider])
-            .set(if healthy { 1.0 } else { 0.0 });
+        self.set(
+            &cat::PROVIDER_HEALTHY,
+            [provider],
+            if healthy { 1.0 } else { 0.0 },
+        );
     }
 
     /// Records a lookup in the named cache that was served from it.
@@ -741,14 +747,16 @@ impl VictorMetrics {
 
     /// Sets the memory held by the named cache (`victor_cache_size_bytes`).
     pub fn set_cache_size(&self, cache: &str, bytes: u64) {
-        self.gauge(&cat::CACHE_SIZE_BYTES, [cache])
-            .set(bytes as f64);
+        self.set(&cat::CACHE_SIZE_BYTES, [cache], bytes as f64);
     }
 
     /// Records one tool selection: its latency and whether the selection cache served it.
     pub fn record_tool_selection(&self, namespace: &str, duration: Duration, cache_hit: bool) {
-        self.histogram(&cat::TOOL_SELECTION_DURATION_SECONDS, [namespace])
-            .record(duration.as_secs_f64());
+        self.observe(
+            &cat::TOOL_SELECTION_DURATION_SECONDS,
+            [namespace],
+            duration.as_secs_f64(),
+        );
         self.hit_miss(&self.inner.selection, namespace, cache_hit);
     }
 
@@ -767,28 +775,38 @@ impl VictorMetrics {
         capacity: u64,
         memory_bytes: u64,
     ) {
-        self.gauge(&cat::TOOL_SELECTION_CACHE_ENTRIES, [namespace])
-            .set(entries as f64);
+        self.set(
+            &cat::TOOL_SELECTION_CACHE_ENTRIES,
+            [namespace],
+            entries as f64,
+        );
         let utilization = if capacity == 0 {
             0.0
         } else {
             entries as f64 / capacity as f64
         };
-        self.gauge(&cat::TOOL_SELECTION_CACHE_UTILIZATION, [namespace])
-            .set(utilization);
-        self.gauge(&cat::TOOL_SELECTION_CACHE_MEMORY_BYTES, [namespace])
-            .set(memory_bytes as f64);
+        self.set(
+            &cat::TOOL_SELECTION_CACHE_UTILIZATION,
+            [namespace],
+            utilization,
+        );
+        self.set(
+            &cat::TOOL_SELECTION_CACHE_MEMORY_BYTES,
+            [namespace],
+            memory_bytes as f64,
+        );
     }
 
     /// Records one coordinator run and whether it failed.
     pub fn record_coordinator_run(&self, coordinator: &str, duration: Duration, success: bool) {
-        self.counter(&cat::COORDINATOR_EXECUTIONS_TOTAL, [coordinator])
-            .increment(1);
-        self.histogram(&cat::COORDINATOR_DURATION_SECONDS, [coordinator])
-            .record(duration.as_secs_f64());
+        self.increment(&cat::COORDINATOR_EXECUTIONS_TOTAL, [coordinator], 1);
+        self.observe(
+            &cat::COORDINATOR_DURATION_SECONDS,
+            [coordinator],
+            duration.as_secs_f64(),
+        );
         if !success {
-            self.counter(&cat::COORDINATOR_ERRORS_TOTAL, [coordinator])
-                .increment(1);
+            self.increment(&cat::COORDINATOR_ERRORS_TOTAL, [coordinator], 1);
         }
     }
 
@@ -799,134 +817,139 @@ impl VictorMetrics {
         memory_bytes: u64,
         cpu_percent: f64,
     ) {
-        self.gauge(&cat::COORDINATOR_MEMORY_BYTES, [coordinator])
-            .set(memory_bytes as f64);
-        self.gauge(&cat::COORDINATOR_CPU_PERCENT, [coordinator])
-            .set(cpu_percent);
+        self.set(
+            &cat::COORDINATOR_MEMORY_BYTES,
+            [coordinator],
+            memory_bytes as f64,
+        );
+        self.set(&cat::COORDINATOR_CPU_PERCENT, [coordinator], cpu_percent);
     }
 
     /// Records a user session starting on an interface (`cli`, `tui`, `api`, `mcp`).
     pub fn record_session_started(&self, interface: &str) {
-        self.counter(&cat::USER_SESSIONS_TOTAL, [interface])
-            .increment(1);
+        self.increment(&cat::USER_SESSIONS_TOTAL, [interface], 1);
     }
 
     /// Records a user session ending: its duration and how many requests it made.
     pub fn record_session_ended(&self, interface: &str, duration: Duration, requests: u64) {
-        self.histogram(&cat::SESSION_DURATION_SECONDS, [interface])
-            .record(duration.as_secs_f64());
-        self.histogram(&cat::REQUESTS_PER_USER, [])
-            .record(requests as f64);
+        self.observe(
+            &cat::SESSION_DURATION_SECONDS,
+            [interface],
+            duration.as_secs_f64(),
+        );
+        self.observe(&cat::REQUESTS_PER_USER, [], requests as f64);
     }
 
     /// Sets the users active now on an interface.
     pub fn set_active_users(&self, interface: &str, users: u64) {
-        self.gauge(&cat::ACTIVE_USERS, [interface])
-            .set(users as f64);
+        self.set(&cat::ACTIVE_USERS, [interface], users as f64);
     }
 
     /// Records an agent task finishing (`victor_tasks_total{status="completed"|"failed"}`).
     pub fn record_task(&self, completed: bool) {
         let status = if completed { "completed" } else { "failed" };
-        self.counter(&cat::TASKS_TOTAL, [status]).increment(1);
+        self.increment(&cat::TASKS_TOTAL, [status], 1);
     }
 
     /// Records a workflow execution with its status.
     pub fn record_workflow_execution(&self, workflow: &str, status: &str) {
-        self.counter(&cat::WORKFLOW_EXECUTIONS_TOTAL, [workflow, status])
-            .increment(1);
+        self.increment(&cat::WORKFLOW_EXECUTIONS_TOTAL, [workflow, status], 1);
     }
 
     /// Records one use of a feature.
     pub fn record_feature_usage(&self, feature: &str) {
-        self.counter(&cat::FEATURE_USAGE_TOTAL, [feature])
-            .increment(1);
+        self.increment(&cat::FEATURE_USAGE_TOTAL, [feature], 1);
     }
 
     /// Records one use of a vertical in a mode.
     pub fn record_vertical_usage(&self, vertical: &str, mode: AgentMode) {
-        self.counter(&cat::VERTICAL_USAGE_TOTAL, [vertical, mode.as_str()])
-            .increment(1);
+        self.increment(&cat::VERTICAL_USAGE_TOTAL, [vertical, mode.as_str()], 1);
     }
 
     /// Sets the planning success ratio of a vertical, 0 to 1.
     pub fn set_planning_success_rate(&self, vertical: &str, ratio: f64) {
-        self.gauge(&cat::PLANNING_SUCCESS_RATE, [vertical])
-            .set(ratio);
+        self.set(&cat::PLANNING_SUCCESS_RATE, [vertical], ratio);
     }
 
     /// Sets the recall accuracy of a memory type, 0 to 1.
     pub fn set_memory_recall_accuracy(&self, memory_type: &str, ratio: f64) {
-        self.gauge(&cat::MEMORY_RECALL_ACCURACY, [memory_type])
-            .set(ratio);
+        self.set(&cat::MEMORY_RECALL_ACCURACY, [memory_type], ratio);
     }
 
     /// Records a skill discovered.
     pub fn record_skill_discovered(&self, skill_type: &str) {
-        self.counter(&cat::SKILL_DISCOVERY_TOTAL, [skill_type])
-            .increment(1);
+        self.increment(&cat::SKILL_DISCOVERY_TOTAL, [skill_type], 1);
     }
 
     /// Sets the proficiency score of a skill, 0 to 1.
     pub fn set_proficiency_score(&self, skill: &str, score: f64) {
-        self.gauge(&cat::PROFICIENCY_SCORE, [skill]).set(score);
+        self.set(&cat::PROFICIENCY_SCORE, [skill], score);
     }
 
     /// Records a self-improvement loop and its outcome.
     pub fn record_self_improvement_loop(&self, outcome: &str) {
-        self.counter(&cat::SELF_IMPROVEMENT_LOOPS_TOTAL, [outcome])
-            .increment(1);
+        self.increment(&cat::SELF_IMPROVEMENT_LOOPS_TOTAL, [outcome], 1);
     }
 
     /// Records an agent memory operation (`store`, `recall`, ...) and its status.
     pub fn record_memory_operation(&self, operation: &str, status: &str) {
-        self.counter(&cat::MEMORY_OPERATIONS_TOTAL, [operation, status])
-            .increment(1);
+        self.increment(&cat::MEMORY_OPERATIONS_TOTAL, [operation, status], 1);
     }
 
     /// Records something a vertical did.
     pub fn record_vertical_activity(&self, activity: VerticalActivity) {
         use VerticalActivity as A;
         match activity {
-            A::CodingFilesAnalyzed(n) => self.add(&cat::CODING_FILES_ANALYZED_TOTAL, n),
-            A::CodingLinesReviewed(n) => self.add(&cat::CODING_LOC_REVIEWED_TOTAL, n),
-            A::CodingIssuesFound(n) => self.add(&cat::CODING_ISSUES_FOUND_TOTAL, n),
-            A::CodingTestsGenerated(n) => self.add(&cat::CODING_TESTS_GENERATED_TOTAL, n),
+            A::CodingFilesAnalyzed(n) => self.increment(&cat::CODING_FILES_ANALYZED_TOTAL, [], n),
+            A::CodingLinesReviewed(n) => self.increment(&cat::CODING_LOC_REVIEWED_TOTAL, [], n),
+            A::CodingIssuesFound(n) => self.increment(&cat::CODING_ISSUES_FOUND_TOTAL, [], n),
+            A::CodingTestsGenerated(n) => self.increment(&cat::CODING_TESTS_GENERATED_TOTAL, [], n),
             A::CodingRefactoringSuccessRate(r) => {
-                self.gauge(&cat::CODING_REFACTORING_SUCCESS_RATE, []).set(r);
+                self.set(&cat::CODING_REFACTORING_SUCCESS_RATE, [], r);
             }
-            A::RagDocumentsIngested(n) => self.add(&cat::RAG_DOCUMENTS_INGESTED_TOTAL, n),
-            A::RagSearchAccuracy(r) => self.gauge(&cat::RAG_SEARCH_ACCURACY, []).set(r),
+            A::RagDocumentsIngested(n) => self.increment(&cat::RAG_DOCUMENTS_INGESTED_TOTAL, [], n),
+            A::RagSearchAccuracy(r) => self.set(&cat::RAG_SEARCH_ACCURACY, [], r),
             A::RagRetrieval(d) => {
-                self.histogram(&cat::RAG_RETRIEVAL_LATENCY_SECONDS, [])
-                    .record(d.as_secs_f64());
+                self.observe(&cat::RAG_RETRIEVAL_LATENCY_SECONDS, [], d.as_secs_f64());
             }
-            A::RagIndexSize(bytes) => self.gauge(&cat::RAG_INDEX_SIZE_BYTES, []).set(bytes as f64),
-            A::DevOpsDeployment => self.add(&cat::DEVOPS_DEPLOYMENTS_TOTAL, 1),
+            A::RagIndexSize(bytes) => self.set(&cat::RAG_INDEX_SIZE_BYTES, [], bytes as f64),
+            A::DevOpsDeployment => self.increment(&cat::DEVOPS_DEPLOYMENTS_TOTAL, [], 1),
             A::DevOpsDeploymentSuccessRate(r) => {
-                self.gauge(&cat::DEVOPS_DEPLOYMENT_SUCCESS_RATE, []).set(r);
+                self.set(&cat::DEVOPS_DEPLOYMENT_SUCCESS_RATE, [], r);
             }
             A::DevOpsContainersManaged(n) => {
-                self.gauge(&cat::DEVOPS_CONTAINERS_MANAGED, [])
-                    .set(n as f64);
+                self.set(&cat::DEVOPS_CONTAINERS_MANAGED, [], n as f64);
             }
-            A::DevOpsCiPipelineExecuted => self.add(&cat::DEVOPS_CI_PIPELINES_EXECUTED_TOTAL, 1),
+            A::DevOpsCiPipelineExecuted => {
+                self.increment(&cat::DEVOPS_CI_PIPELINES_EXECUTED_TOTAL, [], 1)
+            }
             A::DataAnalysisQuery(d) => {
-                self.add(&cat::DATAANALYSIS_QUERIES_TOTAL, 1);
-                self.histogram(&cat::DATAANALYSIS_QUERY_DURATION_SECONDS, [])
-                    .record(d.as_secs_f64());
+                self.increment(&cat::DATAANALYSIS_QUERIES_TOTAL, [], 1);
+                self.observe(
+                    &cat::DATAANALYSIS_QUERY_DURATION_SECONDS,
+                    [],
+                    d.as_secs_f64(),
+                );
             }
-            A::DataAnalysisVisualization => self.add(&cat::DATAANALYSIS_VISUALIZATIONS_TOTAL, 1),
+            A::DataAnalysisVisualization => {
+                self.increment(&cat::DATAANALYSIS_VISUALIZATIONS_TOTAL, [], 1)
+            }
             A::DataAnalysisDataSize(bytes) => {
-                self.histogram(&cat::DATAANALYSIS_DATA_SIZE_BYTES, [])
-                    .record(bytes as f64);
+                self.observe(&cat::DATAANALYSIS_DATA_SIZE_BYTES, [], bytes as f64);
             }
-            A::ResearchSearch => self.add(&cat::RESEARCH_SEARCHES_TOTAL, 1),
-            A::ResearchCitations(n) => self.add(&cat::RESEARCH_CITATIONS_GENERATED_TOTAL, n),
-            A::ResearchSourcesAnalyzed(n) => self.add(&cat::RESEARCH_SOURCES_ANALYZED_TOTAL, n),
+            A::ResearchSearch => self.increment(&cat::RESEARCH_SEARCHES_TOTAL, [], 1),
+            A::ResearchCitations(n) => {
+                self.increment(&cat::RESEARCH_CITATIONS_GENERATED_TOTAL, [], n)
+            }
+            A::ResearchSourcesAnalyzed(n) => {
+                self.increment(&cat::RESEARCH_SOURCES_ANALYZED_TOTAL, [], n)
+            }
             A::ResearchSynthesis(d) => {
-                self.histogram(&cat::RESEARCH_SYNTHESIS_DURATION_SECONDS, [])
-                    .record(d.as_secs_f64());
+                self.observe(
+                    &cat::RESEARCH_SYNTHESIS_DURATION_SECONDS,
+                    [],
+                    d.as_secs_f64(),
+                );
             }
         }
     }
@@ -935,87 +958,88 @@ impl VictorMetrics {
     pub fn record_security(&self, signal: SecuritySignal<'_>) {
         match signal {
             SecuritySignal::AuthorizationSuccessRate(r) => {
-                self.gauge(&cat::SECURITY_AUTHORIZATION_SUCCESS_RATE, [])
-                    .set(r);
+                self.set(&cat::SECURITY_AUTHORIZATION_SUCCESS_RATE, [], r);
             }
             SecuritySignal::FailedAuthorization => {
-                self.add(&cat::SECURITY_FAILED_AUTHORIZATIONS_TOTAL, 1);
+                self.increment(&cat::SECURITY_FAILED_AUTHORIZATIONS_TOTAL, [], 1);
             }
-            SecuritySignal::TestPassRate(r) => self.gauge(&cat::SECURITY_TEST_PASS_RATE, []).set(r),
+            SecuritySignal::TestPassRate(r) => self.set(&cat::SECURITY_TEST_PASS_RATE, [], r),
             SecuritySignal::VulnerabilityFound { severity } => {
-                self.counter(&cat::SECURITY_VULNERABILITIES_FOUND_TOTAL, [severity])
-                    .increment(1);
+                self.increment(&cat::SECURITY_VULNERABILITIES_FOUND_TOTAL, [severity], 1);
             }
             SecuritySignal::Scan(d) => {
-                self.histogram(&cat::SECURITY_SCAN_DURATION_SECONDS, [])
-                    .record(d.as_secs_f64());
+                self.observe(&cat::SECURITY_SCAN_DURATION_SECONDS, [], d.as_secs_f64());
             }
         }
     }
 
     /// Records how long the system took to initialize.
     pub fn record_initialization(&self, duration: Duration) {
-        self.histogram(&cat::INITIALIZATION_DURATION_SECONDS, [])
-            .record(duration.as_secs_f64());
+        self.observe(
+            &cat::INITIALIZATION_DURATION_SECONDS,
+            [],
+            duration.as_secs_f64(),
+        );
     }
 
     /// Sets how long the last start-up spent in a bootstrap phase.
     pub fn set_bootstrap_phase(&self, phase: &str, duration: Duration) {
-        self.gauge(&cat::BOOTSTRAP_PHASE_DURATION_SECONDS, [phase])
-            .set(duration.as_secs_f64());
+        self.set(
+            &cat::BOOTSTRAP_PHASE_DURATION_SECONDS,
+            [phase],
+            duration.as_secs_f64(),
+        );
     }
 
     /// Records a component loaded lazily after start-up.
     pub fn record_lazy_load(&self, component: &str) {
-        self.counter(&cat::BOOTSTRAP_LAZY_LOADS_TOTAL, [component])
-            .increment(1);
+        self.increment(&cat::BOOTSTRAP_LAZY_LOADS_TOTAL, [component], 1);
     }
 
     /// Sets the memory attributed to a component (`process` for the whole process).
     pub fn set_memory_usage(&self, component: &str, bytes: u64) {
-        self.gauge(&cat::MEMORY_USAGE_BYTES, [component])
-            .set(bytes as f64);
+        self.set(&cat::MEMORY_USAGE_BYTES, [component], bytes as f64);
     }
 
     /// Sets every system gauge from one sample (also `victor_memory_usage_bytes{component="process"}`).
     pub fn record_system(&self, sample: &SystemSample) {
-        self.gauge(&cat::CPU_USAGE_PERCENT, [])
-            .set(sample.process_cpu_percent);
-        self.gauge(&cat::SYSTEM_CPU_PERCENT, [])
-            .set(sample.host_cpu_percent);
-        self.gauge(&cat::SYSTEM_MEMORY_BYTES, ["rss"])
-            .set(sample.rss_bytes as f64);
-        self.gauge(&cat::SYSTEM_MEMORY_BYTES, ["vms"])
-            .set(sample.virtual_bytes as f64);
+        self.set(&cat::CPU_USAGE_PERCENT, [], sample.process_cpu_percent);
+        self.set(&cat::SYSTEM_CPU_PERCENT, [], sample.host_cpu_percent);
+        self.set(&cat::SYSTEM_MEMORY_BYTES, ["rss"], sample.rss_bytes as f64);
+        self.set(
+            &cat::SYSTEM_MEMORY_BYTES,
+            ["vms"],
+            sample.virtual_bytes as f64,
+        );
         self.set_memory_usage("process", sample.rss_bytes);
-        self.gauge(&cat::MEMORY_LIMIT_BYTES, [])
-            .set(sample.memory_limit_bytes as f64);
-        self.gauge(&cat::SYSTEM_THREADS, [])
-            .set(sample.threads as f64);
-        self.gauge(&cat::SYSTEM_OPEN_FDS, [])
-            .set(sample.open_fds as f64);
-        self.gauge(&cat::SYSTEM_MAX_FDS, [])
-            .set(sample.max_fds as f64);
-        self.gauge(&cat::SYSTEM_UPTIME_SECONDS, [])
-            .set(sample.uptime.as_secs_f64());
+        self.set(
+            &cat::MEMORY_LIMIT_BYTES,
+            [],
+            sample.memory_limit_bytes as f64,
+        );
+        self.set(&cat::SYSTEM_THREADS, [], sample.threads as f64);
+        self.set(&cat::SYSTEM_OPEN_FDS, [], sample.open_fds as f64);
+        self.set(&cat::SYSTEM_MAX_FDS, [], sample.max_fds as f64);
+        self.set(&cat::SYSTEM_UPTIME_SECONDS, [], sample.uptime.as_secs_f64());
         if let Some((path, free, total)) = &sample.disk {
-            self.gauge(&cat::SYSTEM_DISK_FREE_BYTES, [path])
-                .set(*free as f64);
-            self.gauge(&cat::SYSTEM_DISK_TOTAL_BYTES, [path])
-                .set(*total as f64);
+            self.set(&cat::SYSTEM_DISK_FREE_BYTES, [path], *free as f64);
+            self.set(&cat::SYSTEM_DISK_TOTAL_BYTES, [path], *total as f64);
         }
-        self.gauge(&cat::ACTIVE_CONNECTIONS, [])
-            .set(sample.active_connections as f64);
+        self.set(
+            &cat::ACTIVE_CONNECTIONS,
+            [],
+            sample.active_connections as f64,
+        );
     }
 
     /// Sets the performance health score, 0 to 100.
     pub fn set_health_score(&self, score: f64) {
-        self.gauge(&cat::PERFORMANCE_HEALTH_SCORE, []).set(score);
+        self.set(&cat::PERFORMANCE_HEALTH_SCORE, [], score);
     }
 
     /// Publishes `victor_build_info{version}` = 1.
     pub fn set_build_info(&self, version: &str) {
-        self.gauge(&cat::BUILD_INFO, [version]).set(1.0);
+        self.set(&cat::BUILD_INFO, [version], 1.0);
     }
 
     /// A pre-resolved counter handle for a catalog counter and its label values. Keep it for
@@ -1028,26 +1052,12 @@ impl VictorMetrics {
         def: &'static CounterDef<N>,
         labels: [&str; N],
     ) -> Counter {
-        match &self.inner.generic[def.def().index()] {
-            Generic::Counter(cache) => cache.with(
-                &labels,
-                |labels| register_counter(def.def(), labels),
-                Counter::clone,
-            ),
-            _ => Counter::noop(),
-        }
+        self.with_counter(def, labels, Counter::clone)
     }
 
     /// A pre-resolved gauge handle for a catalog gauge and its label values.
     pub fn gauge<const N: usize>(&self, def: &'static GaugeDef<N>, labels: [&str; N]) -> Gauge {
-        match &self.inner.generic[def.def().index()] {
-            Generic::Gauge(cache) => cache.with(
-                &labels,
-                |labels| register_gauge(def.def(), labels),
-                Gauge::clone,
-            ),
-            _ => Gauge::noop(),
-        }
+        self.with_gauge(def, labels, Gauge::clone)
     }
 
     /// A pre-resolved histogram handle for a catalog histogram and its label values.
@@ -1056,23 +1066,74 @@ impl VictorMetrics {
         def: &'static HistogramDef<N>,
         labels: [&str; N],
     ) -> Histogram {
+        self.with_histogram(def, labels, Histogram::clone)
+    }
+
+    /// Runs `f` on the counter for these labels without cloning the handle.
+    fn with_counter<const N: usize, R>(
+        &self,
+        def: &'static CounterDef<N>,
+        labels: [&str; N],
+        f: impl FnOnce(&Counter) -> R,
+    ) -> R {
         match &self.inner.generic[def.def().index()] {
-            Generic::Histogram(cache) => cache.with(
-                &labels,
-                |labels| register_histogram(def.def(), labels),
-                Histogram::clone,
-            ),
-            _ => Histogram::noop(),
+            Generic::Counter(cache) => {
+                cache.with(&labels, |labels| register_counter(def.def(), labels), f)
+            }
+            _ => f(&Counter::noop()),
         }
+    }
+
+    /// Runs `f` on the gauge for these labels without cloning the handle.
+    fn with_gauge<const N: usize, R>(
+        &self,
+        def: &'static GaugeDef<N>,
+        labels: [&str; N],
+        f: impl FnOnce(&Gauge) -> R,
+    ) -> R {
+        match &self.inner.generic[def.def().index()] {
+            Generic::Gauge(cache) => {
+                cache.with(&labels, |labels| register_gauge(def.def(), labels), f)
+            }
+            _ => f(&Gauge::noop()),
+        }
+    }
+
+    /// Runs `f` on the histogram for these labels without cloning the handle.
+    fn with_histogram<const N: usize, R>(
+        &self,
+        def: &'static HistogramDef<N>,
+        labels: [&str; N],
+        f: impl FnOnce(&Histogram) -> R,
+    ) -> R {
+        match &self.inner.generic[def.def().index()] {
+            Generic::Histogram(cache) => {
+                cache.with(&labels, |labels| register_histogram(def.def(), labels), f)
+            }
+            _ => f(&Histogram::noop()),
+        }
+    }
+
+    fn increment<const N: usize>(&self, def: &'static CounterDef<N>, labels: [&str; N], by: u64) {
+        self.with_counter(def, labels, |counter| counter.increment(by));
+    }
+
+    fn set<const N: usize>(&self, def: &'static GaugeDef<N>, labels: [&str; N], value: f64) {
+        self.with_gauge(def, labels, |gauge| gauge.set(value));
+    }
+
+    fn observe<const N: usize>(
+        &self,
+        def: &'static HistogramDef<N>,
+        labels: [&str; N],
+        value: f64,
+    ) {
+        self.with_histogram(def, labels, |histogram| histogram.record(value));
     }
 
     /// Metrics registered at run time, outside the catalog.
     pub fn custom(&self) -> &CustomMetrics {
         &self.inner.custom
-    }
-
-    fn add(&self, def: &'static CounterDef<0>, count: u64) {
-        self.counter(def, []).increment(count);
     }
 
     fn with_hit_miss(&self, family: &HitMissFamily, name: &str, f: impl FnOnce(&HitMissSeries)) {
@@ -1125,8 +1186,8 @@ impl VictorMetrics {
             } else {
                 0.0
             };
-            self.gauge(&cat::REQUEST_RATE, []).set(rate);
-            self.gauge(&cat::ERROR_RATE, []).set(change.ratio());
+            self.set(&cat::REQUEST_RATE, [], rate);
+            self.set(&cat::ERROR_RATE, [], change.ratio());
         }
 
         let mut tools: HashMap<(Box<str>, Box<str>), Tally> = HashMap::new();
@@ -1137,8 +1198,7 @@ impl VictorMetrics {
             tally.add(series.stats.tally());
         });
         for ((tool, vertical), change, _) in windows.tools.advance(now, tools) {
-            self.gauge(&cat::TOOL_SUCCESS_RATE, [&tool, &vertical])
-                .set(change.ratio());
+            self.set(&cat::TOOL_SUCCESS_RATE, [&tool, &vertical], change.ratio());
         }
 
         let mut providers: HashMap<(Box<str>, Box<str>), Tally> = HashMap::new();
@@ -1149,8 +1209,11 @@ impl VictorMetrics {
             tally.add(series.stats.tally());
         });
         for ((provider, model), change, _) in windows.providers.advance(now, providers) {
-            self.gauge(&cat::PROVIDER_SUCCESS_RATE, [&provider, &model])
-                .set(change.ratio());
+            self.set(
+                &cat::PROVIDER_SUCCESS_RATE,
+                [&provider, &model],
+                change.ratio(),
+            );
         }
 
         for (family, window) in [
@@ -1170,7 +1233,7 @@ impl VictorMetrics {
                 );
             });
             for (name, change, _) in window.advance(now, tallies) {
-                self.gauge(family.hit_rate, [&name]).set(change.ratio());
+                self.set(family.hit_rate, [&name], change.ratio());
             }
         }
     }

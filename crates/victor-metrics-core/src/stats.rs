@@ -10,32 +10,34 @@ use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Counts of observations per bucket, plus their sum, updated with relaxed atomics.
+/// The most buckets a histogram whose quantiles are tracked in process may have.
+pub(crate) const MAX_BUCKETS: usize = 16;
+
+/// Counts of observations per bucket, updated with relaxed atomics. The counts sit inline (no
+/// pointer to chase on the hot path).
 pub(crate) struct BucketCounts {
     bounds: &'static [f64],
-    /// `bounds.len() + 1` counts; the last one is the `+Inf` bucket. Not cumulative.
-    counts: Box<[AtomicU64]>,
-    /// Sum of the observations, in millionths of their unit.
-    sum_micros: AtomicU64,
+    /// One count per bound, then the `+Inf` bucket; not cumulative. Unused tail stays zero.
+    counts: [AtomicU64; MAX_BUCKETS + 1],
 }
 
 impl BucketCounts {
     pub(crate) fn new(bounds: &'static [f64]) -> Self {
+        debug_assert!(bounds.len() <= MAX_BUCKETS, "{} buckets", bounds.len());
         BucketCounts {
             bounds,
-            counts: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
-            sum_micros: AtomicU64::new(0),
+            counts: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 
     #[inline]
     pub(crate) fn observe(&self, value: f64) {
         // Prometheus' `le` is inclusive: the first bucket whose bound is >= value.
-        let index = self.bounds.partition_point(|bound| *bound < value);
+        let index = self
+            .bounds
+            .partition_point(|bound| *bound < value)
+            .min(MAX_BUCKETS);
         self.counts[index].fetch_add(1, Ordering::Relaxed);
-        // Saturating float-to-int cast: NaN and negatives count as 0.
-        self.sum_micros
-            .fetch_add((value * 1e6) as u64, Ordering::Relaxed);
     }
 
     /// Observations so far.
@@ -49,8 +51,7 @@ impl BucketCounts {
     /// A consistent-enough copy: cumulative counts per bound, then `+Inf`.
     pub(crate) fn snapshot(&self) -> HistogramSnapshot {
         let mut running = 0;
-        let cumulative = self
-            .counts
+        let cumulative = self.counts[..=self.bounds.len().min(MAX_BUCKETS)]
             .iter()
             .map(|count| {
                 running += count.load(Ordering::Relaxed);
@@ -60,7 +61,6 @@ impl BucketCounts {
         HistogramSnapshot {
             bounds: self.bounds,
             cumulative,
-            sum: self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6,
         }
     }
 }
@@ -71,7 +71,6 @@ pub(crate) struct HistogramSnapshot {
     pub(crate) bounds: &'static [f64],
     /// `bounds.len() + 1` cumulative counts; the last is the total.
     pub(crate) cumulative: Vec<u64>,
-    pub(crate) sum: f64,
 }
 
 impl HistogramSnapshot {
@@ -80,7 +79,6 @@ impl HistogramSnapshot {
         HistogramSnapshot {
             bounds,
             cumulative: vec![0; bounds.len() + 1],
-            sum: 0.0,
         }
     }
 
@@ -90,7 +88,6 @@ impl HistogramSnapshot {
         for (mine, theirs) in self.cumulative.iter_mut().zip(&other.cumulative) {
             *mine += theirs;
         }
-        self.sum += other.sum;
     }
 
     pub(crate) fn count(&self) -> u64 {
@@ -238,7 +235,6 @@ mod tests {
         let snapshot = counts.snapshot();
         assert_eq!(snapshot.cumulative, vec![1, 2, 3, 3, 4]);
         assert_eq!(snapshot.count(), 4);
-        assert!((snapshot.sum - 8.20001).abs() < 1e-5, "{}", snapshot.sum);
     }
 
     #[test]

@@ -74,21 +74,14 @@ pub struct LatencySummary {
     pub p95: Option<f64>,
     /// 99th percentile.
     pub p99: Option<f64>,
-    /// Mean of the observations.
-    pub mean: Option<f64>,
-    /// Sum of the observations.
-    pub sum: f64,
 }
 
 impl LatencySummary {
     fn new(snapshot: &HistogramSnapshot) -> Self {
-        let count = snapshot.count();
         LatencySummary {
             p50: snapshot.quantile(0.50),
             p95: snapshot.quantile(0.95),
             p99: snapshot.quantile(0.99),
-            mean: (count > 0).then(|| snapshot.sum / count as f64),
-            sum: snapshot.sum,
         }
     }
 }
