@@ -1171,11 +1171,10 @@ impl VictorMetrics {
         let mut guard = inner.windows.lock().unwrap_or_else(PoisonError::into_inner);
         let windows = &mut *guard;
 
-        let mut requests = Totals::new(cat::REQUEST_DURATION_SECONDS.def());
+        let mut requests = Tally::default();
         inner
             .requests
-            .for_each(|_, series| requests.add(&series.stats));
-        let requests = requests.tally();
+            .for_each(|_, series| requests.add(series.stats.tally()));
         let errors = Tally {
             good: requests.total - requests.good,
             total: requests.total,

@@ -125,6 +125,9 @@ pub fn quantile(q: f64, bounds: &[f64], cumulative: &[u64]) -> Option<f64> {
     Some(start + (end - start) * ((rank - below as f64) / in_bucket))
 }
 
+/// How many snapshots a window keeps per span, at most (plus the base).
+pub(crate) const SNAPSHOTS_PER_SPAN: u32 = 32;
+
 /// Good and total counts of something, cumulative since start.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub(crate) struct Tally {
@@ -147,7 +150,8 @@ impl<K: Eq + Hash + Clone> Window<K> {
     }
 
     /// Records `current` as of `now` and returns, per key, the tally change over the window and
-    /// the seconds it covers.
+    /// the seconds it covers. At most about [`SNAPSHOTS_PER_SPAN`] snapshots are kept, however
+    /// often it is called, so memory stays bounded under frequent scrapes.
     pub(crate) fn advance(
         &mut self,
         now: Instant,
@@ -171,7 +175,11 @@ impl<K: Eq + Hash + Clone> Window<K> {
                 (key.clone(), change, elapsed)
             })
             .collect();
-        self.history.push_back((now, current));
+        let spacing = self.span / SNAPSHOTS_PER_SPAN;
+        let last = self.history.back().map(|(at, _)| *at);
+        if last.is_none_or(|last| now.saturating_duration_since(last) >= spacing) {
+            self.history.push_back((now, current));
+        }
         changes
     }
 }
@@ -261,6 +269,33 @@ mod tests {
             )]
         );
         assert!(Tally::default().ratio().is_nan());
+        assert_eq!(Tally { good: 1, total: 4 }.ratio(), 0.25);
+    }
+
+    #[test]
+    fn window_history_stays_bounded_under_frequent_refreshes() {
+        let start = Instant::now();
+        let mut window = Window::new(Duration::from_secs(300), start);
+        for ms in 0..100_000_u64 {
+            let at = start + Duration::from_millis(ms * 10);
+            let tally = HashMap::from([(
+                (),
+                Tally {
+                    good: ms,
+                    total: ms,
+                },
+            )]);
+            let changes = window.advance(at, tally);
+            assert!(
+                changes[0].2 <= 300.0 + 10.0,
+                "covers at most the span plus one spacing"
+            );
+        }
+        assert!(
+            window.history.len() <= SNAPSHOTS_PER_SPAN as usize + 2,
+            "{}",
+            window.history.len()
+        );
         assert_eq!(Tally { good: 1, total: 4 }.ratio(), 0.25);
     }
 }
