@@ -146,11 +146,10 @@ impl Exporter {
             .local_addr()
             .context("cannot read the bound address")?;
         if self.config.metrics_enabled {
-            tracing::info!(address = %local, "serving Prometheus metrics on http://{local}/metrics");
+            tracing::info!("serving Prometheus metrics on http://{local}/metrics");
         } else {
             tracing::warn!(
-                address = %local,
-                "metrics are disabled (metrics_enabled = false or VICTOR_METRICS_ENABLED=false): \
+                "listening on {local}; metrics are disabled (metrics_enabled = false or VICTOR_METRICS_ENABLED=false): \
                  /metrics answers 404 and nothing is recorded"
             );
         }
