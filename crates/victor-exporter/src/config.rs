@@ -8,6 +8,7 @@
 //! cardinality_limit = 10000        # label sets per metric before they fold into overflow
 //! upkeep_interval_seconds = 5.0    # how often buffered histogram samples are drained
 //! window_seconds = 300.0           # span of the sliding-window ratio gauges
+//! header_read_timeout_seconds = 10.0  # a client slower than this to send headers is cut off
 //! simulate = false                 # run the built-in synthetic Victor workload
 //! ```
 //!
@@ -36,6 +37,8 @@ pub struct Config {
     pub upkeep_interval: Duration,
     /// Span of the sliding-window ratio gauges.
     pub window: Duration,
+    /// How long a client may take to send a request's headers before the connection is closed.
+    pub header_read_timeout: Duration,
     /// Whether the synthetic workload runs.
     pub simulate: bool,
 }
@@ -48,6 +51,7 @@ impl Default for Config {
             cardinality_limit: victor_metrics_core::DEFAULT_CARDINALITY_LIMIT,
             upkeep_interval: Duration::from_secs(5),
             window: Duration::from_secs(300),
+            header_read_timeout: Duration::from_secs(10),
             simulate: false,
         }
     }
@@ -101,6 +105,7 @@ struct FileConfig {
     cardinality_limit: Option<usize>,
     upkeep_interval_seconds: Option<f64>,
     window_seconds: Option<f64>,
+    header_read_timeout_seconds: Option<f64>,
     simulate: Option<bool>,
 }
 
@@ -167,6 +172,9 @@ impl Config {
         if let Some(value) = file.window_seconds {
             self.window = seconds("window_seconds", value)?;
         }
+        if let Some(value) = file.header_read_timeout_seconds {
+            self.header_read_timeout = seconds("header_read_timeout_seconds", value)?;
+        }
         if let Some(simulate) = file.simulate {
             self.simulate = simulate;
         }
@@ -214,6 +222,12 @@ impl Config {
         if self.window.is_zero() {
             return Err(ConfigError::Value {
                 key: "window_seconds",
+                reason: "must be greater than 0",
+            });
+        }
+        if self.header_read_timeout.is_zero() {
+            return Err(ConfigError::Value {
+                key: "header_read_timeout_seconds",
                 reason: "must be greater than 0",
             });
         }

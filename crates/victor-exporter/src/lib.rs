@@ -29,6 +29,7 @@ pub mod simulate;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
@@ -36,12 +37,18 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use victor_metrics_core::exposition::{Exposition, ExpositionBuilder, UpkeepTask};
 use victor_metrics_core::{Component, VictorMetrics};
 
 use crate::config::Config;
 use crate::simulate::Simulator;
+
+/// How long in-flight requests may take to finish once shutdown begins.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The content type of the Prometheus text format.
 pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -132,15 +139,15 @@ impl Exporter {
             .with_context(|| format!("cannot listen on {addr}"))
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish. Runs the synthetic
-    /// workload alongside when the configuration asks for it.
+    /// Serves until `shutdown` completes, then lets in-flight requests finish (at most
+    /// [`DRAIN_TIMEOUT`]). Runs the synthetic workload alongside when the configuration asks for it.
     ///
     /// # Errors
-    /// When the server fails (accept errors are retried by the server itself).
+    /// When the bound address cannot be read. Accept errors are logged and retried.
     pub async fn serve(
         self,
         listener: TcpListener,
-        shutdown: impl Future<Output = ()> + Send + 'static,
+        shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
         let local = listener
             .local_addr()
@@ -169,15 +176,65 @@ impl Exporter {
                 }
             })
         });
-        let served = axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await;
+        serve_connections(
+            listener,
+            self.router(),
+            self.config.header_read_timeout,
+            shutdown,
+        )
+        .await;
         if let Some(simulation) = simulation {
             simulation.abort();
         }
-        served.context("HTTP server failed")?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Accepts connections until `shutdown`, then gives in-flight requests [`DRAIN_TIMEOUT`] to finish.
+/// Each connection is HTTP/1.1 (what Prometheus scrapes with) and is closed when its client takes
+/// longer than `header_read_timeout` to send a request's headers, so idle or slow clients cannot
+/// pile up.
+async fn serve_connections(
+    listener: TcpListener,
+    router: Router,
+    header_read_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors, for one: back off instead of spinning.
+                    tracing::warn!(error = %err, "cannot accept a connection; retrying in 100 ms");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(%peer, error = %err, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "connections still open {DRAIN_TIMEOUT:?} after shutdown began; closing them"
+        );
     }
 }
 

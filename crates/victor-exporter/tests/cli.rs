@@ -1,6 +1,7 @@
 //! The `victor-exporter` binary as an operator meets it: flags, errors, serving and shutdown.
 
-use std::net::TcpListener;
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -208,4 +209,60 @@ fn environment_sets_the_port_and_can_disable_metrics() {
     assert!(wait_with_deadline(&mut child, Duration::from_secs(5)).success());
     let log = std::io::read_to_string(child.stderr.take().expect("piped")).expect("log");
     assert!(log.contains("metrics are disabled"), "{log}");
+}
+
+#[test]
+fn a_client_slow_to_send_headers_is_cut_off() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("victor.toml");
+    std::fs::write(&config, "header_read_timeout_seconds = 1.0\n").expect("write");
+    let mut child = exporter()
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--log-level",
+            "off",
+        ])
+        .arg("--config")
+        .arg(&config)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("victor-exporter starts");
+    let (status, _, _) = get_when_up(
+        &format!("http://127.0.0.1:{port}/metrics"),
+        Duration::from_secs(10),
+    );
+    assert_eq!(status, 200);
+
+    let mut slow = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    slow.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        .expect("partial headers");
+    slow.set_read_timeout(Some(Duration::from_secs(8)))
+        .expect("timeout");
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let read = slow.read_to_end(&mut answer);
+    let waited = started.elapsed();
+    assert!(
+        read.is_ok(),
+        "the server kept a header-less connection open: {read:?}"
+    );
+    assert!(
+        waited >= Duration::from_millis(800) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+
+    terminate(&mut child);
+    assert!(wait_with_deadline(&mut child, Duration::from_secs(5)).success());
+}
+
+#[test]
+fn a_zero_header_timeout_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("victor.toml");
+    std::fs::write(&config, "header_read_timeout_seconds = 0\n").expect("write");
+    let output = run(exporter().arg("--config").arg(&config));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("header_read_timeout_seconds"));
 }
