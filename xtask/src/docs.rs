@@ -22,7 +22,8 @@ fn metrics_reference() -> String {
          Every metric Victor records: {} in all ({} counters, {} gauges, {} histograms). \
          Durations are in seconds, sizes in bytes, ratios between 0 and 1. Each metric holds at \
          most 10 000 label sets by default; further ones fold into one series whose labels are all \
-         `__overflow__`, counted by `victor_metrics_cardinality_overflow_total`.\n\n\
+         `__overflow__`, counted by `victor_metrics_cardinality_overflow_total`. Label values longer \
+         than 256 bytes are cut at a character boundary and end in `…`.\n\n\
          *Sources* names the tables of the source documents (`shared/seeds/001`–`004`) that \
          define each metric, and how a source name was reconciled.\n",
         catalog::ALL.len(),

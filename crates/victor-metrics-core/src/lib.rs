@@ -51,6 +51,6 @@ pub use record::{
     AgentMode, InFlight, LlmCall, LlmOperation, Request, SecuritySignal, SystemSample,
     ToolExecution, ToolStatus, VerticalActivity, VictorMetrics, VictorMetricsBuilder,
 };
-pub use series::{DEFAULT_CARDINALITY_LIMIT, OVERFLOW_LABEL_VALUE};
+pub use series::{DEFAULT_CARDINALITY_LIMIT, MAX_LABEL_VALUE_LEN, OVERFLOW_LABEL_VALUE};
 pub use stats::quantile;
 pub use summary::Summary;

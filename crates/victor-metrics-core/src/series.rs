@@ -19,6 +19,11 @@ use crate::catalog::{self, MetricDef};
 /// The value every label takes in a metric's overflow series.
 pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
 
+/// The longest label value kept, in bytes. Longer values (an error message passed as
+/// `error_type`, say) are cut at a character boundary and end in `…`, so one series cannot pin
+/// megabytes.
+pub const MAX_LABEL_VALUE_LEN: usize = 256;
+
 /// The default number of label sets a metric may hold before new ones overflow.
 pub const DEFAULT_CARDINALITY_LIMIT: usize = 10_000;
 
@@ -69,6 +74,9 @@ impl<V> SeriesCache<V> {
         make: impl FnOnce(&[&str]) -> V,
         f: impl FnOnce(&V) -> R,
     ) -> R {
+        if labels.iter().any(|value| value.len() > MAX_LABEL_VALUE_LEN) {
+            return self.with_truncated(labels, make, f);
+        }
         let query = LabelsRef(labels);
         {
             let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
@@ -93,6 +101,18 @@ impl<V> SeriesCache<V> {
             Some(series) => f(series),
             None => unreachable!("inserted above under the same write lock"),
         }
+    }
+
+    #[cold]
+    fn with_truncated<R>(
+        &self,
+        labels: &[&str],
+        make: impl FnOnce(&[&str]) -> V,
+        f: impl FnOnce(&V) -> R,
+    ) -> R {
+        let owned: Vec<String> = labels.iter().map(|value| truncate_label(value)).collect();
+        let borrowed: Vec<&str> = owned.iter().map(String::as_str).collect();
+        self.with(&borrowed, make, f)
     }
 
     #[cold]
@@ -135,6 +155,18 @@ impl<V> SeriesCache<V> {
     }
 }
 
+/// `value` cut to at most [`MAX_LABEL_VALUE_LEN`] bytes, ending in `…` when it was cut.
+fn truncate_label(value: &str) -> String {
+    if value.len() <= MAX_LABEL_VALUE_LEN {
+        return value.to_owned();
+    }
+    let mut end = MAX_LABEL_VALUE_LEN - '…'.len_utf8();
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &value[..end])
+}
+
 fn key_for(def: &'static MetricDef, values: &[&str]) -> Key {
     debug_assert_eq!(def.labels().len(), values.len(), "{}", def.name());
     let labels: Vec<Label> = def
@@ -162,4 +194,46 @@ pub(crate) fn register_gauge(def: &'static MetricDef, values: &[&str]) -> Gauge 
 pub(crate) fn register_histogram(def: &'static MetricDef, values: &[&str]) -> Histogram {
     let key = key_for(def, values);
     metrics::with_recorder(|recorder| recorder.register_histogram(&key, &METADATA))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_label_values_are_cut_at_a_char_boundary() {
+        assert_eq!(truncate_label("short"), "short");
+        let exact = "a".repeat(MAX_LABEL_VALUE_LEN);
+        assert_eq!(truncate_label(&exact), exact);
+        let long = "é".repeat(MAX_LABEL_VALUE_LEN);
+        let cut = truncate_label(&long);
+        assert!(cut.len() <= MAX_LABEL_VALUE_LEN, "{}", cut.len());
+        assert!(cut.ends_with('…') && cut.starts_with("éé"));
+        assert_eq!(
+            truncate_label(&long),
+            cut,
+            "the same input always cuts the same way"
+        );
+    }
+
+    #[test]
+    fn long_values_share_one_series() {
+        let cache: SeriesCache<usize> = SeriesCache::new("victor_test_total", 10);
+        let base = "x".repeat(1_000);
+        for suffix in ["a", "b", "c"] {
+            let value = format!("{base}{suffix}");
+            cache.with(&[value.as_str()], |_| 0, |_| ());
+        }
+        assert_eq!(
+            cache.len(),
+            1,
+            "values equal in their first 253 bytes share a series"
+        );
+        let mut seen = Vec::new();
+        cache.for_each(|labels, _| seen.push(labels[0].len()));
+        assert!(
+            seen.iter().all(|len| *len <= MAX_LABEL_VALUE_LEN),
+            "{seen:?}"
+        );
+    }
 }
