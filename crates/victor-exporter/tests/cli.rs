@@ -79,6 +79,30 @@ fn wait_with_deadline(child: &mut Child, within: Duration) -> std::process::Exit
     }
 }
 
+/// Spawns the exporter (its log piped) and waits until it answers `/metrics` on `port`;
+/// returns the child and that first answer.
+fn start(command: &mut Command, port: u16) -> (Child, (u16, String, String)) {
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("victor-exporter starts");
+    let first = get_when_up(
+        &format!("http://127.0.0.1:{port}/metrics"),
+        Duration::from_secs(10),
+    );
+    (child, first)
+}
+
+/// Sends SIGTERM, expects a clean exit within 5 s, and returns the log.
+fn stop(mut child: Child) -> String {
+    terminate(&mut child);
+    let exit = wait_with_deadline(&mut child, Duration::from_secs(5));
+    assert!(exit.success(), "{exit}");
+    std::io::read_to_string(child.stderr.take().expect("piped")).expect("log")
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -149,17 +173,9 @@ fn bad_configuration_names_the_source() {
 #[test]
 fn serves_simulated_metrics_and_stops_cleanly_on_sigterm() {
     let port = free_port();
-    let mut child = exporter()
-        .args(["--simulate", "--listen", &format!("127.0.0.1:{port}")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("victor-exporter starts");
-    let (status, content_type, body) = get_when_up(
-        &format!("http://127.0.0.1:{port}/metrics"),
-        Duration::from_secs(10),
-    );
+    let listen = format!("127.0.0.1:{port}");
+    let (child, (status, content_type, body)) =
+        start(exporter().args(["--simulate", "--listen", &listen]), port);
     assert_eq!(status, 200);
     assert!(
         content_type.starts_with("text/plain; version=0.0.4"),
@@ -178,10 +194,7 @@ fn serves_simulated_metrics_and_stops_cleanly_on_sigterm() {
     );
     assert_eq!(status, 404);
 
-    terminate(&mut child);
-    let exit = wait_with_deadline(&mut child, Duration::from_secs(5));
-    assert!(exit.success(), "{exit}");
-    let log = std::io::read_to_string(child.stderr.take().expect("piped")).expect("log");
+    let log = stop(child);
     assert!(
         log.contains("SIGTERM received") && log.contains("stopped"),
         "{log}"
@@ -191,23 +204,14 @@ fn serves_simulated_metrics_and_stops_cleanly_on_sigterm() {
 #[test]
 fn environment_sets_the_port_and_can_disable_metrics() {
     let port = free_port();
-    let mut child = exporter()
+    let mut command = exporter();
+    command
         .env("VICTOR_METRICS_PORT", port.to_string())
-        .env("VICTOR_METRICS_ENABLED", "false")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("victor-exporter starts");
-    let (status, _, body) = get_when_up(
-        &format!("http://127.0.0.1:{port}/metrics"),
-        Duration::from_secs(10),
-    );
+        .env("VICTOR_METRICS_ENABLED", "false");
+    let (child, (status, _, body)) = start(&mut command, port);
     assert_eq!(status, 404);
     assert!(body.contains("metrics are disabled"), "{body}");
-    terminate(&mut child);
-    assert!(wait_with_deadline(&mut child, Duration::from_secs(5)).success());
-    let log = std::io::read_to_string(child.stderr.take().expect("piped")).expect("log");
+    let log = stop(child);
     assert!(log.contains("metrics are disabled"), "{log}");
 }
 
@@ -217,22 +221,10 @@ fn a_client_slow_to_send_headers_is_cut_off() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("victor.toml");
     std::fs::write(&config, "header_read_timeout_seconds = 1.0\n").expect("write");
-    let mut child = exporter()
-        .args([
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--log-level",
-            "off",
-        ])
-        .arg("--config")
-        .arg(&config)
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("victor-exporter starts");
-    let (status, _, _) = get_when_up(
-        &format!("http://127.0.0.1:{port}/metrics"),
-        Duration::from_secs(10),
-    );
+    let listen = format!("127.0.0.1:{port}");
+    let mut command = exporter();
+    command.args(["--listen", &listen, "--config"]).arg(&config);
+    let (child, (status, _, _)) = start(&mut command, port);
     assert_eq!(status, 200);
 
     let mut slow = TcpStream::connect(("127.0.0.1", port)).expect("connects");
@@ -253,8 +245,7 @@ fn a_client_slow_to_send_headers_is_cut_off() {
         "{waited:?}"
     );
 
-    terminate(&mut child);
-    assert!(wait_with_deadline(&mut child, Duration::from_secs(5)).success());
+    stop(child);
 }
 
 #[test]
