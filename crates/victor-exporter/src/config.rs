@@ -213,23 +213,17 @@ impl Config {
                 reason: "must be at least 1",
             });
         }
-        if self.upkeep_interval.is_zero() {
-            return Err(ConfigError::Value {
-                key: "upkeep_interval_seconds",
-                reason: "must be greater than 0",
-            });
-        }
-        if self.window.is_zero() {
-            return Err(ConfigError::Value {
-                key: "window_seconds",
-                reason: "must be greater than 0",
-            });
-        }
-        if self.header_read_timeout.is_zero() {
-            return Err(ConfigError::Value {
-                key: "header_read_timeout_seconds",
-                reason: "must be greater than 0",
-            });
+        for (key, duration) in [
+            ("upkeep_interval_seconds", self.upkeep_interval),
+            ("window_seconds", self.window),
+            ("header_read_timeout_seconds", self.header_read_timeout),
+        ] {
+            if duration.is_zero() {
+                return Err(ConfigError::Value {
+                    key,
+                    reason: "must be greater than 0",
+                });
+            }
         }
         Ok(())
     }
