@@ -467,7 +467,7 @@ mod tests {
         let text = metrics::with_local_recorder(&recorder, || {
             metrics.set_build_info("test"); // as Exporter::new does
             Simulator::new(metrics.clone(), 7).tick();
-            metrics.refresh_windows();
+            metrics.refresh();
             exposition.render()
         });
         let missing: Vec<&str> = catalog::ALL

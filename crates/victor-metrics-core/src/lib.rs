@@ -48,8 +48,8 @@ pub mod summary;
 pub use catalog::{CounterDef, GaugeDef, Group, HistogramDef, MetricDef, MetricKind, Unit};
 pub use component::Component;
 pub use record::{
-    AgentMode, InFlight, LlmCall, LlmOperation, Request, SecuritySignal, SystemSample,
-    ToolExecution, ToolStatus, VerticalActivity, VictorMetrics, VictorMetricsBuilder,
+    AgentMode, CounterHandle, InFlight, LlmCall, LlmOperation, Request, SecuritySignal,
+    SystemSample, ToolExecution, ToolStatus, VerticalActivity, VictorMetrics, VictorMetricsBuilder,
 };
 pub use series::{DEFAULT_CARDINALITY_LIMIT, MAX_LABEL_VALUE_LEN, OVERFLOW_LABEL_VALUE};
 pub use stats::quantile;

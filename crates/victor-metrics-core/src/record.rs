@@ -374,9 +374,65 @@ struct Inner {
 }
 
 enum Generic {
-    Counter(SeriesCache<Counter>),
+    Counter(SeriesCache<CounterSeries>),
     Gauge(SeriesCache<Gauge>),
     Histogram(SeriesCache<Histogram>),
+}
+
+/// One label set of a catalog counter: the exporter's counter, and the increments made through
+/// [`CounterHandle`]s since the last [`VictorMetrics::refresh`].
+struct CounterSeries {
+    exporter: Counter,
+    pending: Arc<AtomicU64>,
+}
+
+impl CounterSeries {
+    fn register(def: &'static MetricDef, labels: &[&str]) -> Self {
+        CounterSeries {
+            exporter: register_counter(def, labels),
+            pending: Arc::default(),
+        }
+    }
+
+    /// Moves the handles' increments into the exporter's counter.
+    fn flush(&self) {
+        // A load first: most series have no handle, and a load is far cheaper than a swap.
+        if self.pending.load(Ordering::Relaxed) != 0 {
+            self.exporter
+                .increment(self.pending.swap(0, Ordering::Relaxed));
+        }
+    }
+}
+
+/// A pre-resolved handle on one series of a catalog counter, for hot paths; take it with
+/// [`VictorMetrics::counter`].
+///
+/// An increment is a single relaxed `fetch_add` on an atomic the handle shares with its series:
+/// no lock, no allocation, no lookup. The exporter's counter catches up in
+/// [`VictorMetrics::refresh`], which the exporter runs before every render, so a scrape sees
+/// every increment made before it. (The exporter's own counters cost two atomic operations per
+/// increment, value and generation; the handle pays one.) Handles for one series share one
+/// buffer, so taking a handle per call is wasteful but never unbounded.
+///
+/// ```
+/// use victor_metrics_core::{VictorMetrics, catalog};
+///
+/// let metrics = VictorMetrics::new();
+/// let searches = metrics.counter(&catalog::FEATURE_USAGE_TOTAL, ["semantic_search"]);
+/// searches.increment(1);
+/// metrics.refresh(); // the exporter does this before every render
+/// ```
+#[derive(Clone, Debug)]
+pub struct CounterHandle {
+    pending: Arc<AtomicU64>,
+}
+
+impl CounterHandle {
+    /// Adds `by` to the counter.
+    #[inline]
+    pub fn increment(&self, by: u64) {
+        self.pending.fetch_add(by, Ordering::Relaxed);
+    }
 }
 
 struct Windows {
@@ -1051,8 +1107,10 @@ impl VictorMetrics {
         &self,
         def: &'static CounterDef<N>,
         labels: [&str; N],
-    ) -> Counter {
-        self.with_counter(def, labels, Counter::clone)
+    ) -> CounterHandle {
+        self.with_counter(def, labels, |series| CounterHandle {
+            pending: Arc::clone(&series.pending),
+        })
     }
 
     /// A pre-resolved gauge handle for a catalog gauge and its label values.
@@ -1074,13 +1132,16 @@ impl VictorMetrics {
         &self,
         def: &'static CounterDef<N>,
         labels: [&str; N],
-        f: impl FnOnce(&Counter) -> R,
+        f: impl FnOnce(&CounterSeries) -> R,
     ) -> R {
         match &self.inner.generic[def.def().index()] {
-            Generic::Counter(cache) => {
-                cache.with(&labels, |labels| register_counter(def.def(), labels), f)
-            }
-            _ => f(&Counter::noop()),
+            Generic::Counter(cache) => cache.with(
+                &labels,
+                |labels| CounterSeries::register(def.def(), labels),
+                f,
+            ),
+            // The catalog's typed statics make a kind mismatch unrepresentable.
+            _ => unreachable!("{} is a counter", def.def().name()),
         }
     }
 
@@ -1115,7 +1176,7 @@ impl VictorMetrics {
     }
 
     fn increment<const N: usize>(&self, def: &'static CounterDef<N>, labels: [&str; N], by: u64) {
-        self.with_counter(def, labels, |counter| counter.increment(by));
+        self.with_counter(def, labels, |series| series.exporter.increment(by));
     }
 
     fn set<const N: usize>(&self, def: &'static GaugeDef<N>, labels: [&str; N], value: f64) {
@@ -1162,10 +1223,21 @@ impl VictorMetrics {
         });
     }
 
-    /// Recomputes the sliding-window gauges (`victor_request_rate`, `victor_error_rate`,
-    /// `victor_tool_success_rate`, `victor_provider_success_rate`, `victor_cache_hit_rate`,
-    /// `victor_tool_selection_cache_hit_rate`). Call it before each export; the exporter does.
-    pub fn refresh_windows(&self) {
+    /// Brings the exposition up to date: moves [`CounterHandle`] increments into the exporter's
+    /// counters and recomputes the sliding-window gauges (`victor_request_rate`,
+    /// `victor_error_rate`, `victor_tool_success_rate`, `victor_provider_success_rate`,
+    /// `victor_cache_hit_rate`, `victor_tool_selection_cache_hit_rate`). Call it before each
+    /// render; the exporter does.
+    pub fn refresh(&self) {
+        for generic in &self.inner.generic {
+            if let Generic::Counter(cache) = generic {
+                cache.for_each(|_, series| series.flush());
+            }
+        }
+        self.refresh_windows();
+    }
+
+    fn refresh_windows(&self) {
         let inner = &*self.inner;
         let now = Instant::now();
         let mut guard = inner.windows.lock().unwrap_or_else(PoisonError::into_inner);
@@ -1303,7 +1375,7 @@ impl crate::Component for VictorMetrics {
     }
 
     fn refresh(&self) {
-        self.refresh_windows();
+        VictorMetrics::refresh(self);
     }
 
     fn json(&self) -> serde_json::Value {

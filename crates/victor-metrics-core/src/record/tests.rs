@@ -18,7 +18,7 @@ fn scrape(metrics: &VictorMetrics, record: impl FnOnce(&VictorMetrics)) -> Parse
     let (recorder, exposition) = ExpositionBuilder::new().build().expect("catalog buckets");
     let text = metrics::with_local_recorder(&recorder, || {
         record(metrics);
-        metrics.refresh_windows();
+        metrics.refresh();
         exposition.render()
     });
     parse_prometheus(&text).unwrap_or_else(|e| panic!("unparsable exposition: {e:?}\n{text}"))
@@ -637,6 +637,38 @@ fn every_catalog_metric_is_recordable_with_its_declared_labels_help_and_type() {
         crate::catalog::ALL.len(),
         "nothing outside the catalog is exposed"
     );
+}
+
+#[test]
+fn counter_handles_reach_the_exposition_at_refresh_exactly_once() {
+    let (recorder, exposition) = ExpositionBuilder::new().build().expect("catalog buckets");
+    let metrics = VictorMetrics::new();
+    let def = &crate::catalog::FEATURE_USAGE_TOTAL;
+    let labels = [("feature", "semantic_search")];
+    let render = || {
+        let text = metrics::with_local_recorder(&recorder, || {
+            metrics.refresh();
+            exposition.render()
+        });
+        parse_prometheus(&text).unwrap_or_else(|e| panic!("unparsable exposition: {e:?}"))
+    };
+
+    let (first, second) = metrics::with_local_recorder(&recorder, || {
+        metrics.record_feature_usage("semantic_search");
+        (
+            metrics.counter(def, ["semantic_search"]),
+            metrics.counter(def, ["semantic_search"]),
+        )
+    });
+    first.increment(2);
+    std::thread::scope(|scope| {
+        scope.spawn(|| (0..1000).for_each(|_| second.increment(1)));
+    });
+    assert_eq!(counter(&render(), def.def().name(), &labels), 1003.0);
+    // A second refresh with nothing new must not add the handles' increments again.
+    assert_eq!(counter(&render(), def.def().name(), &labels), 1003.0);
+    first.increment(5);
+    assert_eq!(counter(&render(), def.def().name(), &labels), 1008.0);
 }
 
 #[test]
