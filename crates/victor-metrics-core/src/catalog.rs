@@ -141,13 +141,15 @@ pub enum Group {
     Bootstrap,
     /// Process and host resources.
     System,
+    /// Liveness, readiness and startup probes and their checks.
+    Health,
     /// The observability toolkit's own health.
     SelfMonitoring,
 }
 
 impl Group {
     /// Every group, in the order the docs list them.
-    pub const ALL: [Group; 19] = [
+    pub const ALL: [Group; 20] = [
         Group::Request,
         Group::Llm,
         Group::Provider,
@@ -166,6 +168,7 @@ impl Group {
         Group::Security,
         Group::Bootstrap,
         Group::System,
+        Group::Health,
         Group::SelfMonitoring,
     ];
 
@@ -190,6 +193,7 @@ impl Group {
             Group::Security => "Security",
             Group::Bootstrap => "Bootstrap",
             Group::System => "System",
+            Group::Health => "Health probes",
             Group::SelfMonitoring => "Self-monitoring",
         }
     }
@@ -377,6 +381,10 @@ pub mod buckets {
     pub static QUERY: &[f64] = &[0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
     /// Research synthesis.
     pub static SYNTHESIS: &[f64] = &[1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0];
+    /// Health checks (`003`: keep checks under 100 ms; the default timeout is 1 s).
+    pub static HEALTH_CHECK: &[f64] = &[
+        0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    ];
     /// Security scans (`001`): p95 < 60 s.
     pub static SECURITY_SCAN: &[f64] = &[1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0];
     /// Cost of one LLM call, in US dollars.
@@ -862,6 +870,24 @@ catalog! {
     ACTIVE_CONNECTIONS: GaugeDef<0> = GaugeDef::new(
         "victor_active_connections", G::System, &[], "Open client connections.")
         .sources("004 system");
+
+    // ---- Health probes ----
+    /// Check run time.
+    HEALTH_CHECK_DURATION_SECONDS: HistogramDef<2> = HistogramDef::new(
+        "victor_health_check_duration_seconds", G::Health, &["probe", "check"],
+        "Run time of each health check in seconds (cached answers are not counted).")
+        .unit(U::Seconds).buckets(buckets::HEALTH_CHECK)
+        .sources("003 health check impact (keep checks under 100 ms)");
+    /// Check failures.
+    HEALTH_CHECK_FAILURES_TOTAL: CounterDef<2> = CounterDef::new(
+        "victor_health_check_failures_total", G::Health, &["probe", "check"],
+        "Health check runs that failed, timed out or panicked.")
+        .sources("003 probes (failures by check)");
+    /// Probe status.
+    HEALTH_STATUS: GaugeDef<1> = GaugeDef::new(
+        "victor_health_status", G::Health, &["probe"],
+        "1 when the probe last answered healthy, 0 when it answered unhealthy.")
+        .sources("003 liveness, readiness and startup probes");
 
     // ---- Self-monitoring ----
     /// Overall health score.

@@ -28,6 +28,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -122,8 +123,17 @@ impl ExpositionBuilder {
     pub fn install(self) -> Result<Exposition, ExpositionError> {
         let (recorder, exposition) = self.build()?;
         metrics::set_global_recorder(recorder).map_err(|_| ExpositionError::AlreadyInstalled)?;
+        INSTALLED.store(true, Ordering::Release);
         Ok(exposition)
     }
+}
+
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Whether [`ExpositionBuilder::install`] has installed the Prometheus recorder in this process.
+/// Until it has, recordings go nowhere; the health crate's start-up check asks this.
+pub fn recorder_installed() -> bool {
+    INSTALLED.load(Ordering::Acquire)
 }
 
 /// Renders what the recorder holds as Prometheus text.

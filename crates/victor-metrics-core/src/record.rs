@@ -1093,6 +1093,24 @@ impl VictorMetrics {
         self.set(&cat::PERFORMANCE_HEALTH_SCORE, [], score);
     }
 
+    /// Records one run of a health check of `probe` (`liveness`, `readiness`, `startup`): its
+    /// duration, and a failure when it did not pass (failed, timed out or panicked).
+    pub fn record_health_check(&self, probe: &str, check: &str, duration: Duration, passed: bool) {
+        self.observe(
+            &cat::HEALTH_CHECK_DURATION_SECONDS,
+            [probe, check],
+            duration.as_secs_f64(),
+        );
+        // Touch the failure counter on success too, so `rate()` has a series from the start.
+        let failures = u64::from(!passed);
+        self.increment(&cat::HEALTH_CHECK_FAILURES_TOTAL, [probe, check], failures);
+    }
+
+    /// Publishes whether `probe` last answered healthy (1) or not (0).
+    pub fn set_health_status(&self, probe: &str, healthy: bool) {
+        self.set(&cat::HEALTH_STATUS, [probe], f64::from(u8::from(healthy)));
+    }
+
     /// Publishes `victor_build_info{version}` = 1.
     pub fn set_build_info(&self, version: &str) {
         self.set(&cat::BUILD_INFO, [version], 1.0);

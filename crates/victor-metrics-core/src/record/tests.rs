@@ -574,6 +574,8 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         active_connections: 5,
     });
     m.set_health_score(92.0);
+    m.record_health_check("readiness", "database", Duration::from_millis(3), false);
+    m.set_health_status("readiness", false);
     m.set_build_info("0.1.0");
     m.counter(
         &crate::catalog::METRICS_CARDINALITY_OVERFLOW_TOTAL,
