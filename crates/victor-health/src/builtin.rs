@@ -1,0 +1,158 @@
+//! The checks most services want: process alive, memory below a limit, disk free above a
+//! threshold, and the metrics recorder installed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::PoisonError;
+
+use sysinfo::{
+    DiskRefreshKind, Disks, MemoryRefreshKind, Pid, ProcessRefreshKind, ProcessesToUpdate, System,
+};
+
+use crate::check::{Check, Outcome};
+
+/// Liveness: the process is running and answering. It passes whenever the probe is served at
+/// all, which is the point: a deadlocked runtime cannot answer it.
+pub fn process_alive() -> Check {
+    let pid = std::process::id();
+    Check::builtin("process", move || Outcome::pass(format!("pid {pid}")))
+}
+
+/// Startup: the Prometheus recorder of `victor-metrics-core` is installed, so recordings reach
+/// `/metrics` instead of a no-op recorder.
+pub fn recorder_installed() -> Check {
+    Check::builtin("metrics_recorder", || {
+        if victor_metrics_core::exposition::recorder_installed() {
+            Outcome::pass("Prometheus recorder installed")
+        } else {
+            Outcome::fail("no Prometheus recorder installed: recordings go nowhere")
+        }
+    })
+}
+
+/// Readiness: the process' resident memory is below `max_ratio` of its limit, the cgroup memory
+/// limit when there is one (a container), the host's memory otherwise. At 0.9, a pod at 90 % of
+/// its memory limit stops taking new work before the OOM killer takes it.
+pub fn memory_below(max_ratio: f64) -> Check {
+    let system = Mutex::new(System::new().ok());
+    Check::builtin("memory", move || {
+        let mut guard = system.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(system) = guard.as_mut() else {
+            return Outcome::fail("cannot read memory figures on this platform");
+        };
+        let Some((rss, limit, source)) = memory_figures(system) else {
+            return Outcome::fail("cannot read this process' memory");
+        };
+        let ratio = rss as f64 / limit as f64;
+        let message = format!(
+            "resident {} MiB of {} MiB {source} ({:.0}%, limit {:.0}%)",
+            rss >> 20,
+            limit >> 20,
+            ratio * 100.0,
+            max_ratio * 100.0
+        );
+        if ratio < max_ratio {
+            Outcome::pass(message)
+        } else {
+            Outcome::fail(message)
+        }
+    })
+}
+
+/// Resident bytes, the limit that applies, and where the limit comes from.
+fn memory_figures(system: &mut System) -> Option<(u64, u64, &'static str)> {
+    let pid = Pid::from_u32(std::process::id());
+    system.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&[pid]),
+        false,
+        ProcessRefreshKind::nothing().with_memory(),
+    );
+    let rss = system.process(pid)?.memory();
+    system.refresh_memory_specifics(MemoryRefreshKind::nothing().with_ram());
+    let (limit, source) = match system.cgroup_limits() {
+        Some(cgroup) if cgroup.total_memory > 0 => (cgroup.total_memory, "cgroup limit"),
+        _ => (system.total_memory(), "host memory"),
+    };
+    (limit > 0).then_some((rss, limit, source))
+}
+
+/// Readiness: the file system holding `path` has at least `min_free_ratio` of its space
+/// available (to this user, as `df` shows it). Point it at the data directory.
+pub fn disk_free_above(path: impl Into<PathBuf>, min_free_ratio: f64) -> Check {
+    let path = path.into();
+    Check::builtin("disk", move || {
+        let Some((mount, free, total)) = disk_figures(&path) else {
+            return Outcome::fail(format!(
+                "no mounted file system found for {}",
+                path.display()
+            ));
+        };
+        let ratio = free as f64 / total as f64;
+        let message = format!(
+            "{} MiB of {} MiB free on {} for {} ({:.1}%, minimum {:.1}%)",
+            free >> 20,
+            total >> 20,
+            mount.display(),
+            path.display(),
+            ratio * 100.0,
+            min_free_ratio * 100.0
+        );
+        if ratio >= min_free_ratio {
+            Outcome::pass(message)
+        } else {
+            Outcome::fail(message)
+        }
+    })
+}
+
+/// The mount point holding `path` (the longest mount-point prefix), its available and total bytes.
+fn disk_figures(path: &Path) -> Option<(PathBuf, u64, u64)> {
+    let path = std::fs::canonicalize(path).ok()?;
+    let disks =
+        Disks::new_with_refreshed_list_specifics(DiskRefreshKind::nothing().with_storage()).ok()?;
+    disks
+        .iter()
+        .filter(|disk| path.starts_with(disk.mount_point()) && disk.total_space() > 0)
+        .max_by_key(|disk| disk.mount_point().as_os_str().len())
+        .map(|disk| {
+            (
+                disk.mount_point().to_owned(),
+                disk.available_space(),
+                disk.total_space(),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Body;
+
+    fn run(check: &Check) -> Outcome {
+        match &check.body {
+            Body::Blocking(body) => body(),
+            Body::Async(_) => unreachable!("built-ins are sync"),
+        }
+    }
+
+    #[test]
+    fn memory_passes_under_a_generous_limit_and_fails_under_a_tiny_one() {
+        let generous = run(&memory_below(1.0));
+        assert!(generous.passed, "{generous:?}");
+        assert!(generous.message.contains("MiB"), "{generous:?}");
+        let tiny = run(&memory_below(1e-9));
+        assert!(!tiny.passed, "{tiny:?}");
+    }
+
+    #[test]
+    fn disk_names_the_mount_and_honours_the_threshold() {
+        let dir = std::env::temp_dir();
+        let ok = run(&disk_free_above(&dir, 0.0));
+        assert!(ok.passed, "{ok:?}");
+        assert!(ok.message.contains("free on"), "{ok:?}");
+        let full = run(&disk_free_above(&dir, 1.01));
+        assert!(!full.passed, "{full:?}");
+        let missing = run(&disk_free_above("/no/such/dir", 0.0));
+        assert!(!missing.passed && missing.message.contains("/no/such/dir"));
+    }
+}
