@@ -10,6 +10,14 @@
 //! window_seconds = 300.0           # span of the sliding-window ratio gauges
 //! header_read_timeout_seconds = 10.0  # a client slower than this to send headers is cut off
 //! simulate = false                 # run the built-in synthetic Victor workload
+//!
+//! [health]
+//! startup_timeout_seconds = 60.0   # start-up checks must all pass within this
+//! cache_ttl_seconds = 1.0          # reuse a check's result this long (0: run on every probe)
+//! memory_max_ratio = 0.9           # readiness fails at this share of the memory limit
+//! disk_path = "."                  # the data directory whose file system is checked
+//! disk_min_free_ratio = 0.05       # readiness fails below this share of free space
+//! shutdown_delay_seconds = 0.0     # on SIGTERM, answer readiness 503 this long before draining
 //! ```
 //!
 //! Unknown keys are errors, so a typo is reported instead of silently ignored.
@@ -41,6 +49,40 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// Whether the synthetic workload runs.
     pub simulate: bool,
+    /// The health probes' settings.
+    pub health: HealthConfig,
+}
+
+/// Settings of the `/health/*` probes and their built-in checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthConfig {
+    /// How long start-up may take before every probe fails.
+    pub startup_timeout: Duration,
+    /// How long a check's result is reused.
+    pub cache_ttl: Duration,
+    /// Readiness fails when resident memory reaches this share of the memory limit (the cgroup
+    /// limit in a container, host memory otherwise).
+    pub memory_max_ratio: f64,
+    /// The directory whose file system the disk check watches.
+    pub disk_path: PathBuf,
+    /// Readiness fails when that file system has less than this share free.
+    pub disk_min_free_ratio: f64,
+    /// On SIGTERM, how long readiness answers 503 before the server stops accepting and drains,
+    /// so load balancers stop sending work first (Kubernetes: a few seconds).
+    pub shutdown_delay: Duration,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            startup_timeout: victor_health::DEFAULT_STARTUP_TIMEOUT,
+            cache_ttl: victor_health::DEFAULT_CACHE_TTL,
+            memory_max_ratio: 0.9,
+            disk_path: PathBuf::from("."),
+            disk_min_free_ratio: 0.05,
+            shutdown_delay: Duration::ZERO,
+        }
+    }
 }
 
 impl Default for Config {
@@ -53,6 +95,7 @@ impl Default for Config {
             window: Duration::from_secs(300),
             header_read_timeout: Duration::from_secs(10),
             simulate: false,
+            health: HealthConfig::default(),
         }
     }
 }
@@ -107,6 +150,19 @@ struct FileConfig {
     window_seconds: Option<f64>,
     header_read_timeout_seconds: Option<f64>,
     simulate: Option<bool>,
+    health: Option<FileHealth>,
+}
+
+/// The file's `[health]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileHealth {
+    startup_timeout_seconds: Option<f64>,
+    cache_ttl_seconds: Option<f64>,
+    memory_max_ratio: Option<f64>,
+    disk_path: Option<PathBuf>,
+    disk_min_free_ratio: Option<f64>,
+    shutdown_delay_seconds: Option<f64>,
 }
 
 /// What the command line says; `None` means "not given".
@@ -178,6 +234,26 @@ impl Config {
         if let Some(simulate) = file.simulate {
             self.simulate = simulate;
         }
+        let health = file.health.unwrap_or_default();
+        let target = &mut self.health;
+        if let Some(value) = health.startup_timeout_seconds {
+            target.startup_timeout = seconds("health.startup_timeout_seconds", value)?;
+        }
+        if let Some(value) = health.cache_ttl_seconds {
+            target.cache_ttl = seconds("health.cache_ttl_seconds", value)?;
+        }
+        if let Some(value) = health.shutdown_delay_seconds {
+            target.shutdown_delay = seconds("health.shutdown_delay_seconds", value)?;
+        }
+        if let Some(value) = health.memory_max_ratio {
+            target.memory_max_ratio = value;
+        }
+        if let Some(value) = health.disk_min_free_ratio {
+            target.disk_min_free_ratio = value;
+        }
+        if let Some(path) = health.disk_path {
+            target.disk_path = path;
+        }
         Ok(())
     }
 
@@ -217,11 +293,29 @@ impl Config {
             ("upkeep_interval_seconds", self.upkeep_interval),
             ("window_seconds", self.window),
             ("header_read_timeout_seconds", self.header_read_timeout),
+            (
+                "health.startup_timeout_seconds",
+                self.health.startup_timeout,
+            ),
         ] {
             if duration.is_zero() {
                 return Err(ConfigError::Value {
                     key,
                     reason: "must be greater than 0",
+                });
+            }
+        }
+        for (key, ratio) in [
+            ("health.memory_max_ratio", self.health.memory_max_ratio),
+            (
+                "health.disk_min_free_ratio",
+                self.health.disk_min_free_ratio,
+            ),
+        ] {
+            if !(0.0..=1.0).contains(&ratio) {
+                return Err(ConfigError::Value {
+                    key,
+                    reason: "must be a share between 0 and 1",
                 });
             }
         }
@@ -330,6 +424,38 @@ mod tests {
                 .to_string()
                 .contains("/nonexistent/victor.toml")
         );
+    }
+
+    #[test]
+    fn the_health_table_sets_probe_thresholds_and_rejects_bad_ones() {
+        let f = file(
+            "[health]\nstartup_timeout_seconds = 5\nmemory_max_ratio = 0.8\n\
+             disk_path = \"/var/lib/victor\"\nshutdown_delay_seconds = 3.5\n",
+        );
+        let config = Config::resolve(Some(f.path()), env(&[]), &Overrides::default());
+        let health = config.expect("valid").health;
+        assert_eq!(health.startup_timeout, Duration::from_secs(5));
+        assert_eq!(health.memory_max_ratio, 0.8);
+        assert_eq!(health.disk_path, Path::new("/var/lib/victor"));
+        assert_eq!(health.shutdown_delay, Duration::from_millis(3500));
+        assert_eq!(health.cache_ttl, HealthConfig::default().cache_ttl);
+
+        for (text, key) in [
+            (
+                "[health]\nmemory_max_ratio = 90\n",
+                "health.memory_max_ratio",
+            ),
+            (
+                "[health]\nstartup_timeout_seconds = 0\n",
+                "health.startup_timeout_seconds",
+            ),
+            ("[health]\ndisk_min_free = 0.1\n", "disk_min_free"),
+        ] {
+            let f = file(text);
+            let err = Config::resolve(Some(f.path()), env(&[]), &Overrides::default());
+            let err = err.expect_err(text).to_string();
+            assert!(err.contains(key), "{err}");
+        }
     }
 
     #[test]

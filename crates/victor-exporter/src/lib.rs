@@ -5,8 +5,14 @@
 //! | route | answer |
 //! |---|---|
 //! | `GET /metrics` | Prometheus text format 0.0.4; 404 when metrics are disabled |
+//! | `GET /health/live`, `/health/ready`, `/health/startup` | the probe's JSON report; 200 healthy, 503 not |
+//! | `GET /health/{probe}/{check}` | one check of a probe, same JSON and codes |
 //!
-//! Later issues add `/health/*`, `/api/performance/*`, `POST /api/events` and `/api/alerts`.
+//! The probe routes take `?exclude=NAME` (repeatable) to leave checks out and `?verbose` for
+//! kube-apiserver style text (`[+]disk ok: …`). Naming a check the probe lacks is a 404 (in the
+//! path) or 400 (in `exclude`), so a typo in a probe definition fails loudly.
+//!
+//! Later issues add `/api/performance/*`, `POST /api/events` and `/api/alerts`.
 //!
 //! The exporter installs the process-wide `metrics` recorder, so there is one [`Exporter`] per
 //! process. Components (anything implementing [`Component`]) are refreshed before every render.
@@ -33,7 +39,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -41,6 +47,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use victor_health::{HealthChecker, HealthError, Probe, Selection, builtin};
 use victor_metrics_core::exposition::{Exposition, ExpositionBuilder, UpkeepTask};
 use victor_metrics_core::{Component, VictorMetrics};
 
@@ -72,12 +79,15 @@ impl std::fmt::Debug for Exporter {
 /// What request handlers share.
 struct Shared {
     exposition: Option<Exposition>,
+    health: HealthChecker,
     components: Vec<Box<dyn Component>>,
 }
 
 impl Exporter {
     /// Sets the exporter up: installs the Prometheus recorder (unless metrics are disabled),
-    /// starts histogram upkeep, and publishes `victor_build_info`.
+    /// starts histogram upkeep, publishes `victor_build_info`, and builds the health checker
+    /// with its built-in checks (liveness: process; readiness: memory and disk; start-up: the
+    /// metrics recorder, when metrics are enabled).
     ///
     /// # Errors
     /// When a recorder is installed in this process already, or the upkeep thread cannot start.
@@ -98,12 +108,15 @@ impl Exporter {
             (None, None)
         };
         metrics.set_build_info(env!("CARGO_PKG_VERSION"));
-        let components: Vec<Box<dyn Component>> = vec![Box::new(metrics.clone())];
+        let health = health_checker(&config, &metrics)?;
+        let components: Vec<Box<dyn Component>> =
+            vec![Box::new(metrics.clone()), Box::new(health.clone())];
         Ok(Exporter {
             config,
             metrics,
             shared: Arc::new(Shared {
                 exposition,
+                health,
                 components,
             }),
             _upkeep: upkeep,
@@ -115,6 +128,11 @@ impl Exporter {
         &self.metrics
     }
 
+    /// The health checker behind `/health/*`; add a service's own checks to it before serving.
+    pub fn health(&self) -> &HealthChecker {
+        &self.shared.health
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
@@ -124,6 +142,8 @@ impl Exporter {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/metrics", get(serve_metrics))
+            .route("/health/{probe}", get(serve_probe))
+            .route("/health/{probe}/{check}", get(serve_probe_check))
             .fallback(not_found)
             .with_state(Arc::clone(&self.shared))
     }
@@ -176,6 +196,26 @@ impl Exporter {
                 }
             })
         });
+        // Probe once at start: the log says at once whether the service is ready and why not,
+        // and the health metrics exist before the first scrape.
+        let health = self.shared.health.clone();
+        tokio::spawn(async move {
+            for probe in Probe::ALL {
+                health.probe(probe).await;
+            }
+        });
+        let health = self.shared.health.clone();
+        let delay = self.config.health.shutdown_delay;
+        let shutdown = async move {
+            shutdown.await;
+            health.begin_shutdown();
+            if !delay.is_zero() {
+                tracing::info!(
+                    "readiness answers 503; draining in {delay:?} (health.shutdown_delay_seconds)"
+                );
+                tokio::time::sleep(delay).await;
+            }
+        };
         serve_connections(
             listener,
             self.router(),
@@ -272,9 +312,110 @@ async fn serve_metrics(State(shared): State<Arc<Shared>>) -> Response {
     }
 }
 
+/// The health checker the exporter serves, with the built-in checks its configuration asks for.
+fn health_checker(config: &Config, metrics: &VictorMetrics) -> anyhow::Result<HealthChecker> {
+    let settings = &config.health;
+    let health = HealthChecker::builder(env!("CARGO_PKG_VERSION"))
+        .startup_timeout(settings.startup_timeout)
+        .cache_ttl(settings.cache_ttl)
+        .metrics(metrics.clone())
+        .build();
+    let mut checks = vec![
+        (Probe::Liveness, builtin::process_alive()),
+        (
+            Probe::Readiness,
+            builtin::memory_below(settings.memory_max_ratio),
+        ),
+        (
+            Probe::Readiness,
+            builtin::disk_free_above(&settings.disk_path, settings.disk_min_free_ratio),
+        ),
+    ];
+    if config.metrics_enabled {
+        checks.push((Probe::Startup, builtin::recorder_installed()));
+    }
+    for (probe, check) in checks {
+        health
+            .add(probe, check)
+            .context("cannot add a built-in health check")?;
+    }
+    Ok(health)
+}
+
+async fn serve_probe(
+    State(shared): State<Arc<Shared>>,
+    Path(probe): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    answer_probe(&shared.health, &probe, None, params).await
+}
+
+async fn serve_probe_check(
+    State(shared): State<Arc<Shared>>,
+    Path((probe, check)): Path<(String, String)>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    answer_probe(&shared.health, &probe, Some(check), params).await
+}
+
+/// Runs a probe for `/health/{probe}[/{check}]?exclude=…&verbose`.
+async fn answer_probe(
+    health: &HealthChecker,
+    probe: &str,
+    only: Option<String>,
+    params: Vec<(String, String)>,
+) -> Response {
+    let probe: Probe = match probe.parse() {
+        Ok(probe) => probe,
+        Err(err) => return (StatusCode::NOT_FOUND, format!("{err}\n")).into_response(),
+    };
+    let mut selection = Selection {
+        only,
+        exclude: Vec::new(),
+    };
+    let mut verbose = false;
+    for (key, value) in params {
+        match key.as_str() {
+            "exclude" => selection.exclude.push(value),
+            "verbose" => verbose = true,
+            other => {
+                let message = format!(
+                    "unknown query parameter {other:?}; expected exclude=NAME or verbose\n"
+                );
+                return (StatusCode::BAD_REQUEST, message).into_response();
+            }
+        }
+    }
+    let report = match health.probe_selected(probe, &selection).await {
+        Ok(report) => report,
+        Err(err) => {
+            // A check named in the path is a resource that does not exist; one named in
+            // `exclude` makes the request bad.
+            let status = match &err {
+                HealthError::UnknownCheck { name, .. } if selection.only.as_ref() == Some(name) => {
+                    StatusCode::NOT_FOUND
+                }
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return (status, format!("{err}\n")).into_response();
+        }
+    };
+    let status = if report.is_healthy() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let no_store = (header::CACHE_CONTROL, "no-store");
+    if verbose {
+        (status, [no_store], report.to_verbose_text()).into_response()
+    } else {
+        (status, [no_store], axum::Json(report)).into_response()
+    }
+}
+
 async fn not_found() -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,
-        "not found; the exporter serves GET /metrics\n",
+        "not found; the exporter serves GET /metrics, /health/live, /health/ready and /health/startup\n",
     )
 }

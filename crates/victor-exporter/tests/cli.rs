@@ -257,3 +257,143 @@ fn a_zero_header_timeout_is_refused() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("header_read_timeout_seconds"));
 }
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+fn check_names(report: &serde_json::Value) -> Vec<&str> {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|check| check["name"].as_str().expect("name"))
+        .collect()
+}
+
+#[test]
+fn health_probes_answer_with_json_and_status_codes() {
+    let port = free_port();
+    let (child, _) = start(
+        exporter().args(["--listen", &format!("127.0.0.1:{port}")]),
+        port,
+    );
+    let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let within = Duration::from_secs(5);
+
+    for (path, probe, checks) in [
+        ("/health/live", "liveness", vec!["process"]),
+        ("/health/ready", "readiness", vec!["memory", "disk"]),
+        ("/health/startup", "startup", vec!["metrics_recorder"]),
+    ] {
+        let (status, content_type, body) = get_when_up(&url(path), within);
+        assert_eq!(status, 200, "{path}: {body}");
+        assert!(
+            content_type.starts_with("application/json"),
+            "{content_type}"
+        );
+        let report = json(&body);
+        assert_eq!(report["probe"], probe);
+        assert_eq!(report["status"], "healthy");
+        assert_eq!(report["version"], env!("CARGO_PKG_VERSION"));
+        assert!(report["uptime_seconds"].as_f64().expect("uptime") >= 0.0);
+        assert_eq!(check_names(&report), checks, "{body}");
+        for check in report["checks"].as_array().expect("checks") {
+            assert!(check["duration_seconds"].is_f64() && check["message"].is_string());
+        }
+    }
+
+    let (status, _, body) = get_when_up(&url("/health/ready/disk"), within);
+    assert_eq!((status, check_names(&json(&body))), (200, vec!["disk"]));
+    let (status, _, body) = get_when_up(&url("/health/ready?exclude=disk"), within);
+    assert_eq!((status, check_names(&json(&body))), (200, vec!["memory"]));
+    let (status, content_type, body) = get_when_up(&url("/health/ready?verbose"), within);
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    assert!(body.contains("[+]disk ok: ") && body.ends_with("readiness check passed\n"));
+
+    let (status, _, body) = get_when_up(&url("/health/ready/dsik"), within);
+    assert_eq!(status, 404);
+    assert!(
+        body.contains("\"dsik\"") && body.contains("memory, disk"),
+        "{body}"
+    );
+    let (status, _, body) = get_when_up(&url("/health/ready?exclude=dsik"), within);
+    assert_eq!(status, 400, "{body}");
+    let (status, _, body) = get_when_up(&url("/health/ready?verbos"), within);
+    assert_eq!(status, 400, "{body}");
+    let (status, _, body) = get_when_up(&url("/health/healthz"), within);
+    assert_eq!(status, 404);
+    assert!(body.contains("expected live, ready or startup"), "{body}");
+
+    // The probes record their own metrics.
+    let (_, _, metrics) = get_when_up(&url("/metrics"), within);
+    for needle in [
+        "victor_health_check_duration_seconds_bucket{probe=\"readiness\",check=\"disk\"",
+        "victor_health_check_failures_total{probe=\"liveness\",check=\"process\"} 0",
+        "victor_health_status{probe=\"startup\"} 1",
+    ] {
+        assert!(metrics.contains(needle), "{needle} not in /metrics");
+    }
+    stop(child);
+}
+
+#[test]
+fn a_failing_check_makes_readiness_503_and_sigterm_turns_it_off_before_draining() {
+    let config = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(
+        config.path(),
+        "[health]\ndisk_min_free_ratio = 1.0\ncache_ttl_seconds = 0\nshutdown_delay_seconds = 2.0\n",
+    )
+    .expect("write config");
+    let port = free_port();
+    let (mut child, _) = start(
+        exporter().args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--config",
+            &config.path().display().to_string(),
+        ]),
+        port,
+    );
+    let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let within = Duration::from_secs(5);
+
+    let (status, _, body) = get_when_up(&url("/health/ready"), within);
+    assert_eq!(status, 503, "{body}");
+    let report = json(&body);
+    assert_eq!(report["status"], "unhealthy");
+    let disk = &report["checks"][1];
+    assert_eq!(disk["status"], "unhealthy", "{body}");
+    assert!(
+        disk["message"]
+            .as_str()
+            .expect("message")
+            .contains("minimum 100.0%")
+    );
+    assert_eq!(
+        get_when_up(&url("/health/ready?exclude=disk"), within).0,
+        200
+    );
+    assert_eq!(get_when_up(&url("/health/live"), within).0, 200);
+
+    std::fs::write(config.path(), "").expect("unused after start");
+    terminate(&mut child);
+    // During the shutdown delay the server still answers: readiness says why it is 503.
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, _, body) = get_when_up(&url("/health/ready?exclude=disk"), within);
+    assert_eq!(status, 503, "{body}");
+    assert!(check_names(&json(&body)) == ["shutdown"], "{body}");
+    assert_eq!(get_when_up(&url("/health/live"), within).0, 200);
+    let exit = wait_with_deadline(&mut child, Duration::from_secs(8));
+    assert!(exit.success(), "{exit}");
+    let log = std::io::read_to_string(child.stderr.take().expect("piped")).expect("log");
+    assert!(
+        log.contains("health check failing") && log.contains("disk"),
+        "{log}"
+    );
+    assert!(
+        log.contains("readiness answers 503; draining in 2s"),
+        "{log}"
+    );
+}
