@@ -13,7 +13,8 @@ use victor_exporter::config::{Config, Overrides};
 
 /// Serves a Victor AI deployment's metrics to Prometheus.
 ///
-/// With no arguments it listens on 127.0.0.1:9091 and serves GET /metrics. Settings come from
+/// With no arguments it listens on 127.0.0.1:9091 and serves GET /metrics and the Kubernetes
+/// probes GET /health/live, /health/ready and /health/startup. Settings come from
 /// defaults, then the --config file, then the environment (VICTOR_METRICS_ENABLED,
 /// VICTOR_METRICS_PORT), then these flags; each overrides the one before.
 #[derive(Debug, Parser)]
@@ -24,7 +25,9 @@ struct Cli {
     listen: Option<SocketAddr>,
 
     /// TOML configuration file (keys: listen, metrics_enabled, cardinality_limit,
-    /// upkeep_interval_seconds, window_seconds, simulate)
+    /// upkeep_interval_seconds, window_seconds, header_read_timeout_seconds, simulate; and in a
+    /// [health] table: startup_timeout_seconds, cache_ttl_seconds, memory_max_ratio, disk_path,
+    /// disk_min_free_ratio, shutdown_delay_seconds)
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
