@@ -612,9 +612,12 @@ impl HealthChecker {
     async fn run(&self, probe: Probe, slot: &Slot) -> CheckReport {
         let inner = &*self.inner;
         let check = &slot.check;
+        let arrived = Instant::now();
         let mut state = slot.state.lock().await;
+        // Reuse a result younger than the TTL, or one that finished while this probe waited for
+        // the lock: concurrent probes share one run instead of queueing for one each.
         if let Some((at, report)) = &state.cached
-            && at.elapsed() < inner.cache_ttl
+            && (at.elapsed() < inner.cache_ttl || *at >= arrived)
         {
             return CheckReport {
                 cached: true,

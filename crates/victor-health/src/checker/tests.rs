@@ -235,6 +235,30 @@ async fn results_are_reused_within_the_cache_ttl() {
     assert_eq!(runs.load(Ordering::SeqCst), 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_probes_share_one_run_even_uncached() {
+    let health = checker();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let slow = Check::future("slow", move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            true
+        }
+    });
+    health
+        .add(Probe::Readiness, slow.expect("valid"))
+        .expect("added");
+    let probes = (0..8).map(|_| health.probe(Probe::Readiness));
+    let reports = join_all(probes).await;
+    assert!(reports.iter().all(ProbeReport::is_healthy));
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "one run for eight probes");
+    // A probe that starts after that run finished runs the check again.
+    health.probe(Probe::Readiness).await;
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+}
+
 #[tokio::test]
 async fn selections_pick_checks_and_refuse_unknown_names() {
     let health = checker();
