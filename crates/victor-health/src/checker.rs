@@ -540,7 +540,7 @@ impl HealthChecker {
             Phase::Started
         } else if inner.startup_failed.load(Ordering::Acquire) {
             Phase::TimedOut
-        } else if self.waiting_for().is_empty() {
+        } else if self.startup_checks_all_passed() {
             if !inner.started.swap(true, Ordering::AcqRel) {
                 tracing::info!(
                     elapsed = ?inner.created.elapsed(),
@@ -561,6 +561,14 @@ impl HealthChecker {
         } else {
             Phase::Starting
         }
+    }
+
+    fn startup_checks_all_passed(&self) -> bool {
+        self.inner.slots[Probe::Startup.index()]
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .all(|slot| slot.first_pass.get().is_some())
     }
 
     fn waiting_for(&self) -> Vec<String> {
