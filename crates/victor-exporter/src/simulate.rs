@@ -470,11 +470,17 @@ mod tests {
             metrics.refresh();
             exposition.render()
         });
-        // Health metrics come from the exporter's own checker, not from the simulated agent;
-        // tests/simulate.rs checks that the running exporter exposes them too.
+        // Health and tracing metrics come from the exporter's own checker and span pipeline, not
+        // from the simulated agent; tests/simulate.rs checks that the running exporter exposes
+        // them too.
         let missing: Vec<&str> = catalog::ALL
             .iter()
-            .filter(|def| def.group() != catalog::Group::Health)
+            .filter(|def| {
+                !matches!(
+                    def.group(),
+                    catalog::Group::Health | catalog::Group::Tracing
+                )
+            })
             .map(|def| def.name())
             .filter(|name| !text.contains(&format!("# TYPE {name} ")))
             .collect();

@@ -143,13 +143,15 @@ pub enum Group {
     System,
     /// Liveness, readiness and startup probes and their checks.
     Health,
+    /// Span export of the tracing pipeline.
+    Tracing,
     /// The observability toolkit's own health.
     SelfMonitoring,
 }
 
 impl Group {
     /// Every group, in the order the docs list them.
-    pub const ALL: [Group; 20] = [
+    pub const ALL: [Group; 21] = [
         Group::Request,
         Group::Llm,
         Group::Provider,
@@ -169,6 +171,7 @@ impl Group {
         Group::Bootstrap,
         Group::System,
         Group::Health,
+        Group::Tracing,
         Group::SelfMonitoring,
     ];
 
@@ -194,6 +197,7 @@ impl Group {
             Group::Bootstrap => "Bootstrap",
             Group::System => "System",
             Group::Health => "Health probes",
+            Group::Tracing => "Tracing",
             Group::SelfMonitoring => "Self-monitoring",
         }
     }
@@ -888,6 +892,19 @@ catalog! {
         "victor_health_status", G::Health, &["probe"],
         "1 when the probe last answered healthy, 0 when it answered unhealthy.")
         .sources("003 liveness, readiness and startup probes");
+
+    // ---- Tracing ----
+    /// Spans exported.
+    TRACING_SPANS_EXPORTED_TOTAL: CounterDef<0> = CounterDef::new(
+        "victor_tracing_spans_exported_total", G::Tracing, &[],
+        "Sampled spans the OTLP exporter delivered.")
+        .sources("003 distributed tracing (export spans asynchronously)");
+    /// Spans lost.
+    TRACING_SPANS_DROPPED_TOTAL: CounterDef<1> = CounterDef::new(
+        "victor_tracing_spans_dropped_total", G::Tracing, &["reason"],
+        "Sampled spans lost: queue_full (the export queue was full) or export_failed (the \
+         receiver refused them or could not be reached).")
+        .sources("added: makes span loss visible");
 
     // ---- Self-monitoring ----
     /// Overall health score.

@@ -577,6 +577,10 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
     m.record_health_check("readiness", "database", Duration::from_millis(3), false);
     m.set_health_status("readiness", false);
     m.set_build_info("0.1.0");
+    m.counter(&crate::catalog::TRACING_SPANS_EXPORTED_TOTAL, [])
+        .increment(512);
+    m.counter(&crate::catalog::TRACING_SPANS_DROPPED_TOTAL, ["queue_full"])
+        .increment(3);
     m.counter(
         &crate::catalog::METRICS_CARDINALITY_OVERFLOW_TOTAL,
         ["none"],

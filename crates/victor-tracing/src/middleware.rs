@@ -1,0 +1,354 @@
+//! The monitoring middleware: a tower layer that, for every request, continues the caller's
+//! trace, opens a server span, and records the catalog's request metrics.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Instant;
+
+use axum::extract::MatchedPath;
+use http::{Request, Response};
+use opentelemetry::Context;
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
+use tracing::field::Empty;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+use victor_metrics_core::{InFlight, VictorMetrics};
+
+/// The endpoint label of requests no route matched (404s, probes of random paths): one label,
+/// so scanners cannot blow up the series count.
+pub const UNMATCHED_ENDPOINT: &str = "unmatched";
+
+/// Wraps a service so every request is measured and traced:
+///
+/// - the W3C `traceparent`/`baggage` of the request become the parent of a server span named
+///   `{method} {route}` (`http.request.method`, `http.route`, `url.path`,
+///   `http.response.status_code`), and the current context while the handler runs;
+/// - `victor_requests_total`, `victor_request_duration_seconds`, `victor_request_errors_total`
+///   (5xx, or a failed service) and `victor_active_requests` are recorded with `endpoint` set to
+///   the route template (`/health/{probe}`), never the raw path, so cardinality stays bounded.
+///
+/// On an axum `Router`, add it with `Router::layer` after the routes; the template comes from
+/// axum's `MatchedPath`. On a plain hyper or tower service, give the templates with
+/// [`MonitoringLayer::route_with`]. Duration runs until the service returns the response
+/// (headers and a buffered body); the time to stream a body is not included.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use victor_metrics_core::VictorMetrics;
+/// use victor_tracing::MonitoringLayer;
+///
+/// let app: Router = Router::new()
+///     .route("/chat/{session}", get(|| async { "hi" }))
+///     .layer(MonitoringLayer::new(VictorMetrics::new()));
+/// ```
+#[derive(Clone, Debug)]
+pub struct MonitoringLayer {
+    metrics: VictorMetrics,
+    route: Option<fn(&http::Uri) -> &'static str>,
+}
+
+impl MonitoringLayer {
+    /// A layer recording into `metrics`.
+    pub fn new(metrics: VictorMetrics) -> Self {
+        MonitoringLayer {
+            metrics,
+            route: None,
+        }
+    }
+
+    /// Names the route template of a request when axum's `MatchedPath` is absent (plain hyper
+    /// services). The `'static` return keeps the set of endpoint labels bounded.
+    pub fn route_with(mut self, route: fn(&http::Uri) -> &'static str) -> Self {
+        self.route = Some(route);
+        self
+    }
+}
+
+impl<S> Layer<S> for MonitoringLayer {
+    type Service = MonitoringService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        MonitoringService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service [`MonitoringLayer`] wraps around another.
+#[derive(Clone, Debug)]
+pub struct MonitoringService<S> {
+    inner: S,
+    layer: MonitoringLayer,
+}
+
+impl<S, B, R> Service<Request<B>> for MonitoringService<S>
+where
+    S: Service<Request<B>, Response = Response<R>>,
+{
+    type Response = Response<R>;
+    type Error = S::Error;
+    type Future = MonitoredFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let start = Instant::now();
+        let endpoint: Cow<'static, str> = match request.extensions().get::<MatchedPath>() {
+            Some(matched) => Cow::Owned(matched.as_str().to_owned()),
+            None => Cow::Borrowed(
+                self.layer
+                    .route
+                    .map_or(UNMATCHED_ENDPOINT, |route| route(request.uri())),
+            ),
+        };
+        let method = request.method().clone();
+        let parent = crate::propagation::extract(request.headers());
+        let span = tracing::info_span!(
+            "HTTP request",
+            otel.name = Empty,
+            otel.kind = "server",
+            otel.status_code = Empty,
+            http.request.method = method.as_str(),
+            http.route = &*endpoint,
+            url.path = request.uri().path(),
+            http.response.status_code = Empty,
+        );
+        if !span.is_disabled() {
+            span.record("otel.name", format!("{method} {endpoint}"));
+            // An invalid parent (none, or a malformed traceparent) leaves the span a root.
+            let _ = span.set_parent(parent.clone());
+        }
+        let in_flight = self.layer.metrics.track_request(&endpoint, method.as_str());
+        let inner = {
+            let _remote = parent.clone().attach();
+            let _entered = span.enter();
+            self.inner.call(request)
+        };
+        MonitoredFuture {
+            inner,
+            record: Some(Completion {
+                metrics: self.layer.metrics.clone(),
+                endpoint,
+                method,
+                start,
+                recorded: false,
+                _in_flight: in_flight,
+            }),
+            span,
+            parent,
+        }
+    }
+}
+
+/// The status recorded for a request whose client went away before the answer (nginx's 499): a
+/// client-side outcome, so not an error of the service.
+pub const CLIENT_CLOSED_STATUS: u16 = 499;
+
+/// What is recorded when the response is ready, or with status 499 when the request is dropped
+/// before that.
+struct Completion {
+    metrics: VictorMetrics,
+    endpoint: Cow<'static, str>,
+    method: http::Method,
+    start: Instant,
+    recorded: bool,
+    _in_flight: InFlight,
+}
+
+impl Completion {
+    fn record(&mut self, span: &tracing::Span, status: u16, error_type: Option<&str>) {
+        self.recorded = true;
+        span.record("http.response.status_code", status);
+        if status >= 500 || error_type.is_some() {
+            span.record("otel.status_code", "ERROR");
+        }
+        self.metrics
+            .record_request(&victor_metrics_core::Request {
+                endpoint: &self.endpoint,
+                method: self.method.as_str(),
+                status,
+                duration: self.start.elapsed(),
+                error_type,
+            });
+    }
+}
+
+impl Drop for Completion {
+    fn drop(&mut self) {
+        if !self.recorded {
+            self.record(&tracing::Span::none(), CLIENT_CLOSED_STATUS, None);
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`MonitoringService`].
+    pub struct MonitoredFuture<F> {
+        #[pin]
+        inner: F,
+        record: Option<Completion>,
+        span: tracing::Span,
+        parent: Context,
+    }
+}
+
+impl<F, R, E> Future for MonitoredFuture<F>
+where
+    F: Future<Output = Result<Response<R>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        // The remote parent stays current under the span, so logs and outbound calls carry the
+        // caller's trace even when spans are not exported.
+        let _remote = this.parent.clone().attach();
+        let _entered = this.span.enter();
+        let output = std::task::ready!(this.inner.poll(cx));
+        if let Some(mut completion) = this.record.take() {
+            match &output {
+                Ok(response) => completion.record(this.span, response.status().as_u16(), None),
+                Err(_) => completion.record(this.span, 500, Some("service_error")),
+            }
+        }
+        Poll::Ready(output)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::extract::Path;
+    use axum::routing::get;
+    use http::StatusCode;
+    use tower::ServiceExt as _;
+    use victor_metrics_core::exposition::ExpositionBuilder;
+
+    use super::*;
+
+    async fn item(Path(id): Path<u32>) -> StatusCode {
+        if id == 0 {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::OK
+        }
+    }
+
+    /// The value of the series written exactly as `series` (labels in catalog order).
+    fn value(text: &str, series: &str) -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+            .parse()
+            .expect("a number")
+    }
+
+    #[test]
+    fn request_metrics_match_the_requests_made() {
+        let (recorder, exposition) = ExpositionBuilder::new().build().expect("catalog buckets");
+        let metrics = VictorMetrics::new();
+        let app = Router::new()
+            .route("/items/{id}", get(item))
+            .layer(MonitoringLayer::new(metrics.clone()));
+        let text = metrics::with_local_recorder(&recorder, || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                for (method, uri, status) in [
+                    ("GET", "/items/1", 200),
+                    ("GET", "/items/2", 200),
+                    ("GET", "/items/0", 500),
+                    ("GET", "/items/x", 400),
+                    ("POST", "/items/1", 405),
+                    ("GET", "/nowhere/7", 404),
+                    ("GET", "/nowhere/8", 404),
+                ] {
+                    let request = Request::builder()
+                        .method(method)
+                        .uri(uri)
+                        .header("traceparent", "not a traceparent")
+                        .body(Body::empty())
+                        .expect("request");
+                    let response = app.clone().oneshot(request).await.expect("infallible");
+                    assert_eq!(response.status().as_u16(), status, "{method} {uri}");
+                }
+            });
+            metrics.refresh();
+            exposition.render()
+        });
+        let total = |endpoint: &str, method: &str, status: u16| {
+            value(
+                &text,
+                &format!(
+                    "victor_requests_total{{endpoint=\"{endpoint}\",method=\"{method}\",status=\"{status}\"}}"
+                ),
+            )
+        };
+        assert_eq!(total("/items/{id}", "GET", 200), 2.0);
+        assert_eq!(total("/items/{id}", "GET", 500), 1.0);
+        assert_eq!(total("/items/{id}", "GET", 400), 1.0);
+        assert_eq!(total("/items/{id}", "POST", 405), 1.0);
+        assert_eq!(total(UNMATCHED_ENDPOINT, "GET", 404), 2.0);
+        assert_eq!(
+            value(
+                &text,
+                "victor_request_errors_total{endpoint=\"/items/{id}\",method=\"GET\",status=\"500\",error_type=\"server_error\"}"
+            ),
+            1.0
+        );
+        assert!(
+            !text.contains("victor_request_errors_total{endpoint=\"/items/{id}\",method=\"GET\",status=\"400\""),
+            "4xx are the client's, not errors"
+        );
+        assert_eq!(
+            value(
+                &text,
+                "victor_request_duration_seconds_count{endpoint=\"/items/{id}\",method=\"GET\",status=\"200\"}"
+            ),
+            2.0
+        );
+        assert_eq!(
+            value(&text, "victor_active_requests{endpoint=\"/items/{id}\",method=\"GET\"}"),
+            0.0
+        );
+        assert!(!text.contains("/nowhere"), "raw paths never become labels");
+    }
+
+    #[test]
+    fn a_dropped_request_counts_as_client_closed() {
+        let (recorder, exposition) = ExpositionBuilder::new().build().expect("catalog buckets");
+        let metrics = VictorMetrics::new();
+        let slow = Router::new()
+            .route("/slow", get(std::future::pending::<&'static str>))
+            .layer(MonitoringLayer::new(metrics.clone()));
+        let text = metrics::with_local_recorder(&recorder, || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let request = Request::get("/slow").body(Body::empty()).expect("request");
+                let call = slow.oneshot(request);
+                let timed_out = tokio::time::timeout(std::time::Duration::from_millis(10), call);
+                assert!(timed_out.await.is_err(), "the handler never answers");
+            });
+            metrics.refresh();
+            exposition.render()
+        });
+        assert_eq!(
+            value(&text, "victor_requests_total{endpoint=\"/slow\",method=\"GET\",status=\"499\"}"),
+            1.0
+        );
+        assert_eq!(
+            value(&text, "victor_active_requests{endpoint=\"/slow\",method=\"GET\"}"),
+            0.0
+        );
+    }
+}

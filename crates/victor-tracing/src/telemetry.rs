@@ -1,0 +1,382 @@
+//! The pipeline: an OpenTelemetry tracer provider exporting over OTLP/HTTP from a background
+//! thread, the `tracing` subscriber (logs plus the OpenTelemetry layer), and their shutdown.
+
+use std::io::IsTerminal as _;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, Span, SpanData, SpanExporter,
+    SpanProcessor,
+};
+use thiserror::Error;
+use tracing::Dispatch;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::{Layer, Registry};
+use victor_metrics_core::{CounterHandle, VictorMetrics, catalog as cat};
+
+use crate::config::{LogFormat, TracingConfig};
+use crate::logging::JsonLines;
+use crate::spans::SpanTracer;
+
+/// Spans waiting for export beyond this are dropped and counted (the SDK's default queue).
+pub const EXPORT_QUEUE_CAPACITY: usize = 2048;
+
+/// How often queued spans are sent. One export may take `OTEL_EXPORTER_OTLP_TIMEOUT` (10 s by
+/// default); the SDK reads that and the `_HEADERS` and `_COMPRESSION` variables itself.
+const EXPORT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The tracer installed by [`Telemetry::install`], for [`spans()`].
+static INSTALLED: OnceLock<SpanTracer> = OnceLock::new();
+
+/// The span helpers of the installed pipeline; disabled ones before
+/// [`Telemetry::install`] or when no endpoint is configured.
+pub fn spans() -> SpanTracer {
+    INSTALLED.get().cloned().unwrap_or_default()
+}
+
+/// Why the pipeline could not be set up.
+#[derive(Debug, Error)]
+pub enum SetupError {
+    /// The OTLP exporter could not be built from the configuration.
+    #[error("cannot build the OTLP exporter for {endpoint}: {source}")]
+    Exporter {
+        /// The traces endpoint.
+        endpoint: String,
+        /// The SDK's reason.
+        source: opentelemetry_otlp::ExporterBuildError,
+    },
+    /// A global `tracing` subscriber was set already (by this or another library).
+    #[error("a global tracing subscriber is already installed in this process")]
+    AlreadyInstalled,
+}
+
+/// The running pipeline. Keep it for the life of the process; dropping it (or
+/// [`Telemetry::shutdown`]) flushes queued spans.
+///
+/// ```no_run
+/// use victor_metrics_core::VictorMetrics;
+/// use victor_tracing::{Telemetry, TracingConfig};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = TracingConfig::new("victor-agent", env!("CARGO_PKG_VERSION"))
+///     .with_env(|name| std::env::var(name).ok())?;
+/// let telemetry = Telemetry::install(&config, &VictorMetrics::new())?;
+/// tracing::info!("started"); // logs; spans of #[instrument] functions are exported
+/// // …
+/// telemetry.shutdown(); // flush before exit
+/// # Ok(())
+/// # }
+/// ```
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+    spans: SpanTracer,
+    dispatch: Dispatch,
+    shut_down: AtomicBool,
+}
+
+impl std::fmt::Debug for Telemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Telemetry")
+            .field("exporting", &self.provider.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Telemetry {
+    /// Builds the pipeline without touching any process-wide state: use
+    /// [`Telemetry::dispatch`] with `tracing::dispatcher::with_default` (tests, several pipelines
+    /// in one process). Span loss and export are counted on `metrics`.
+    ///
+    /// # Errors
+    /// [`SetupError::Exporter`] when the OTLP exporter cannot be built.
+    pub fn new(config: &TracingConfig, metrics: &VictorMetrics) -> Result<Telemetry, SetupError> {
+        Self::with_log_writer(config, metrics, std::io::stderr)
+    }
+
+    /// [`Telemetry::new`] writing logs to `writer` instead of standard error.
+    ///
+    /// # Errors
+    /// [`SetupError::Exporter`] when the OTLP exporter cannot be built.
+    pub fn with_log_writer<W>(
+        config: &TracingConfig,
+        metrics: &VictorMetrics,
+        writer: W,
+    ) -> Result<Telemetry, SetupError>
+    where
+        W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+    {
+        let counters = ExportCounters::new(metrics);
+        let provider = match &config.traces_endpoint {
+            Some(endpoint) => Some(provider(config, endpoint, counters)?),
+            None => None,
+        };
+        let tracer = provider.as_ref().map(|p| p.tracer("victor"));
+        let ansi = std::io::stderr().is_terminal();
+        let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![match config.log_format {
+            LogFormat::Human => tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(ansi)
+                .with_filter(config.log_level)
+                .boxed(),
+            LogFormat::Json => tracing_subscriber::fmt::layer()
+                .event_format(JsonLines)
+                .with_writer(writer)
+                .with_filter(config.log_level)
+                .boxed(),
+        }];
+        if let Some(tracer) = &tracer {
+            // Location, thread and busy/idle attributes cost ~1 µs a span; none is needed here.
+            layers.push(
+                tracing_opentelemetry::layer()
+                    .with_tracer(tracer.clone())
+                    .with_location(false)
+                    .with_threads(false)
+                    .with_tracked_inactivity(false)
+                    .with_filter(LevelFilter::INFO)
+                    .boxed(),
+            );
+        }
+        Ok(Telemetry {
+            spans: tracer.map(SpanTracer::new).unwrap_or_default(),
+            provider,
+            dispatch: Dispatch::new(Registry::default().with(layers)),
+            shut_down: AtomicBool::new(false),
+        })
+    }
+
+    /// Builds the pipeline and makes it the process's: the global `tracing` subscriber, the
+    /// global OpenTelemetry tracer provider and W3C propagator, and [`spans()`].
+    ///
+    /// # Errors
+    /// [`SetupError`] when the exporter cannot be built or a subscriber is installed already.
+    pub fn install(config: &TracingConfig, metrics: &VictorMetrics) -> Result<Telemetry, SetupError> {
+        let telemetry = Telemetry::new(config, metrics)?;
+        tracing::dispatcher::set_global_default(telemetry.dispatch.clone())
+            .map_err(|_| SetupError::AlreadyInstalled)?;
+        opentelemetry::global::set_text_map_propagator(crate::propagation::propagator());
+        if let Some(provider) = &telemetry.provider {
+            opentelemetry::global::set_tracer_provider(provider.clone());
+        }
+        let _ = INSTALLED.set(telemetry.spans.clone());
+        if let Some(endpoint) = &config.traces_endpoint {
+            tracing::info!(
+                endpoint = %endpoint,
+                sampler = config.sampling.variable_name(),
+                ratio = config.sampling.ratio,
+                "exporting spans over OTLP/HTTP"
+            );
+        }
+        Ok(telemetry)
+    }
+
+    /// The `tracing` dispatcher (logs, plus the OpenTelemetry layer when exporting).
+    pub fn dispatch(&self) -> &Dispatch {
+        &self.dispatch
+    }
+
+    /// The agent span helpers bound to this pipeline.
+    pub fn spans(&self) -> &SpanTracer {
+        &self.spans
+    }
+
+    /// Whether spans are exported (an endpoint is configured).
+    pub fn is_exporting(&self) -> bool {
+        self.provider.is_some()
+    }
+
+    /// Exports every span ended so far and waits for the receiver's answer.
+    pub fn flush(&self) {
+        if let Some(provider) = &self.provider
+            && let Err(err) = provider.force_flush()
+        {
+            tracing::warn!(error = %err, "flushing spans failed");
+        }
+    }
+
+    /// Flushes queued spans and stops the export thread. Later spans are not exported. Call it
+    /// outside async code (or in `spawn_blocking`): it waits up to a few seconds.
+    pub fn shutdown(&self) {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Some(provider) = &self.provider
+            && let Err(err) = provider.shutdown()
+        {
+            tracing::warn!(error = %err, "shutting the span exporter down failed");
+        }
+    }
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn provider(
+    config: &TracingConfig,
+    endpoint: &str,
+    counters: ExportCounters,
+) -> Result<SdkTracerProvider, SetupError> {
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(endpoint)
+        .build()
+        .map_err(|source| SetupError::Exporter {
+            endpoint: endpoint.to_owned(),
+            source,
+        })?;
+    let queued = Arc::new(AtomicUsize::new(0));
+    let batch = BatchSpanProcessor::builder(CountingExporter {
+        inner: exporter,
+        queued: Arc::clone(&queued),
+        counters: counters.clone(),
+        failing: AtomicBool::new(false),
+    })
+    .with_batch_config(
+        BatchConfigBuilder::default()
+            .with_max_queue_size(EXPORT_QUEUE_CAPACITY)
+            .with_scheduled_delay(EXPORT_INTERVAL)
+            .build(),
+    )
+    .build();
+    let resource = Resource::builder()
+        .with_service_name(config.service_name.clone())
+        .with_attribute(KeyValue::new(
+            "service.version",
+            config.service_version.clone(),
+        ))
+        .build();
+    Ok(SdkTracerProvider::builder()
+        .with_span_processor(BoundedQueue {
+            inner: batch,
+            queued,
+            dropped: counters.queue_full,
+        })
+        .with_sampler(config.sampling.sampler())
+        .with_resource(resource)
+        .build())
+}
+
+/// The catalog counters of the export path, resolved once.
+#[derive(Clone)]
+struct ExportCounters {
+    exported: CounterHandle,
+    queue_full: CounterHandle,
+    export_failed: CounterHandle,
+}
+
+impl ExportCounters {
+    fn new(metrics: &VictorMetrics) -> Self {
+        ExportCounters {
+            exported: metrics.counter(&cat::TRACING_SPANS_EXPORTED_TOTAL, []),
+            queue_full: metrics.counter(&cat::TRACING_SPANS_DROPPED_TOTAL, ["queue_full"]),
+            export_failed: metrics.counter(&cat::TRACING_SPANS_DROPPED_TOTAL, ["export_failed"]),
+        }
+    }
+}
+
+/// Sits in front of the SDK's batch processor and keeps its queue from overflowing: a span that
+/// would not fit is dropped here and counted, since the SDK drops silently.
+///
+/// `queued` counts spans handed on and not yet taken for export. The SDK frees a queue slot a
+/// little before it calls the exporter, so this count is never below the real queue length: the
+/// batch processor never drops on its own, and every loss is counted.
+#[derive(Debug)]
+struct BoundedQueue {
+    inner: BatchSpanProcessor,
+    queued: Arc<AtomicUsize>,
+    dropped: CounterHandle,
+}
+
+impl SpanProcessor for BoundedQueue {
+    fn on_start(&self, span: &mut Span, cx: &opentelemetry::Context) {
+        self.inner.on_start(span, cx);
+    }
+
+    fn on_end(&self, span: SpanData) {
+        if self.queued.fetch_add(1, Ordering::AcqRel) >= EXPORT_QUEUE_CAPACITY {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            self.dropped.increment(1);
+            return;
+        }
+        self.inner.on_end(span);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}
+
+/// Counts what the OTLP exporter delivers and loses, and logs when delivery starts failing and
+/// when it recovers (once each, not per batch).
+#[derive(Debug)]
+struct CountingExporter<E> {
+    inner: E,
+    queued: Arc<AtomicUsize>,
+    counters: ExportCounters,
+    failing: AtomicBool,
+}
+
+impl std::fmt::Debug for ExportCounters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExportCounters")
+    }
+}
+
+impl<E: SpanExporter> SpanExporter for CountingExporter<E> {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let count = batch.len();
+        self.queued.fetch_sub(count, Ordering::AcqRel);
+        let result = self.inner.export(batch).await;
+        let spans = u64::try_from(count).unwrap_or(u64::MAX);
+        match &result {
+            Ok(()) => {
+                self.counters.exported.increment(spans);
+                if self.failing.swap(false, Ordering::Relaxed) {
+                    tracing::info!("span export recovered");
+                }
+            }
+            Err(err) => {
+                self.counters.export_failed.increment(spans);
+                if !self.failing.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        error = %err,
+                        spans = count,
+                        "span export failed; spans are dropped until the receiver answers \
+                         (counted in victor_tracing_spans_dropped_total{{reason=\"export_failed\"}})"
+                    );
+                }
+            }
+        }
+        result
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}
