@@ -126,9 +126,9 @@ impl TracingConfig {
 /// Checks an OTLP/HTTP URL and, for a base URL, appends the traces path.
 fn checked_endpoint(key: &str, value: &str, base: bool) -> Result<String, ConfigError> {
     let trimmed = value.trim();
-    let uri = trimmed
-        .parse::<http::Uri>()
-        .map_err(|_| ConfigError::new(key, value, "expected a URL such as http://127.0.0.1:4318"))?;
+    let uri = trimmed.parse::<http::Uri>().map_err(|_| {
+        ConfigError::new(key, value, "expected a URL such as http://127.0.0.1:4318")
+    })?;
     match uri.scheme_str() {
         Some("http") if uri.host().is_some() => {}
         Some("https") => {
@@ -318,7 +318,10 @@ mod tests {
     #[test]
     fn endpoints_follow_the_otlp_rules() {
         let base = resolve(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318/")]).expect("base");
-        assert_eq!(base.traces_endpoint.as_deref(), Some("http://c:4318/v1/traces"));
+        assert_eq!(
+            base.traces_endpoint.as_deref(),
+            Some("http://c:4318/v1/traces")
+        );
         let signal = resolve(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"),
             ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://t:9/custom"),
@@ -359,16 +362,28 @@ mod tests {
     fn errors_name_the_variable_and_value() {
         let cases = [
             (("OTEL_TRACES_SAMPLER", "sometimes"), "OTEL_TRACES_SAMPLER"),
-            (("OTEL_TRACES_SAMPLER_ARG", "1.5"), "OTEL_TRACES_SAMPLER_ARG"),
-            (("OTEL_EXPORTER_OTLP_ENDPOINT", "c:4318"), "OTEL_EXPORTER_OTLP_ENDPOINT"),
-            (("OTEL_EXPORTER_OTLP_ENDPOINT", "https://c"), "OTEL_EXPORTER_OTLP_ENDPOINT"),
+            (
+                ("OTEL_TRACES_SAMPLER_ARG", "1.5"),
+                "OTEL_TRACES_SAMPLER_ARG",
+            ),
+            (
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "c:4318"),
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+            ),
+            (
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://c"),
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+            ),
             (("OTEL_TRACES_EXPORTER", "jaeger"), "OTEL_TRACES_EXPORTER"),
         ];
         for ((name, value), key) in cases {
             let err = resolve(&[(name, value)]).expect_err(value);
             assert_eq!(err.key, key);
             assert_eq!(err.value, value);
-            assert!(err.to_string().starts_with(&format!("invalid {key}=")), "{err}");
+            assert!(
+                err.to_string().starts_with(&format!("invalid {key}=")),
+                "{err}"
+            );
         }
     }
 

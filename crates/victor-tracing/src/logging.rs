@@ -142,11 +142,17 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!("handle");
             let _entered = span.enter();
-            tracing::info!(count = 3_u64, ok = true, why = "quote \" and\nnewline", "done");
+            tracing::info!(
+                count = 3_u64,
+                ok = true,
+                why = "quote \" and\nnewline",
+                "done"
+            );
             let _cx = remote.attach();
             tracing::warn!(error = %"boom", "inside a trace");
         });
-        let text = String::from_utf8(captured.0.lock().expect("log buffer").clone()).expect("utf-8");
+        let text =
+            String::from_utf8(captured.0.lock().expect("log buffer").clone()).expect("utf-8");
         let lines: Vec<Value> = text
             .lines()
             .map(|line| serde_json::from_str(line).expect(line))

@@ -167,14 +167,13 @@ impl Completion {
         if status >= 500 || error_type.is_some() {
             span.record("otel.status_code", "ERROR");
         }
-        self.metrics
-            .record_request(&victor_metrics_core::Request {
-                endpoint: &self.endpoint,
-                method: self.method.as_str(),
-                status,
-                duration: self.start.elapsed(),
-                error_type,
-            });
+        self.metrics.record_request(&victor_metrics_core::Request {
+            endpoint: &self.endpoint,
+            method: self.method.as_str(),
+            status,
+            duration: self.start.elapsed(),
+            error_type,
+        });
     }
 }
 
@@ -304,7 +303,9 @@ mod tests {
             1.0
         );
         assert!(
-            !text.contains("victor_request_errors_total{endpoint=\"/items/{id}\",method=\"GET\",status=\"400\""),
+            !text.contains(
+                "victor_request_errors_total{endpoint=\"/items/{id}\",method=\"GET\",status=\"400\""
+            ),
             "4xx are the client's, not errors"
         );
         assert_eq!(
@@ -315,7 +316,10 @@ mod tests {
             2.0
         );
         assert_eq!(
-            value(&text, "victor_active_requests{endpoint=\"/items/{id}\",method=\"GET\"}"),
+            value(
+                &text,
+                "victor_active_requests{endpoint=\"/items/{id}\",method=\"GET\"}"
+            ),
             0.0
         );
         assert!(!text.contains("/nowhere"), "raw paths never become labels");
@@ -343,11 +347,17 @@ mod tests {
             exposition.render()
         });
         assert_eq!(
-            value(&text, "victor_requests_total{endpoint=\"/slow\",method=\"GET\",status=\"499\"}"),
+            value(
+                &text,
+                "victor_requests_total{endpoint=\"/slow\",method=\"GET\",status=\"499\"}"
+            ),
             1.0
         );
         assert_eq!(
-            value(&text, "victor_active_requests{endpoint=\"/slow\",method=\"GET\"}"),
+            value(
+                &text,
+                "victor_active_requests{endpoint=\"/slow\",method=\"GET\"}"
+            ),
             0.0
         );
     }

@@ -143,9 +143,7 @@ pub struct AgentSpan {
 impl AgentSpan {
     /// Whether the span is being recorded (tracing on and the trace sampled).
     pub fn is_recording(&self) -> bool {
-        self.cx
-            .as_ref()
-            .is_some_and(|cx| cx.span().is_recording())
+        self.cx.as_ref().is_some_and(|cx| cx.span().is_recording())
     }
 
     /// The context holding this span, to propagate or to run work under.
@@ -176,7 +174,10 @@ impl AgentSpan {
     /// `error.type` (the given one, or the status).
     pub fn record_status(&self, status: ToolStatus, error_type: Option<&str>) {
         self.if_recording(|span| {
-            span.set_attribute(KeyValue::new(attribute::VICTOR_TOOL_STATUS, status.as_str()));
+            span.set_attribute(KeyValue::new(
+                attribute::VICTOR_TOOL_STATUS,
+                status.as_str(),
+            ));
         });
         if status != ToolStatus::Success {
             self.record_error(error_type.unwrap_or(status.as_str()));
@@ -282,8 +283,8 @@ mod tests {
         let (provider, collected) = pipeline(Sampling::parent_based(1.0));
         let tracer = provider.tracer("test");
         let spans = SpanTracer::new(tracer.clone());
-        let subscriber = tracing_subscriber::registry()
-            .with(tracing_opentelemetry::layer().with_tracer(tracer));
+        let subscriber =
+            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(tracer));
         tracing::subscriber::with_default(subscriber, || {
             let request = tracing::info_span!("request");
             let _entered = request.enter();
@@ -322,7 +323,11 @@ mod tests {
         ] {
             assert_eq!(attribute(&tool, key).as_deref(), Some(value), "{key}");
         }
-        assert!(matches!(tool.status, Status::Error { .. }), "{:?}", tool.status);
+        assert!(
+            matches!(tool.status, Status::Error { .. }),
+            "{:?}",
+            tool.status
+        );
         assert_eq!(llm.status, Status::Unset);
     }
 
@@ -344,6 +349,9 @@ mod tests {
         let span = SpanTracer::disabled().tool_execution("grep", "coding");
         assert!(!span.is_recording());
         assert!(span.enter().is_none());
-        assert_eq!(span.context().span().span_context().span_id(), SpanId::INVALID);
+        assert_eq!(
+            span.context().span().span_context().span_id(),
+            SpanId::INVALID
+        );
     }
 }

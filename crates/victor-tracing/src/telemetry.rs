@@ -120,18 +120,19 @@ impl Telemetry {
         };
         let tracer = provider.as_ref().map(|p| p.tracer("victor"));
         let ansi = std::io::stderr().is_terminal();
-        let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![match config.log_format {
-            LogFormat::Human => tracing_subscriber::fmt::layer()
-                .with_writer(writer)
-                .with_ansi(ansi)
-                .with_filter(config.log_level)
-                .boxed(),
-            LogFormat::Json => tracing_subscriber::fmt::layer()
-                .event_format(JsonLines)
-                .with_writer(writer)
-                .with_filter(config.log_level)
-                .boxed(),
-        }];
+        let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> =
+            vec![match config.log_format {
+                LogFormat::Human => tracing_subscriber::fmt::layer()
+                    .with_writer(writer)
+                    .with_ansi(ansi)
+                    .with_filter(config.log_level)
+                    .boxed(),
+                LogFormat::Json => tracing_subscriber::fmt::layer()
+                    .event_format(JsonLines)
+                    .with_writer(writer)
+                    .with_filter(config.log_level)
+                    .boxed(),
+            }];
         if let Some(tracer) = &tracer {
             // Location, thread and busy/idle attributes cost ~1 µs a span; none is needed here.
             layers.push(
@@ -157,7 +158,10 @@ impl Telemetry {
     ///
     /// # Errors
     /// [`SetupError`] when the exporter cannot be built or a subscriber is installed already.
-    pub fn install(config: &TracingConfig, metrics: &VictorMetrics) -> Result<Telemetry, SetupError> {
+    pub fn install(
+        config: &TracingConfig,
+        metrics: &VictorMetrics,
+    ) -> Result<Telemetry, SetupError> {
         let telemetry = Telemetry::new(config, metrics)?;
         tracing::dispatcher::set_global_default(telemetry.dispatch.clone())
             .map_err(|_| SetupError::AlreadyInstalled)?;

@@ -29,10 +29,13 @@ use victor_tracing::{MonitoringLayer, Sampling, Telemetry, TracingConfig};
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN_ID: &str = "00f067aa0ba902b7";
 
+/// A received span with its resource's attributes.
+type Received = (HashMap<String, String>, Span);
+
 /// An OTLP/HTTP traces receiver on loopback keeping what it decodes.
 #[derive(Clone, Default)]
 struct Receiver {
-    spans: Arc<Mutex<Vec<(HashMap<String, String>, Span)>>>,
+    spans: Arc<Mutex<Vec<Received>>>,
     delay: Duration,
 }
 
@@ -72,11 +75,11 @@ impl Receiver {
         (StatusCode::OK, answer)
     }
 
-    fn spans(&self) -> Vec<(HashMap<String, String>, Span)> {
+    fn spans(&self) -> Vec<Received> {
         self.spans.lock().expect("spans").clone()
     }
 
-    fn named(&self, name: &str) -> (HashMap<String, String>, Span) {
+    fn named(&self, name: &str) -> Received {
         let spans = self.spans();
         spans
             .iter()
@@ -89,7 +92,9 @@ impl Receiver {
     }
 }
 
-fn attributes(list: &[opentelemetry_proto::tonic::common::v1::KeyValue]) -> HashMap<String, String> {
+fn attributes(
+    list: &[opentelemetry_proto::tonic::common::v1::KeyValue],
+) -> HashMap<String, String> {
     list.iter()
         .map(|kv| {
             let value = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
@@ -142,10 +147,7 @@ async fn a_request_trace_arrives_whole_with_the_callers_trace_id() {
         .layer(MonitoringLayer::new(metrics.clone()));
 
     let traced = Request::get("/chat/s-1")
-        .header(
-            "traceparent",
-            format!("00-{TRACE_ID}-{CALLER_SPAN_ID}-01"),
-        )
+        .header("traceparent", format!("00-{TRACE_ID}-{CALLER_SPAN_ID}-01"))
         .body(Body::empty())
         .expect("request");
     let response = app.clone().oneshot(traced).await.expect("infallible");
@@ -155,7 +157,11 @@ async fn a_request_trace_arrives_whole_with_the_callers_trace_id() {
         .body(Body::empty())
         .expect("request");
     let response = app.oneshot(malformed).await.expect("infallible");
-    assert_eq!(response.status(), StatusCode::OK, "a bad traceparent is no error");
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "a bad traceparent is no error"
+    );
     tokio::task::block_in_place(|| telemetry.flush());
 
     let servers: Vec<Span> = receiver
@@ -166,10 +172,18 @@ async fn a_request_trace_arrives_whole_with_the_callers_trace_id() {
         .collect();
     assert_eq!(servers.len(), 2, "one server span per request");
     let (resource, server) = receiver.named("GET /chat/{session}");
-    let server = if hex(&server.trace_id) == TRACE_ID { server } else { servers[1].clone() };
+    let server = if hex(&server.trace_id) == TRACE_ID {
+        server
+    } else {
+        servers[1].clone()
+    };
     assert_eq!(resource["service.name"], "victor-test-agent");
     assert_eq!(resource["service.version"], "9.9.9");
-    assert_eq!(hex(&server.trace_id), TRACE_ID, "continues the caller's trace");
+    assert_eq!(
+        hex(&server.trace_id),
+        TRACE_ID,
+        "continues the caller's trace"
+    );
     assert_eq!(hex(&server.parent_span_id), CALLER_SPAN_ID);
     assert_eq!(server.kind, SpanKind::Server as i32);
     let server_attributes = attributes(&server.attributes);
@@ -189,7 +203,10 @@ async fn a_request_trace_arrives_whole_with_the_callers_trace_id() {
         .map(|(_, span)| span)
         .find(|span| span.name == "chat claude-sonnet-4" && span.trace_id == server.trace_id)
         .expect("the LLM span of the traced request");
-    assert_eq!(llm.parent_span_id, plan.span_id, "nested under the #[instrument] span");
+    assert_eq!(
+        llm.parent_span_id, plan.span_id,
+        "nested under the #[instrument] span"
+    );
     assert_eq!(llm.kind, SpanKind::Client as i32);
     let llm_attributes = attributes(&llm.attributes);
     for (key, value) in [
@@ -199,7 +216,11 @@ async fn a_request_trace_arrives_whole_with_the_callers_trace_id() {
         ("gen_ai.usage.input_tokens", "812"),
         ("gen_ai.usage.output_tokens", "96"),
     ] {
-        assert_eq!(llm_attributes.get(key).map(String::as_str), Some(value), "{key}");
+        assert_eq!(
+            llm_attributes.get(key).map(String::as_str),
+            Some(value),
+            "{key}"
+        );
     }
 
     let tool = receiver
@@ -214,7 +235,10 @@ async fn a_request_trace_arrives_whole_with_the_callers_trace_id() {
     assert_eq!(tool_attributes["victor.vertical"], "coding");
     assert_eq!(tool_attributes["victor.tool.status"], "failure");
     assert_eq!(tool_attributes["error.type"], "not_found");
-    assert_eq!(tool.status.as_ref().map(|s| s.code), Some(Code::Error as i32));
+    assert_eq!(
+        tool.status.as_ref().map(|s| s.code),
+        Some(Code::Error as i32)
+    );
 
     let fresh = servers
         .iter()
@@ -260,8 +284,8 @@ fn ratio_sampling_keeps_a_tenth_and_children_follow_their_parent() {
     let metrics = VictorMetrics::new();
     let mut roots = 0;
     let text = with_recorder(&metrics, || {
-        let telemetry = Telemetry::new(&config(addr, Sampling::parent_based(0.1)), &metrics)
-            .expect("pipeline");
+        let telemetry =
+            Telemetry::new(&config(addr, Sampling::parent_based(0.1)), &metrics).expect("pipeline");
         let spans = telemetry.spans();
         for _ in 0..5 {
             for _ in 0..2_000 {
@@ -272,19 +296,34 @@ fn ratio_sampling_keeps_a_tenth_and_children_follow_their_parent() {
             telemetry.flush();
         }
         let exported = receiver.spans();
-        let kept: Vec<&Span> = exported.iter().map(|(_, s)| s).filter(|s| s.name == "root").collect();
-        let children: Vec<&Span> =
-            exported.iter().map(|(_, s)| s).filter(|s| s.name == "child").collect();
+        let kept: Vec<&Span> = exported
+            .iter()
+            .map(|(_, s)| s)
+            .filter(|s| s.name == "root")
+            .collect();
+        let children: Vec<&Span> = exported
+            .iter()
+            .map(|(_, s)| s)
+            .filter(|s| s.name == "child")
+            .collect();
         // Binomial(10 000, 0.1): mean 1 000, standard deviation 30; five deviations either side.
         assert!(
             (850..=1_150).contains(&kept.len()),
             "{} of 10 000 roots kept at ratio 0.1",
             kept.len()
         );
-        assert_eq!(children.len(), kept.len(), "a child is kept exactly when its root is");
+        assert_eq!(
+            children.len(),
+            kept.len(),
+            "a child is kept exactly when its root is"
+        );
         let root_ids: std::collections::HashSet<&[u8]> =
             kept.iter().map(|s| s.span_id.as_slice()).collect();
-        assert!(children.iter().all(|c| root_ids.contains(c.parent_span_id.as_slice())));
+        assert!(
+            children
+                .iter()
+                .all(|c| root_ids.contains(c.parent_span_id.as_slice()))
+        );
         roots = kept.len();
 
         // A remote parent's decision wins over the ratio, both ways.
@@ -330,20 +369,33 @@ fn lost_spans_are_counted_by_reason() {
             unreachable.spans().operation("lost").end();
         }
         unreachable.flush();
-        let slow = Telemetry::new(&config(addr, Sampling::parent_based(1.0)), &metrics)
-            .expect("pipeline");
+        let slow =
+            Telemetry::new(&config(addr, Sampling::parent_based(1.0)), &metrics).expect("pipeline");
         for _ in 0..5_000 {
             slow.spans().operation("burst").end();
         }
         slow.flush();
     });
     assert_eq!(
-        counter(&text, "victor_tracing_spans_dropped_total{reason=\"export_failed\"}"),
+        counter(
+            &text,
+            "victor_tracing_spans_dropped_total{reason=\"export_failed\"}"
+        ),
         10
     );
-    let dropped = counter(&text, "victor_tracing_spans_dropped_total{reason=\"queue_full\"}");
+    let dropped = counter(
+        &text,
+        "victor_tracing_spans_dropped_total{reason=\"queue_full\"}",
+    );
     let delivered = u64::try_from(receiver.spans().len()).expect("small");
     assert!(dropped > 0, "the burst overflowed the queue");
-    assert_eq!(dropped + delivered, 5_000, "every span is delivered or counted");
-    assert_eq!(counter(&text, "victor_tracing_spans_exported_total"), delivered);
+    assert_eq!(
+        dropped + delivered,
+        5_000,
+        "every span is delivered or counted"
+    );
+    assert_eq!(
+        counter(&text, "victor_tracing_spans_exported_total"),
+        delivered
+    );
 }
