@@ -22,7 +22,7 @@
 //!
 //! #[tracing::instrument(skip_all)]
 //! fn answer(question: &str) -> String {
-//!     let llm = victor_tracing::spans().llm_call("anthropic", "claude-sonnet-4", LlmOperation::Chat);
+//!     let mut llm = victor_tracing::spans().llm_call("anthropic", "claude-sonnet-4", LlmOperation::Chat);
 //!     // … call the provider …
 //!     llm.record_tokens(812, 96);
 //!     format!("answer to {question}")
@@ -41,6 +41,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+mod interned;
 mod logging;
 mod middleware;
 pub mod propagation;

@@ -12,9 +12,9 @@ use http::{Request, Response};
 use opentelemetry::Context;
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
-use tracing::field::Empty;
-use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use victor_metrics_core::{InFlight, VictorMetrics};
+
+use crate::{AgentSpan, SpanTracer};
 
 /// The endpoint label of requests no route matched (404s, probes of random paths): one label,
 /// so scanners cannot blow up the series count.
@@ -24,7 +24,9 @@ pub const UNMATCHED_ENDPOINT: &str = "unmatched";
 ///
 /// - the W3C `traceparent`/`baggage` of the request become the parent of a server span named
 ///   `{method} {route}` (`http.request.method`, `http.route`, `url.path`,
-///   `http.response.status_code`), and the current context while the handler runs;
+///   `http.response.status_code`), which is the current OpenTelemetry context while the handler
+///   runs (so `tracing` spans and [`crate::spans()`] helpers there nest under it); with tracing
+///   off, the caller's context is current instead, so logs and outbound calls still carry it;
 /// - `victor_requests_total`, `victor_request_duration_seconds`, `victor_request_errors_total`
 ///   (5xx, or a failed service) and `victor_active_requests` are recorded with `endpoint` set to
 ///   the route template (`/health/{probe}`), never the raw path, so cardinality stays bounded.
@@ -47,6 +49,7 @@ pub const UNMATCHED_ENDPOINT: &str = "unmatched";
 pub struct MonitoringLayer {
     metrics: VictorMetrics,
     route: Option<fn(&http::Uri) -> &'static str>,
+    spans: Option<SpanTracer>,
 }
 
 impl MonitoringLayer {
@@ -55,7 +58,15 @@ impl MonitoringLayer {
         MonitoringLayer {
             metrics,
             route: None,
+            spans: None,
         }
+    }
+
+    /// Opens server spans with this tracer instead of the installed one ([`crate::spans()`]),
+    /// for a pipeline built with [`crate::Telemetry::new`].
+    pub fn with_spans(mut self, spans: SpanTracer) -> Self {
+        self.spans = Some(spans);
+        self
     }
 
     /// Names the route template of a request when axum's `MatchedPath` is absent (plain hyper
@@ -108,25 +119,18 @@ where
         };
         let method = request.method().clone();
         let parent = crate::propagation::extract(request.headers());
-        let span = tracing::info_span!(
-            "HTTP request",
-            otel.name = Empty,
-            otel.kind = "server",
-            otel.status_code = Empty,
-            http.request.method = method.as_str(),
-            http.route = &*endpoint,
-            url.path = request.uri().path(),
-            http.response.status_code = Empty,
-        );
-        if !span.is_disabled() {
-            span.record("otel.name", format!("{method} {endpoint}"));
-            // An invalid parent (none, or a malformed traceparent) leaves the span a root.
-            let _ = span.set_parent(parent.clone());
-        }
+        let spans = match &self.layer.spans {
+            Some(spans) => spans.clone(),
+            None => crate::spans(),
+        };
+        let span = spans.server(&parent, &method, &endpoint, request.uri().path());
+        // The server span (or, with tracing off, the caller's context) is current while the
+        // handler runs: its spans nest under it, its logs carry the trace id, and its outbound
+        // calls propagate it.
+        let cx = span.context_under(&parent);
         let in_flight = self.layer.metrics.track_request(&endpoint, method.as_str());
         let inner = {
-            let _remote = parent.clone().attach();
-            let _entered = span.enter();
+            let _current = cx.clone().attach();
             self.inner.call(request)
         };
         MonitoredFuture {
@@ -136,11 +140,11 @@ where
                 endpoint,
                 method,
                 start,
+                span,
                 recorded: false,
                 _in_flight: in_flight,
             }),
-            span,
-            parent,
+            cx,
         }
     }
 }
@@ -156,16 +160,17 @@ struct Completion {
     endpoint: Cow<'static, str>,
     method: http::Method,
     start: Instant,
+    span: AgentSpan,
     recorded: bool,
     _in_flight: InFlight,
 }
 
 impl Completion {
-    fn record(&mut self, span: &tracing::Span, status: u16, error_type: Option<&str>) {
+    fn record(&mut self, status: u16, error_type: Option<&str>) {
         self.recorded = true;
-        span.record("http.response.status_code", status);
-        if status >= 500 || error_type.is_some() {
-            span.record("otel.status_code", "ERROR");
+        self.span.record_response(status);
+        if let Some(error_type) = error_type {
+            self.span.record_error(error_type);
         }
         self.metrics.record_request(&victor_metrics_core::Request {
             endpoint: &self.endpoint,
@@ -180,7 +185,7 @@ impl Completion {
 impl Drop for Completion {
     fn drop(&mut self) {
         if !self.recorded {
-            self.record(&tracing::Span::none(), CLIENT_CLOSED_STATUS, None);
+            self.record(CLIENT_CLOSED_STATUS, None);
         }
     }
 }
@@ -191,8 +196,7 @@ pin_project! {
         #[pin]
         inner: F,
         record: Option<Completion>,
-        span: tracing::Span,
-        parent: Context,
+        cx: Context,
     }
 }
 
@@ -204,15 +208,12 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        // The remote parent stays current under the span, so logs and outbound calls carry the
-        // caller's trace even when spans are not exported.
-        let _remote = this.parent.clone().attach();
-        let _entered = this.span.enter();
+        let _current = this.cx.clone().attach();
         let output = std::task::ready!(this.inner.poll(cx));
         if let Some(mut completion) = this.record.take() {
             match &output {
-                Ok(response) => completion.record(this.span, response.status().as_u16(), None),
-                Err(_) => completion.record(this.span, 500, Some("service_error")),
+                Ok(response) => completion.record(response.status().as_u16(), None),
+                Err(_) => completion.record(500, Some("service_error")),
             }
         }
         Poll::Ready(output)

@@ -5,7 +5,7 @@
 //! in step with the entered `tracing` span: an LLM call made inside a request handler nests under
 //! the request's server span. Going straight to the SDK (rather than through a `tracing` span)
 //! keeps an unsampled span to a sampling decision and a sampled one under a microsecond; attributes
-//! are only built for spans that are recorded.
+//! are only built for spans that are recorded, from strings made once per value.
 
 use std::borrow::Cow;
 
@@ -13,8 +13,10 @@ use opentelemetry::trace::{
     Span as _, SpanBuilder, SpanKind, Status, TraceContextExt as _, Tracer as _,
 };
 use opentelemetry::{Context, ContextGuard, KeyValue};
-use opentelemetry_sdk::trace::SdkTracer;
+use opentelemetry_sdk::trace::{SdkTracer, Span as SdkSpan};
 use victor_metrics_core::{LlmOperation, ToolStatus};
+
+use crate::interned;
 
 /// Attribute names from the OpenTelemetry semantic conventions (GenAI and general).
 pub mod attribute {
@@ -36,6 +38,14 @@ pub mod attribute {
     pub const VICTOR_VERTICAL: &str = "victor.vertical";
     /// How a tool execution ended (`success`, `failure`, `timeout`, …; the metric's label).
     pub const VICTOR_TOOL_STATUS: &str = "victor.tool.status";
+    /// The HTTP method, `_OTHER` for non-standard ones.
+    pub const HTTP_REQUEST_METHOD: &str = "http.request.method";
+    /// The route template that matched.
+    pub const HTTP_ROUTE: &str = "http.route";
+    /// The request's path.
+    pub const URL_PATH: &str = "url.path";
+    /// The status code answered.
+    pub const HTTP_RESPONSE_STATUS_CODE: &str = "http.response.status_code";
 }
 
 /// Starts the agent's spans. Cheap to clone; [`SpanTracer::disabled`] starts none.
@@ -47,12 +57,12 @@ pub mod attribute {
 /// use victor_metrics_core::{LlmOperation, ToolStatus};
 ///
 /// let spans = victor_tracing::spans();
-/// let llm = spans.llm_call("anthropic", "claude-sonnet-4", LlmOperation::Chat);
+/// let mut llm = spans.llm_call("anthropic", "claude-sonnet-4", LlmOperation::Chat);
 /// // … call the provider …
 /// llm.record_tokens(1_200, 350);
 /// drop(llm); // ends the span
 ///
-/// let tool = spans.tool_execution("read_file", "coding");
+/// let mut tool = spans.tool_execution("read_file", "coding");
 /// tool.record_status(ToolStatus::Success, None);
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -66,7 +76,9 @@ impl SpanTracer {
         SpanTracer { tracer: None }
     }
 
-    pub(crate) fn new(tracer: SdkTracer) -> Self {
+    /// Helpers on a tracer of your own OpenTelemetry set-up, for services that configure the SDK
+    /// themselves.
+    pub fn from_tracer(tracer: SdkTracer) -> Self {
         SpanTracer {
             tracer: Some(tracer),
         }
@@ -77,11 +89,11 @@ impl SpanTracer {
     /// Record the token usage on it when the answer arrives.
     pub fn llm_call(&self, provider: &str, model: &str, operation: LlmOperation) -> AgentSpan {
         self.start(operation.as_str(), SpanKind::Client, |span| {
-            span.update_name(format!("{} {model}", operation.as_str()));
+            span.update_name(interned::name(operation.as_str(), model));
             span.set_attributes([
                 KeyValue::new(attribute::GEN_AI_OPERATION_NAME, operation.as_str()),
-                KeyValue::new(attribute::GEN_AI_PROVIDER_NAME, provider.to_owned()),
-                KeyValue::new(attribute::GEN_AI_REQUEST_MODEL, model.to_owned()),
+                KeyValue::new(attribute::GEN_AI_PROVIDER_NAME, interned::value(provider)),
+                KeyValue::new(attribute::GEN_AI_REQUEST_MODEL, interned::value(model)),
             ]);
         })
     }
@@ -91,11 +103,11 @@ impl SpanTracer {
     /// Record how it ended with [`AgentSpan::record_status`].
     pub fn tool_execution(&self, tool: &str, vertical: &str) -> AgentSpan {
         self.start("execute_tool", SpanKind::Internal, |span| {
-            span.update_name(format!("execute_tool {tool}"));
+            span.update_name(interned::name("execute_tool", tool));
             span.set_attributes([
                 KeyValue::new(attribute::GEN_AI_OPERATION_NAME, "execute_tool"),
-                KeyValue::new(attribute::GEN_AI_TOOL_NAME, tool.to_owned()),
-                KeyValue::new(attribute::VICTOR_VERTICAL, vertical.to_owned()),
+                KeyValue::new(attribute::GEN_AI_TOOL_NAME, interned::value(tool)),
+                KeyValue::new(attribute::VICTOR_VERTICAL, interned::value(vertical)),
             ]);
         })
     }
@@ -105,96 +117,152 @@ impl SpanTracer {
         self.start(name, SpanKind::Internal, |_| {})
     }
 
+    /// The server span of one HTTP request under `parent` (the caller's context), named
+    /// `{method} {route}` with the HTTP semantic-convention attributes.
+    pub(crate) fn server(
+        &self,
+        parent: &Context,
+        method: &http::Method,
+        route: &str,
+        path: &str,
+    ) -> AgentSpan {
+        let Some(tracer) = &self.tracer else {
+            return AgentSpan { span: None };
+        };
+        let builder = SpanBuilder::from_name("HTTP").with_kind(SpanKind::Server);
+        let mut span = tracer.build_with_context(builder, parent);
+        if span.is_recording() {
+            let method = known_method(method);
+            span.update_name(interned::name(method, route));
+            span.set_attributes([
+                KeyValue::new(attribute::HTTP_REQUEST_METHOD, method),
+                KeyValue::new(attribute::HTTP_ROUTE, interned::value(route)),
+                KeyValue::new(attribute::URL_PATH, path.to_owned()),
+            ]);
+        }
+        AgentSpan { span: Some(span) }
+    }
+
     /// Starts a span under the current context; `describe` names and labels it only when the
     /// sampler kept it, so a dropped span builds no strings.
     fn start(
         &self,
         name: impl Into<Cow<'static, str>>,
         kind: SpanKind,
-        describe: impl FnOnce(&mut opentelemetry_sdk::trace::Span),
+        describe: impl FnOnce(&mut SdkSpan),
     ) -> AgentSpan {
         let Some(tracer) = &self.tracer else {
-            return AgentSpan { cx: None };
+            return AgentSpan { span: None };
         };
-        let parent = Context::current();
-        let mut span =
-            tracer.build_with_context(SpanBuilder::from_name(name).with_kind(kind), &parent);
+        let mut span = Context::map_current(|parent| {
+            tracer.build_with_context(SpanBuilder::from_name(name).with_kind(kind), parent)
+        });
         if span.is_recording() {
             describe(&mut span);
         }
-        AgentSpan {
-            cx: Some(parent.with_span(span)),
-        }
+        AgentSpan { span: Some(span) }
     }
 }
 
 /// One running span of the agent's work; it ends when dropped (or at [`AgentSpan::end`]).
 ///
-/// To nest work under it, [`enter`](AgentSpan::enter) it on this thread, or run a future in
-/// its context: `future.with_context(span.context())` with [`opentelemetry::context::FutureExt`].
-/// `tracing` spans and the helpers started there become its children, and
+/// The span is owned here, not shared, so recording on it takes no lock. To nest work under it,
+/// [`enter`](AgentSpan::enter) it on this thread, or run a future in its context:
+/// `future.with_context(span.context())` with [`opentelemetry::context::FutureExt`]. `tracing`
+/// spans and the helpers started there become its children, and
 /// [`crate::propagation::inject_current`] sends it as the parent of an outbound call.
 #[derive(Debug)]
 #[must_use = "a span ends as soon as it is dropped"]
 pub struct AgentSpan {
-    cx: Option<Context>,
+    span: Option<SdkSpan>,
 }
 
 impl AgentSpan {
     /// Whether the span is being recorded (tracing on and the trace sampled).
     pub fn is_recording(&self) -> bool {
-        self.cx.as_ref().is_some_and(|cx| cx.span().is_recording())
+        self.span.as_ref().is_some_and(|span| span.is_recording())
     }
 
-    /// The context holding this span, to propagate or to run work under.
+    /// The current context with this span as its active span, to propagate or to run work
+    /// under; the current context unchanged when tracing is off.
     pub fn context(&self) -> Context {
-        self.cx.clone().unwrap_or_default()
+        match &self.span {
+            // Only the span's identity travels: children and outbound calls need no more, and
+            // the span itself stays owned here.
+            Some(span) => Context::current().with_remote_span_context(span.span_context().clone()),
+            None => Context::current(),
+        }
+    }
+
+    /// `parent` with this span as its active span.
+    pub(crate) fn context_under(&self, parent: &Context) -> Context {
+        match &self.span {
+            Some(span) => parent.with_remote_span_context(span.span_context().clone()),
+            None => parent.clone(),
+        }
+    }
+
+    /// Records an HTTP response's status; 5xx marks the span as an error.
+    pub(crate) fn record_response(&mut self, status: u16) {
+        if let Some(span) = self.recording() {
+            span.set_attribute(KeyValue::new(
+                attribute::HTTP_RESPONSE_STATUS_CODE,
+                i64::from(status),
+            ));
+            if status >= 500 {
+                span.set_status(Status::error(""));
+            }
+        }
     }
 
     /// Makes this span the current context on this thread until the guard drops.
     pub fn enter(&self) -> Option<ContextGuard> {
-        self.cx.clone().map(Context::attach)
+        self.span.as_ref().map(|_| self.context().attach())
     }
 
     /// Records an LLM call's token usage (`gen_ai.usage.input_tokens` / `output_tokens`).
-    pub fn record_tokens(&self, input: u64, output: u64) {
-        self.if_recording(|span| {
-            span.set_attribute(KeyValue::new(
-                attribute::GEN_AI_USAGE_INPUT_TOKENS,
-                saturating_i64(input),
-            ));
-            span.set_attribute(KeyValue::new(
-                attribute::GEN_AI_USAGE_OUTPUT_TOKENS,
-                saturating_i64(output),
-            ));
-        });
+    pub fn record_tokens(&mut self, input: u64, output: u64) {
+        if let Some(span) = self.recording() {
+            span.set_attributes([
+                KeyValue::new(attribute::GEN_AI_USAGE_INPUT_TOKENS, saturating_i64(input)),
+                KeyValue::new(
+                    attribute::GEN_AI_USAGE_OUTPUT_TOKENS,
+                    saturating_i64(output),
+                ),
+            ]);
+        }
     }
 
     /// Records how a tool execution ended; anything but success marks the span as an error with
     /// `error.type` (the given one, or the status).
-    pub fn record_status(&self, status: ToolStatus, error_type: Option<&str>) {
-        self.if_recording(|span| {
+    pub fn record_status(&mut self, status: ToolStatus, error_type: Option<&str>) {
+        if let Some(span) = self.recording() {
             span.set_attribute(KeyValue::new(
                 attribute::VICTOR_TOOL_STATUS,
                 status.as_str(),
             ));
-        });
+        }
         if status != ToolStatus::Success {
             self.record_error(error_type.unwrap_or(status.as_str()));
         }
     }
 
     /// Marks the operation as failed: `error.type` and an error status.
-    pub fn record_error(&self, error_type: &str) {
-        self.if_recording(|span| {
-            span.set_attribute(KeyValue::new(attribute::ERROR_TYPE, error_type.to_owned()));
+    pub fn record_error(&mut self, error_type: &str) {
+        if let Some(span) = self.recording() {
+            span.set_attribute(KeyValue::new(
+                attribute::ERROR_TYPE,
+                interned::value(error_type),
+            ));
             span.set_status(Status::error(error_type.to_owned()));
-        });
+        }
     }
 
     /// Sets any other attribute.
-    pub fn set_attribute(&self, attribute: KeyValue) {
-        self.if_recording(|span| span.set_attribute(attribute));
+    pub fn set_attribute(&mut self, attribute: KeyValue) {
+        if let Some(span) = self.recording() {
+            span.set_attribute(attribute);
+        }
     }
 
     /// Ends the span now.
@@ -202,21 +270,33 @@ impl AgentSpan {
         drop(self);
     }
 
-    fn if_recording(&self, f: impl FnOnce(&opentelemetry::trace::SpanRef<'_>)) {
-        if let Some(cx) = &self.cx {
-            let span = cx.span();
-            if span.is_recording() {
-                f(&span);
-            }
-        }
+    fn recording(&mut self) -> Option<&mut SdkSpan> {
+        self.span.as_mut().filter(|span| span.is_recording())
     }
 }
 
 impl Drop for AgentSpan {
     fn drop(&mut self) {
-        if let Some(cx) = &self.cx {
-            cx.span().end();
+        if let Some(span) = &mut self.span {
+            span.end();
         }
+    }
+}
+
+/// The method as the HTTP conventions name it: the standard ones, else `_OTHER`.
+fn known_method(method: &http::Method) -> &'static str {
+    use http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "_OTHER",
     }
 }
 
@@ -282,15 +362,15 @@ mod tests {
     fn llm_and_tool_spans_carry_genai_attributes_under_the_tracing_span() {
         let (provider, collected) = pipeline(Sampling::parent_based(1.0));
         let tracer = provider.tracer("test");
-        let spans = SpanTracer::new(tracer.clone());
+        let spans = SpanTracer::from_tracer(tracer.clone());
         let subscriber =
             tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(tracer));
         tracing::subscriber::with_default(subscriber, || {
             let request = tracing::info_span!("request");
             let _entered = request.enter();
-            let llm = spans.llm_call("anthropic", "claude-sonnet-4", LlmOperation::Chat);
+            let mut llm = spans.llm_call("anthropic", "claude-sonnet-4", LlmOperation::Chat);
             llm.record_tokens(1200, 350);
-            let tool = {
+            let mut tool = {
                 let _inside = llm.enter();
                 spans.tool_execution("read_file", "coding")
             };
@@ -334,8 +414,8 @@ mod tests {
     #[test]
     fn unsampled_spans_build_nothing_and_export_nothing() {
         let (provider, collected) = pipeline(Sampling::parent_based(0.0));
-        let spans = SpanTracer::new(provider.tracer("test"));
-        let llm = spans.llm_call("openai", "gpt-4o", LlmOperation::Chat);
+        let spans = SpanTracer::from_tracer(provider.tracer("test"));
+        let mut llm = spans.llm_call("openai", "gpt-4o", LlmOperation::Chat);
         assert!(!llm.is_recording());
         // Still a valid context, so the decision propagates downstream.
         assert!(llm.context().span().span_context().is_valid());

@@ -146,7 +146,7 @@ impl Telemetry {
             );
         }
         Ok(Telemetry {
-            spans: tracer.map(SpanTracer::new).unwrap_or_default(),
+            spans: tracer.map(SpanTracer::from_tracer).unwrap_or_default(),
             provider,
             dispatch: Dispatch::new(Registry::default().with(layers)),
             shut_down: AtomicBool::new(false),

@@ -124,14 +124,15 @@ fn config(addr: SocketAddr, sampling: Sampling) -> TracingConfig {
 
 #[tracing::instrument(skip_all, fields(session = %session))]
 async fn plan(session: &str) {
-    let llm = victor_tracing::spans().llm_call("anthropic", "claude-sonnet-4", LlmOperation::Chat);
+    let mut llm =
+        victor_tracing::spans().llm_call("anthropic", "claude-sonnet-4", LlmOperation::Chat);
     tokio::task::yield_now().await;
     llm.record_tokens(812, 96);
 }
 
 async fn chat(Path(session): Path<String>) -> &'static str {
     plan(&session).await;
-    let tool = victor_tracing::spans().tool_execution("read_file", "coding");
+    let mut tool = victor_tracing::spans().tool_execution("read_file", "coding");
     tool.record_status(ToolStatus::Failure, Some("not_found"));
     "ok"
 }
