@@ -18,6 +18,13 @@
 //! disk_path = "."                  # the data directory whose file system is checked
 //! disk_min_free_ratio = 0.05       # readiness fails below this share of free space
 //! shutdown_delay_seconds = 0.0     # on SIGTERM, answer readiness 503 this long before draining
+//!
+//! [tracing]
+//! otlp_endpoint = "http://127.0.0.1:4318"  # OTLP/HTTP receiver (OTEL_EXPORTER_OTLP_ENDPOINT); unset: no export
+//! sampler = "parentbased_traceidratio"     # OTEL_TRACES_SAMPLER
+//! sampler_arg = 0.1                         # OTEL_TRACES_SAMPLER_ARG: share of new traces kept
+//! service_name = "victor-exporter"          # OTEL_SERVICE_NAME
+//! log_format = "human"                      # or "json", with trace ids (VICTOR_LOG_FORMAT)
 //! ```
 //!
 //! Unknown keys are errors, so a typo is reported instead of silently ignored.
@@ -28,6 +35,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use thiserror::Error;
+use victor_tracing::{LogFormat, Sampling, TracingConfig};
 
 /// The default listen address: loopback, port 9091 so Prometheus keeps 9090.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9091);
@@ -51,6 +59,8 @@ pub struct Config {
     pub simulate: bool,
     /// The health probes' settings.
     pub health: HealthConfig,
+    /// Span export, sampling and log format.
+    pub tracing: TracingConfig,
 }
 
 /// Settings of the `/health/*` probes and their built-in checks.
@@ -96,6 +106,7 @@ impl Default for Config {
             header_read_timeout: Duration::from_secs(10),
             simulate: false,
             health: HealthConfig::default(),
+            tracing: TracingConfig::new("victor-exporter", env!("CARGO_PKG_VERSION")),
         }
     }
 }
@@ -129,6 +140,9 @@ pub enum ConfigError {
         /// What it should be.
         expected: &'static str,
     },
+    /// A tracing setting (an `OTEL_*` variable or a `[tracing]` key) cannot be used.
+    #[error(transparent)]
+    Tracing(#[from] victor_tracing::ConfigError),
     /// A value is out of range.
     #[error("invalid {key}: {reason}")]
     Value {
@@ -151,6 +165,18 @@ struct FileConfig {
     header_read_timeout_seconds: Option<f64>,
     simulate: Option<bool>,
     health: Option<FileHealth>,
+    tracing: Option<FileTracing>,
+}
+
+/// The file's `[tracing]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTracing {
+    otlp_endpoint: Option<String>,
+    sampler: Option<String>,
+    sampler_arg: Option<f64>,
+    service_name: Option<String>,
+    log_format: Option<String>,
 }
 
 /// The file's `[health]` table.
@@ -172,6 +198,8 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     /// `--simulate`.
     pub simulate: bool,
+    /// `--log-format`.
+    pub log_format: Option<LogFormat>,
 }
 
 impl Config {
@@ -203,6 +231,9 @@ impl Config {
             config.listen = listen;
         }
         config.simulate |= overrides.simulate;
+        if let Some(format) = overrides.log_format {
+            config.tracing.log_format = format;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -254,6 +285,30 @@ impl Config {
         if let Some(path) = health.disk_path {
             target.disk_path = path;
         }
+        let tracing = file.tracing.unwrap_or_default();
+        let target = &mut self.tracing;
+        if let Some(endpoint) = tracing.otlp_endpoint {
+            target
+                .set_otlp_endpoint("tracing.otlp_endpoint", &endpoint)
+                .map_err(|err| err.to_string())?;
+        }
+        if tracing.sampler.is_some() || tracing.sampler_arg.is_some() {
+            let sampler = tracing
+                .sampler
+                .unwrap_or_else(|| "parentbased_traceidratio".to_owned());
+            let arg = tracing.sampler_arg.map(|ratio| ratio.to_string());
+            target.sampling = Sampling::parse(&sampler, arg.as_deref()).map_err(|err| {
+                format!("invalid tracing.sampler {sampler:?} / sampler_arg: {err}")
+            })?;
+        }
+        if let Some(name) = tracing.service_name {
+            target.service_name = name;
+        }
+        if let Some(format) = tracing.log_format {
+            target.log_format = format
+                .parse()
+                .map_err(|err| format!("invalid tracing.log_format {format:?}: {err}"))?;
+        }
         Ok(())
     }
 
@@ -279,6 +334,14 @@ impl Config {
             })?;
             self.listen.set_port(port);
         }
+        if let Some(value) = env("VICTOR_LOG_FORMAT") {
+            self.tracing.log_format = value.parse().map_err(|expected| ConfigError::Env {
+                name: "VICTOR_LOG_FORMAT",
+                value: value.clone(),
+                expected,
+            })?;
+        }
+        self.tracing = self.tracing.clone().with_env(&env)?;
         Ok(())
     }
 
@@ -373,11 +436,67 @@ mod tests {
         let flags = Overrides {
             listen: Some("127.0.0.1:9300".parse().expect("addr")),
             simulate: true,
+            log_format: Some(LogFormat::Json),
         };
         let vars = env(&[("VICTOR_METRICS_PORT", "9200")]);
         let with_flags = Config::resolve(Some(f.path()), vars, &flags).expect("valid");
         assert_eq!(with_flags.listen.to_string(), "127.0.0.1:9300");
         assert!(with_flags.simulate);
+        assert_eq!(with_flags.tracing.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn tracing_comes_from_the_file_then_otel_variables() {
+        let f = file(
+            "[tracing]\notlp_endpoint = \"http://collector:4318\"\nsampler_arg = 0.2\n\
+             log_format = \"json\"\nservice_name = \"edge\"\n",
+        );
+        let from_file =
+            Config::resolve(Some(f.path()), env(&[]), &Overrides::default()).expect("valid file");
+        let tracing = &from_file.tracing;
+        assert_eq!(
+            tracing.traces_endpoint.as_deref(),
+            Some("http://collector:4318/v1/traces")
+        );
+        assert_eq!(tracing.sampling, Sampling::parent_based(0.2));
+        assert_eq!(tracing.log_format, LogFormat::Json);
+        assert_eq!(tracing.service_name, "edge");
+
+        let vars = env(&[
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_SERVICE_NAME", "from-env"),
+            ("VICTOR_LOG_FORMAT", "human"),
+        ]);
+        let with_env = Config::resolve(Some(f.path()), vars, &Overrides::default()).expect("valid");
+        assert_eq!(with_env.tracing.traces_endpoint, None);
+        assert_eq!(with_env.tracing.service_name, "from-env");
+        assert_eq!(with_env.tracing.log_format, LogFormat::Human);
+    }
+
+    #[test]
+    fn bad_tracing_settings_name_the_key() {
+        for (text, key) in [
+            (
+                "[tracing]\notlp_endpoint = \"collector\"\n",
+                "tracing.otlp_endpoint",
+            ),
+            ("[tracing]\nsampler = \"often\"\n", "tracing.sampler"),
+            ("[tracing]\nlog_format = \"xml\"\n", "tracing.log_format"),
+        ] {
+            let f = file(text);
+            let err = Config::resolve(Some(f.path()), env(&[]), &Overrides::default())
+                .expect_err(text)
+                .to_string();
+            assert!(err.contains(key), "{err}");
+        }
+        let err = Config::resolve(
+            None,
+            env(&[("OTEL_TRACES_SAMPLER_ARG", "2")]),
+            &Overrides::default(),
+        )
+        .expect_err("ratio above 1")
+        .to_string();
+        assert!(err.contains("OTEL_TRACES_SAMPLER_ARG=\"2\""), "{err}");
     }
 
     #[test]

@@ -12,6 +12,10 @@
 //! kube-apiserver style text (`[+]disk ok: …`). Naming a check the probe lacks is a 404 (in the
 //! path) or 400 (in `exclude`), so a typo in a probe definition fails loudly.
 //!
+//! Every route goes through [`MonitoringLayer`]: its own requests are counted in
+//! `victor_requests_total` and friends with `endpoint` set to the route template, and traced
+//! (continuing a caller's W3C `traceparent`) when span export is configured.
+//!
 //! Later issues add `/api/performance/*`, `POST /api/events` and `/api/alerts`.
 //!
 //! The exporter installs the process-wide `metrics` recorder, so there is one [`Exporter`] per
@@ -50,6 +54,7 @@ use tokio::net::TcpListener;
 use victor_health::{HealthChecker, HealthError, Probe, Selection, builtin};
 use victor_metrics_core::exposition::{Exposition, ExpositionBuilder, UpkeepTask};
 use victor_metrics_core::{Component, VictorMetrics};
+use victor_tracing::MonitoringLayer;
 
 use crate::config::Config;
 use crate::simulate::Simulator;
@@ -146,6 +151,8 @@ impl Exporter {
             .route("/health/{probe}/{check}", get(serve_probe_check))
             .fallback(not_found)
             .with_state(Arc::clone(&self.shared))
+            // Last, so it wraps every route: request metrics by route template, server spans.
+            .layer(MonitoringLayer::new(self.metrics.clone()))
     }
 
     /// Binds the configured listen address.

@@ -1,6 +1,5 @@
 //! `victor-exporter`: serves a Victor deployment's metrics to Prometheus.
 
-use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,13 +9,19 @@ use clap::Parser;
 use tracing_subscriber::filter::LevelFilter;
 use victor_exporter::Exporter;
 use victor_exporter::config::{Config, Overrides};
+use victor_tracing::Telemetry;
 
 /// Serves a Victor AI deployment's metrics to Prometheus.
 ///
 /// With no arguments it listens on 127.0.0.1:9091 and serves GET /metrics and the Kubernetes
 /// probes GET /health/live, /health/ready and /health/startup. Settings come from
 /// defaults, then the --config file, then the environment (VICTOR_METRICS_ENABLED,
-/// VICTOR_METRICS_PORT), then these flags; each overrides the one before.
+/// VICTOR_METRICS_PORT, VICTOR_LOG_FORMAT and the standard OTEL_* variables), then these flags;
+/// each overrides the one before.
+///
+/// Its own requests are measured (victor_requests_total by route) and traced: set
+/// OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://127.0.0.1:4318) to export spans over OTLP/HTTP,
+/// continuing the trace of any caller that sends a W3C traceparent.
 #[derive(Debug, Parser)]
 #[command(name = "victor-exporter", version, about, long_about)]
 struct Cli {
@@ -27,7 +32,8 @@ struct Cli {
     /// TOML configuration file (keys: listen, metrics_enabled, cardinality_limit,
     /// upkeep_interval_seconds, window_seconds, header_read_timeout_seconds, simulate; and in a
     /// [health] table: startup_timeout_seconds, cache_ttl_seconds, memory_max_ratio, disk_path,
-    /// disk_min_free_ratio, shutdown_delay_seconds)
+    /// disk_min_free_ratio, shutdown_delay_seconds; in a [tracing] table: otlp_endpoint, sampler,
+    /// sampler_arg, service_name, log_format)
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
@@ -40,6 +46,10 @@ struct Cli {
     /// Log verbosity: off, error, warn, info, debug or trace
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     log_level: LevelFilter,
+
+    /// Log lines as human-readable text or JSON (with trace_id and span_id) [default: human]
+    #[arg(long, value_name = "FORMAT", value_parser = ["human", "json"])]
+    log_format: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -57,12 +67,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_max_level(cli.log_level)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .init();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -76,21 +80,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let overrides = Overrides {
         listen: cli.listen,
         simulate: cli.simulate,
+        log_format: cli.log_format.as_deref().and_then(|f| f.parse().ok()),
     };
-    let config = Config::resolve(
+    let mut config = Config::resolve(
         cli.config.as_deref(),
         |name| std::env::var(name).ok(),
         &overrides,
     )?;
+    config.tracing.log_level = cli.log_level;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("victor-exporter")
         .build()
         .context("cannot start the async runtime")?;
+    let tracing_config = config.tracing.clone();
     runtime.block_on(async {
         let exporter = Exporter::new(config)?;
+        // After the recorder is installed, so the span export counters are registered with it.
+        let telemetry = Telemetry::install(&tracing_config, exporter.metrics())
+            .context("cannot set up logging and tracing")?;
         let listener = exporter.bind().await?;
-        exporter.serve(listener, shutdown_signal()).await
+        exporter.serve(listener, shutdown_signal()).await?;
+        // Flush queued spans off the async workers; the export waits on the receiver.
+        tokio::task::spawn_blocking(move || telemetry.shutdown())
+            .await
+            .context("flushing spans")?;
+        Ok(())
     })
 }
 

@@ -11,7 +11,13 @@ fn exporter() -> Command {
     let mut command = Command::new(BIN);
     command
         .env_remove("VICTOR_METRICS_PORT")
-        .env_remove("VICTOR_METRICS_ENABLED");
+        .env_remove("VICTOR_METRICS_ENABLED")
+        .env_remove("VICTOR_LOG_FORMAT");
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("OTEL_") {
+            command.env_remove(name);
+        }
+    }
     command
 }
 
@@ -395,5 +401,55 @@ fn a_failing_check_makes_readiness_503_and_sigterm_turns_it_off_before_draining(
     assert!(
         log.contains("readiness answers 503; draining in 2s"),
         "{log}"
+    );
+}
+
+#[test]
+fn own_requests_are_measured_by_route_and_logs_can_be_json() {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let (child, _) = start(
+        exporter().args(["--listen", &listen, "--log-format", "json"]),
+        port,
+    );
+    let base = format!("http://{listen}");
+    let (status, _, _) = get_when_up(&format!("{base}/no/such/page"), Duration::from_secs(5));
+    assert_eq!(status, 404);
+    let (_, _, body) = get_when_up(&format!("{base}/metrics"), Duration::from_secs(5));
+    for series in [
+        r#"victor_requests_total{endpoint="/metrics",method="GET",status="200"} 1"#,
+        r#"victor_requests_total{endpoint="unmatched",method="GET",status="404"} 1"#,
+        r#"victor_active_requests{endpoint="/metrics",method="GET"} 1"#,
+        "victor_tracing_spans_exported_total 0",
+    ] {
+        assert!(body.contains(series), "no {series} in\n{body}");
+    }
+    assert!(
+        !body.contains("/no/such/page"),
+        "raw paths never become labels"
+    );
+    let log = stop(child);
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert!(
+        lines.iter().any(|line| line["level"] == "INFO"
+            && line["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("serving Prometheus metrics"))),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_bad_otlp_endpoint_is_one_line_naming_the_variable() {
+    let output = run(exporter().env("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"));
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("OTEL_EXPORTER_OTLP_ENDPOINT=\"collector:4318\""),
+        "{err}"
     );
 }
