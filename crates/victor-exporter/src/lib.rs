@@ -14,7 +14,8 @@
 //!
 //! Every route goes through [`MonitoringLayer`]: its own requests are counted in
 //! `victor_requests_total` and friends with `endpoint` set to the route template, and traced
-//! (continuing a caller's W3C `traceparent`) when span export is configured.
+//! (continuing a caller's W3C `traceparent`) when span export is configured. They are kept out
+//! of the agent's JSON summary and sliding-window ratio gauges.
 //!
 //! Later issues add `/api/performance/*`, `POST /api/events` and `/api/alerts`.
 //!
@@ -69,6 +70,11 @@ pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=ut
 pub struct Exporter {
     config: Config,
     metrics: VictorMetrics,
+    /// Records the exporter's own requests. The same catalog series reach Prometheus (told apart
+    /// by `endpoint`), but this state is never refreshed or summarised, so scrapes and probes
+    /// stay out of the agent's summary and its ratio gauges (`victor_error_rate`): a probe's
+    /// deliberate 503 during start-up must not read as the agent failing.
+    own_requests: VictorMetrics,
     shared: Arc<Shared>,
     _upkeep: Option<UpkeepTask>,
 }
@@ -113,12 +119,17 @@ impl Exporter {
             (None, None)
         };
         metrics.set_build_info(env!("CARGO_PKG_VERSION"));
+        victor_tracing::register_metrics(&metrics);
         let health = health_checker(&config, &metrics)?;
         let components: Vec<Box<dyn Component>> =
             vec![Box::new(metrics.clone()), Box::new(health.clone())];
+        let own_requests = VictorMetrics::builder()
+            .cardinality_limit(config.cardinality_limit)
+            .build();
         Ok(Exporter {
             config,
             metrics,
+            own_requests,
             shared: Arc::new(Shared {
                 exposition,
                 health,
@@ -152,7 +163,7 @@ impl Exporter {
             .fallback(not_found)
             .with_state(Arc::clone(&self.shared))
             // Last, so it wraps every route: request metrics by route template, server spans.
-            .layer(MonitoringLayer::new(self.metrics.clone()))
+            .layer(MonitoringLayer::new(self.own_requests.clone()))
     }
 
     /// Binds the configured listen address.

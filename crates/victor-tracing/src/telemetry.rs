@@ -42,6 +42,12 @@ pub fn spans() -> SpanTracer {
     INSTALLED.get().cloned().unwrap_or_default()
 }
 
+/// Registers the span export counters at zero, so they are exposed (and alerts on them work)
+/// before any span is exported, or when tracing is set up later or not at all.
+pub fn register_metrics(metrics: &VictorMetrics) {
+    ExportCounters::new(metrics);
+}
+
 /// Why the pipeline could not be set up.
 #[derive(Debug, Error)]
 pub enum SetupError {
