@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use thiserror::Error;
-use victor_tracing::{LogFormat, Sampling, TracingConfig};
+use victor_tracing::{LogFormat, TracingConfig};
 
 /// The default listen address: loopback, port 9091 so Prometheus keeps 9090.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9091);
@@ -292,15 +292,10 @@ impl Config {
                 .set_otlp_endpoint("tracing.otlp_endpoint", &endpoint)
                 .map_err(|err| err.to_string())?;
         }
-        if tracing.sampler.is_some() || tracing.sampler_arg.is_some() {
-            let sampler = tracing
-                .sampler
-                .unwrap_or_else(|| "parentbased_traceidratio".to_owned());
-            let arg = tracing.sampler_arg.map(|ratio| ratio.to_string());
-            target.sampling = Sampling::parse(&sampler, arg.as_deref()).map_err(|err| {
-                format!("invalid tracing.sampler {sampler:?} / sampler_arg: {err}")
-            })?;
-        }
+        let arg = tracing.sampler_arg.map(|ratio| ratio.to_string());
+        target.sampling = (target.sampling)
+            .updated(tracing.sampler.as_deref(), arg.as_deref())
+            .map_err(|err| format!("invalid tracing.sampler / tracing.sampler_arg: {err}"))?;
         if let Some(name) = tracing.service_name {
             target.service_name = name;
         }
@@ -391,6 +386,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
     use std::io::Write;
+    use victor_tracing::Sampling;
 
     fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let vars: HashMap<String, String> = vars

@@ -94,14 +94,10 @@ impl TracingConfig {
         let sampler = var("OTEL_TRACES_SAMPLER");
         let arg = var("OTEL_TRACES_SAMPLER_ARG");
         if sampler.is_some() || arg.is_some() {
-            // An argument alone sets the ratio of the current kind of sampler.
-            let ratio_kind = if self.sampling.parent_based {
-                "parentbased_traceidratio"
-            } else {
-                "traceidratio"
-            };
-            let (name, value) = sampler.unwrap_or(("OTEL_TRACES_SAMPLER", ratio_kind.to_owned()));
-            self.sampling = Sampling::parse(&value, arg.as_ref().map(|(_, arg)| arg.as_str()))
+            let (name, value) = sampler.unwrap_or(("OTEL_TRACES_SAMPLER", String::new()));
+            let named = Some(value.as_str()).filter(|v| !v.is_empty());
+            self.sampling = (self.sampling)
+                .updated(named, arg.as_ref().map(|(_, arg)| arg.as_str()))
                 .map_err(|reason| match (&arg, reason) {
                     (Some((arg_name, arg)), SamplingError::Arg(reason)) => {
                         ConfigError::new(arg_name, arg, reason)
@@ -201,6 +197,27 @@ impl Sampling {
             ratio,
             parent_based,
         })
+    }
+
+    /// This sampling with a sampler name and/or argument applied: an argument alone sets the
+    /// ratio of the current kind of sampler (parent-based or not).
+    ///
+    /// # Errors
+    /// [`SamplingError`] saying which of the two is wrong.
+    pub fn updated(
+        self,
+        sampler: Option<&str>,
+        arg: Option<&str>,
+    ) -> Result<Sampling, SamplingError> {
+        let ratio_kind = if self.parent_based {
+            "parentbased_traceidratio"
+        } else {
+            "traceidratio"
+        };
+        match (sampler, arg) {
+            (None, None) => Ok(self),
+            (sampler, arg) => Sampling::parse(sampler.unwrap_or(ratio_kind), arg),
+        }
     }
 
     /// The `OTEL_TRACES_SAMPLER` value this corresponds to.
