@@ -145,13 +145,15 @@ pub enum Group {
     Health,
     /// Span export of the tracing pipeline.
     Tracing,
+    /// The in-process alert engine and its notification channels.
+    Alerting,
     /// The observability toolkit's own health.
     SelfMonitoring,
 }
 
 impl Group {
     /// Every group, in the order the docs list them.
-    pub const ALL: [Group; 21] = [
+    pub const ALL: [Group; 22] = [
         Group::Request,
         Group::Llm,
         Group::Provider,
@@ -172,6 +174,7 @@ impl Group {
         Group::System,
         Group::Health,
         Group::Tracing,
+        Group::Alerting,
         Group::SelfMonitoring,
     ];
 
@@ -198,6 +201,7 @@ impl Group {
             Group::System => "System",
             Group::Health => "Health probes",
             Group::Tracing => "Tracing",
+            Group::Alerting => "Alerting",
             Group::SelfMonitoring => "Self-monitoring",
         }
     }
@@ -388,6 +392,10 @@ pub mod buckets {
     /// Health checks (`003`: keep checks under 100 ms; the default timeout is 1 s).
     pub static HEALTH_CHECK: &[f64] = &[
         0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    ];
+    /// Alert evaluation cycles: 1 000 rules should take under a millisecond.
+    pub static ALERT_EVALUATION: &[f64] = &[
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
     ];
     /// Security scans (`001`): p95 < 60 s.
     pub static SECURITY_SCAN: &[f64] = &[1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0];
@@ -905,6 +913,35 @@ catalog! {
         "Sampled spans lost: queue_full (the export queue was full) or export_failed (the \
          receiver refused them or could not be reached).")
         .sources("added: makes span loss visible");
+
+    // ---- Alerting: 003 alert manager ----
+    /// Evaluation cycles.
+    ALERT_EVALUATIONS_TOTAL: CounterDef<0> = CounterDef::new(
+        "victor_alert_evaluations_total", G::Alerting, &[],
+        "Evaluation cycles the in-process alert engine ran over every rule.")
+        .sources("003 alert manager (check_and_alert loop)");
+    /// Evaluation time.
+    ALERT_EVALUATION_DURATION_SECONDS: HistogramDef<0> = HistogramDef::new(
+        "victor_alert_evaluation_duration_seconds", G::Alerting, &[],
+        "Time one evaluation cycle took, in seconds.")
+        .unit(U::Seconds).buckets(buckets::ALERT_EVALUATION)
+        .sources("added: evaluation must stay cheap");
+    /// Alerts by state.
+    ALERTS_ACTIVE: GaugeDef<2> = GaugeDef::new(
+        "victor_alerts_active", G::Alerting, &["state", "severity"],
+        "Alerts the in-process engine holds, by state (pending, firing) and severity.")
+        .sources("003 alert manager (active alerts, severities)");
+    /// Notifications delivered.
+    ALERT_NOTIFICATIONS_SENT_TOTAL: CounterDef<1> = CounterDef::new(
+        "victor_alert_notifications_sent_total", G::Alerting, &["channel"],
+        "Notifications a channel accepted, by channel name.")
+        .sources("003 notifiers (Slack, email, webhook)");
+    /// Notifications given up on.
+    ALERT_NOTIFICATIONS_FAILED_TOTAL: CounterDef<2> = CounterDef::new(
+        "victor_alert_notifications_failed_total", G::Alerting, &["channel", "reason"],
+        "Notifications not delivered: retries_exhausted (the channel kept failing) or queue_full \
+         (the channel's queue was at its bound when the notification arrived).")
+        .sources("added: failed deliveries are counted, never silent");
 
     // ---- Self-monitoring ----
     /// Overall health score.
