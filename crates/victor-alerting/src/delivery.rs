@@ -1,0 +1,295 @@
+//! Delivery: one bounded queue and one worker task per channel, with retries and exponential
+//! backoff, so a slow or dead channel never stalls evaluation or the other channels.
+//!
+//! [`Dispatcher::dispatch`] never waits: it puts each notification on the queue of every channel
+//! the rule names (all of them when it names none). A worker sends one notification at a time;
+//! a failed attempt (an error, or no answer within [`DeliverySettings::attempt_timeout`]) is
+//! retried after 1 s, 2 s, 4 s, … up to [`DeliverySettings::max_backoff`], at most
+//! [`DeliverySettings::max_attempts`] times. While a channel is down its queue holds up to
+//! [`DeliverySettings::queue_capacity`] notifications; past that, new ones are refused. Every
+//! outcome is counted in `victor_alert_notifications_sent_total{channel}` or
+//! `victor_alert_notifications_failed_total{channel, reason}` and logged, never silent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use victor_metrics_core::{VictorMetrics, catalog};
+
+use crate::engine::Notification;
+use crate::notify::Notifier;
+use crate::rule::Rule;
+
+/// Queue and retry settings, shared by every channel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeliverySettings {
+    /// Notifications a channel holds while it cannot deliver (default 256).
+    pub queue_capacity: usize,
+    /// Attempts per notification before it is given up (default 6: about a minute of retries).
+    pub max_attempts: u32,
+    /// The wait before the first retry; it doubles after each (default 1 s).
+    pub initial_backoff: Duration,
+    /// The longest wait between retries (default 30 s).
+    pub max_backoff: Duration,
+    /// How long one attempt may take (default 15 s).
+    pub attempt_timeout: Duration,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        DeliverySettings {
+            queue_capacity: 256,
+            max_attempts: 6,
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+            attempt_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Why a channel or rule cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// Two channels with one name.
+    #[error("a notification channel named {0:?} is already configured")]
+    DuplicateChannel(String),
+    /// A rule names a channel that is not configured.
+    #[error(
+        "rule {rule} notifies channel {channel:?}, which is not configured (configured: {known:?})"
+    )]
+    UnknownChannel {
+        /// The rule.
+        rule: String,
+        /// The channel it names.
+        channel: String,
+        /// The channels there are.
+        known: Vec<String>,
+    },
+    /// Workers are tokio tasks; there is no runtime to spawn them on.
+    #[error("notification channels need a tokio runtime; create the dispatcher inside one")]
+    NoRuntime,
+}
+
+struct Channel {
+    name: String,
+    kind: &'static str,
+    queue: mpsc::Sender<Notification>,
+    worker: JoinHandle<()>,
+}
+
+/// Routes notifications to their channels' queues.
+pub struct Dispatcher {
+    channels: Vec<Channel>,
+    settings: DeliverySettings,
+    metrics: VictorMetrics,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let channels: Vec<String> = self
+            .channels
+            .iter()
+            .map(|c| format!("{} ({})", c.name, c.kind))
+            .collect();
+        f.debug_struct("Dispatcher")
+            .field("channels", &channels)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl Dispatcher {
+    /// A dispatcher with no channels yet.
+    pub fn new(metrics: VictorMetrics, settings: DeliverySettings) -> Dispatcher {
+        Dispatcher {
+            channels: Vec::new(),
+            settings,
+            metrics,
+        }
+    }
+
+    /// Adds a channel under `name` and starts its worker on the current tokio runtime.
+    ///
+    /// # Errors
+    /// When the name is taken, or when called outside a tokio runtime.
+    pub fn add_channel(
+        &mut self,
+        name: impl Into<String>,
+        notifier: Arc<dyn Notifier>,
+    ) -> Result<(), DeliveryError> {
+        let name = name.into();
+        if self.channels.iter().any(|c| c.name == name) {
+            return Err(DeliveryError::DuplicateChannel(name));
+        }
+        let runtime =
+            tokio::runtime::Handle::try_current().map_err(|_| DeliveryError::NoRuntime)?;
+        let (queue, receiver) = mpsc::channel(self.settings.queue_capacity.max(1));
+        let kind = notifier.kind();
+        let worker = Worker {
+            name: name.clone(),
+            notifier,
+            settings: self.settings,
+            metrics: self.metrics.clone(),
+        };
+        let worker = runtime.spawn(worker.run(receiver));
+        self.channels.push(Channel {
+            name,
+            kind,
+            queue,
+            worker,
+        });
+        Ok(())
+    }
+
+    /// The configured channels' names, in the order they were added.
+    pub fn channel_names(&self) -> Vec<String> {
+        self.channels.iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// Checks that every channel `rule` names is configured.
+    ///
+    /// # Errors
+    /// [`DeliveryError::UnknownChannel`] for the first one that is not.
+    pub fn check_rule(&self, rule: &Rule) -> Result<(), DeliveryError> {
+        for channel in rule.channels() {
+            if !self.channels.iter().any(|c| &c.name == channel) {
+                return Err(DeliveryError::UnknownChannel {
+                    rule: rule.name().to_owned(),
+                    channel: channel.clone(),
+                    known: self.channel_names(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues each notification on its channels without waiting. A full queue refuses the
+    /// notification, which is logged and counted as `reason="queue_full"`.
+    pub fn dispatch(&self, notifications: impl IntoIterator<Item = Notification>) {
+        for notification in notifications {
+            let wanted = |channel: &Channel| {
+                notification.channels.is_empty() || notification.channels.contains(&channel.name)
+            };
+            for channel in self.channels.iter().filter(|c| wanted(c)) {
+                let refused = match channel.queue.try_send(notification.clone()) {
+                    Ok(()) => continue,
+                    Err(mpsc::error::TrySendError::Full(_)) => "queue_full",
+                    Err(mpsc::error::TrySendError::Closed(_)) => "channel_closed",
+                };
+                tracing::warn!(
+                    channel = %channel.name,
+                    alert = %notification.alert.name,
+                    state = ?notification.alert.state,
+                    reason = refused,
+                    capacity = self.settings.queue_capacity,
+                    "notification dropped: the channel's queue is full (the receiver has been failing); \
+                     see victor_alert_notifications_failed_total"
+                );
+                self.metrics
+                    .counter(
+                        &catalog::ALERT_NOTIFICATIONS_FAILED_TOTAL,
+                        [&channel.name, refused],
+                    )
+                    .increment(1);
+            }
+        }
+    }
+
+    /// Stops taking notifications and gives the queued ones until `deadline` to go out; what is
+    /// still queued then is logged and abandoned.
+    pub async fn shutdown(self, deadline: Duration) {
+        let mut workers = Vec::with_capacity(self.channels.len());
+        for channel in self.channels {
+            let queued = self.settings.queue_capacity - channel.queue.capacity();
+            if queued > 0 {
+                tracing::info!(channel = %channel.name, queued, "delivering queued notifications before exit");
+            }
+            drop(channel.queue);
+            workers.push((channel.name, channel.worker));
+        }
+        let stop_at = tokio::time::Instant::now() + deadline;
+        for (name, mut worker) in workers {
+            if tokio::time::timeout_at(stop_at, &mut worker).await.is_err() {
+                worker.abort();
+                tracing::error!(
+                    channel = %name,
+                    "notifications still undelivered {deadline:?} after shutdown began; abandoning them"
+                );
+            }
+        }
+    }
+}
+
+struct Worker {
+    name: String,
+    notifier: Arc<dyn Notifier>,
+    settings: DeliverySettings,
+    metrics: VictorMetrics,
+}
+
+impl Worker {
+    async fn run(self, mut queue: mpsc::Receiver<Notification>) {
+        while let Some(notification) = queue.recv().await {
+            self.deliver(&notification).await;
+        }
+    }
+
+    async fn deliver(&self, notification: &Notification) {
+        let alert = &notification.alert;
+        let mut backoff = self.settings.initial_backoff;
+        for attempt in 1..=self.settings.max_attempts.max(1) {
+            let outcome = tokio::time::timeout(
+                self.settings.attempt_timeout,
+                self.notifier.send(notification),
+            )
+            .await;
+            let error = match outcome {
+                Ok(Ok(())) => {
+                    tracing::info!(
+                        channel = %self.name,
+                        alert = %alert.name,
+                        fingerprint = %alert.fingerprint,
+                        state = ?alert.state,
+                        attempt,
+                        "notification delivered"
+                    );
+                    self.metrics
+                        .counter(&catalog::ALERT_NOTIFICATIONS_SENT_TOTAL, [&self.name])
+                        .increment(1);
+                    return;
+                }
+                Ok(Err(err)) => err.to_string(),
+                Err(_) => format!("no answer within {:?}", self.settings.attempt_timeout),
+            };
+            if attempt == self.settings.max_attempts.max(1) {
+                tracing::error!(
+                    channel = %self.name,
+                    kind = self.notifier.kind(),
+                    alert = %alert.name,
+                    fingerprint = %alert.fingerprint,
+                    attempts = attempt,
+                    error = %error,
+                    "notification given up after every retry failed"
+                );
+                self.metrics
+                    .counter(
+                        &catalog::ALERT_NOTIFICATIONS_FAILED_TOTAL,
+                        [&self.name, "retries_exhausted"],
+                    )
+                    .increment(1);
+                return;
+            }
+            tracing::warn!(
+                channel = %self.name,
+                kind = self.notifier.kind(),
+                alert = %alert.name,
+                attempt,
+                error = %error,
+                "notification failed; retrying in {backoff:?}"
+            );
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(self.settings.max_backoff);
+        }
+    }
+}

@@ -1,0 +1,522 @@
+//! The in-process alert engine: evaluates rules over scraped samples, tracks each alert through
+//! pending → firing → resolved, and says which notifications to send.
+//!
+//! Each evaluation:
+//! 1. [`Engine::observe`] reads the current Prometheus text (what `/metrics` serves).
+//! 2. [`Engine::evaluate`] computes every rule per group of series (per endpoint, tool, …). A
+//!    group over its threshold is an alert, identified by its fingerprint (rule + labels), so
+//!    evaluations never duplicate it.
+//! 3. An alert is *pending* until its condition has held for the rule's `for` duration, then
+//!    *firing*: a notification goes out at once and is repeated at most once per cooldown while it
+//!    keeps firing. When the condition clears, one *resolved* notification goes out. A pending
+//!    alert that clears goes away silently.
+//!
+//! Delivery is not the engine's business: it returns [`Notification`]s, and a
+//! [`Dispatcher`](crate::Dispatcher) queues them per channel, so a slow channel never delays an
+//! evaluation.
+//!
+//! ```
+//! use std::time::Duration;
+//! use victor_alerting::{Engine, Rule, Severity, Signal, gauge};
+//! use victor_metrics_core::{catalog, VictorMetrics};
+//!
+//! let engine = Engine::new(VictorMetrics::new());
+//! engine.add_rule(
+//!     Rule::builder("SecurityTestFailure")
+//!         .condition(Signal::gauge(gauge(&catalog::SECURITY_TEST_PASS_RATE)).below(0.9))
+//!         .severity(Severity::Critical)
+//!         .build()?,
+//! )?;
+//! engine.observe("# TYPE victor_security_test_pass_rate gauge\nvictor_security_test_pass_rate 0.5\n")?;
+//! let notifications = engine.evaluate();
+//! assert_eq!(notifications.len(), 1);
+//! assert_eq!(notifications[0].alert.name, "SecurityTestFailure");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::{Serialize, Serializer};
+use victor_metrics_core::catalog::{self, MetricDef};
+use victor_metrics_core::{Component, VictorMetrics};
+
+use crate::eval::Compiled;
+use crate::rule::{Condition, Rule, Severity};
+use crate::series::{History, ParseError, SeriesIndex};
+use crate::template;
+
+/// Where an alert is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertState {
+    /// The condition holds, not yet for the rule's `for` duration.
+    Pending,
+    /// The condition has held for `for`; notifications go out.
+    Firing,
+    /// The condition cleared after the alert fired.
+    Resolved,
+}
+
+/// One alert: a rule over one group of series. This is what `/api/alerts` lists and what every
+/// channel receives.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Alert {
+    /// The rule's name (also the `alertname` label).
+    pub name: String,
+    /// Stable identity of the rule and labels, hex; evaluations update one alert per fingerprint.
+    pub fingerprint: String,
+    /// Pending, firing or resolved.
+    pub state: AlertState,
+    /// How bad it is.
+    pub severity: Severity,
+    /// The signal's value at the last evaluation; `None` for closure conditions.
+    pub value: Option<f64>,
+    /// `alertname`, `severity`, the rule's labels and the group's labels.
+    pub labels: BTreeMap<String, String>,
+    /// The rule's annotations, expanded for this alert.
+    pub annotations: BTreeMap<String, String>,
+    /// When the condition started holding.
+    #[serde(serialize_with = "rfc3339")]
+    pub active_since: SystemTime,
+    /// When it started firing.
+    #[serde(serialize_with = "rfc3339_option")]
+    pub fired_at: Option<SystemTime>,
+    /// When it resolved.
+    #[serde(serialize_with = "rfc3339_option")]
+    pub resolved_at: Option<SystemTime>,
+}
+
+/// A message to send: a firing or resolved alert, and the channels that should get it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Notification {
+    /// The alert, in state firing or resolved.
+    pub alert: Alert,
+    /// Until when a firing alert should be considered active if no further notification arrives
+    /// (Alertmanager's `endsAt`): four cooldowns, as the engine re-sends once per cooldown.
+    #[serde(serialize_with = "rfc3339")]
+    pub valid_until: SystemTime,
+    /// The rule's channels; empty means every channel.
+    #[serde(skip)]
+    pub channels: Arc<[String]>,
+}
+
+/// Why a rule cannot be added.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Two rules with one name would share fingerprints.
+    #[error("a rule named {0:?} is already loaded; alert names must be unique")]
+    DuplicateRule(String),
+}
+
+/// Evaluates rules and tracks their alerts. Cheap to share behind an `Arc`; every method takes
+/// `&self`.
+pub struct Engine {
+    state: Mutex<State>,
+    metrics: VictorMetrics,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("rules", &self.lock().rules.len())
+            .finish_non_exhaustive()
+    }
+}
+
+struct State {
+    rules: Vec<RuleState>,
+    index: SeriesIndex,
+    history: History,
+    longest_window: Duration,
+    /// Counts evaluations; an alert not touched in the current one has cleared.
+    generation: u64,
+}
+
+struct RuleState {
+    rule: Rule,
+    channels: Arc<[String]>,
+    compiled: Compiled,
+    /// Alerts by group index ([`Compiled::groups`]; 0 for a closure condition). A group's labels
+    /// never change, so its index identifies the alert across evaluations.
+    alerts: Vec<Option<Tracked>>,
+    /// How many of `alerts` are `Some`.
+    active: usize,
+}
+
+/// An alert's changing state. Labels, fingerprint and annotations are derived from the rule and
+/// group only when the alert is shown or sent, so a steady evaluation allocates nothing per alert.
+struct Tracked {
+    state: AlertState,
+    value: Option<f64>,
+    since: Instant,
+    active_since: SystemTime,
+    fired_at: Option<SystemTime>,
+    last_sent: Option<Instant>,
+    generation: u64,
+}
+
+impl Engine {
+    /// An engine with no rules, recording its own metrics through `metrics`.
+    pub fn new(metrics: VictorMetrics) -> Engine {
+        Engine {
+            state: Mutex::new(State {
+                rules: Vec::new(),
+                index: SeriesIndex::default(),
+                history: History::default(),
+                longest_window: Duration::from_secs(60),
+                generation: 0,
+            }),
+            metrics,
+        }
+    }
+
+    /// Adds a rule.
+    ///
+    /// # Errors
+    /// [`EngineError::DuplicateRule`] when a rule of that name is loaded already.
+    pub fn add_rule(&self, rule: Rule) -> Result<(), EngineError> {
+        let mut state = self.lock();
+        if state
+            .rules
+            .iter()
+            .any(|loaded| loaded.rule.name == rule.name)
+        {
+            return Err(EngineError::DuplicateRule(rule.name));
+        }
+        if let Condition::Threshold(threshold) = &rule.condition
+            && let Some(window) = threshold.signal.window()
+        {
+            state.longest_window = state.longest_window.max(window);
+        }
+        state.rules.push(RuleState {
+            channels: rule.channels.clone().into(),
+            rule,
+            compiled: Compiled::default(),
+            alerts: Vec::new(),
+            active: 0,
+        });
+        Ok(())
+    }
+
+    /// Adds several rules, stopping at the first error (the rules before it stay added).
+    ///
+    /// # Errors
+    /// As [`Engine::add_rule`].
+    pub fn add_rules(&self, rules: impl IntoIterator<Item = Rule>) -> Result<(), EngineError> {
+        rules.into_iter().try_for_each(|rule| self.add_rule(rule))
+    }
+
+    /// The rules loaded, in the order they were added.
+    pub fn rules(&self) -> Vec<Rule> {
+        self.lock().rules.iter().map(|r| r.rule.clone()).collect()
+    }
+
+    /// Reads the current metrics, as Prometheus text, for the next evaluation.
+    ///
+    /// # Errors
+    /// When the text is not a valid exposition; the history is left as it was.
+    pub fn observe(&self, exposition: &str) -> Result<(), ParseError> {
+        self.observe_at(exposition, Instant::now())
+    }
+
+    /// [`Engine::observe`] with an explicit time (for tests and replays).
+    ///
+    /// # Errors
+    /// As [`Engine::observe`].
+    pub fn observe_at(&self, exposition: &str, at: Instant) -> Result<(), ParseError> {
+        let mut state = self.lock();
+        let sample = state.index.parse(exposition, at)?;
+        let longest = state.longest_window;
+        state.history.push(sample, longest);
+        Ok(())
+    }
+
+    /// Evaluates every rule against what was last observed and returns the notifications due.
+    pub fn evaluate(&self) -> Vec<Notification> {
+        self.evaluate_at(Instant::now(), SystemTime::now())
+    }
+
+    /// [`Engine::evaluate`] at an explicit time: `now` for `for` and cooldown, `wall` for the
+    /// timestamps alerts carry.
+    pub fn evaluate_at(&self, now: Instant, wall: SystemTime) -> Vec<Notification> {
+        let started = Instant::now();
+        let mut notifications = Vec::new();
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        state.generation += 1;
+        for rule_state in &mut state.rules {
+            rule_state.evaluate(
+                &state.index,
+                &state.history,
+                state.generation,
+                now,
+                wall,
+                &mut notifications,
+            );
+        }
+        let mut counts: HashMap<(AlertState, Severity), u64> = HashMap::new();
+        for rule_state in &state.rules {
+            for tracked in rule_state.alerts.iter().flatten() {
+                *counts
+                    .entry((tracked.state, rule_state.rule.severity))
+                    .or_default() += 1;
+            }
+        }
+        drop(guard);
+        for alert_state in [AlertState::Pending, AlertState::Firing] {
+            for severity in Severity::ALL {
+                let count = counts.get(&(alert_state, severity)).copied().unwrap_or(0);
+                self.metrics
+                    .gauge(
+                        &catalog::ALERTS_ACTIVE,
+                        [state_label(alert_state), severity.as_str()],
+                    )
+                    .set(count as f64);
+            }
+        }
+        self.metrics
+            .counter(&catalog::ALERT_EVALUATIONS_TOTAL, [])
+            .increment(1);
+        self.metrics
+            .histogram(&catalog::ALERT_EVALUATION_DURATION_SECONDS, [])
+            .record(started.elapsed().as_secs_f64());
+        notifications
+    }
+
+    /// Pending and firing alerts, most severe first, then by name and labels.
+    pub fn alerts(&self) -> Vec<Alert> {
+        let mut alerts: Vec<Alert> = self
+            .lock()
+            .rules
+            .iter()
+            .flat_map(|r| {
+                r.alerts
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(group, tracked)| Some(r.alert(group, tracked.as_ref()?)))
+            })
+            .collect();
+        alerts.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| a.labels.cmp(&b.labels))
+        });
+        alerts
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state stays consistent between statements, so a panic elsewhere leaves it usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl RuleState {
+    fn evaluate(
+        &mut self,
+        index: &SeriesIndex,
+        history: &History,
+        generation: u64,
+        now: Instant,
+        wall: SystemTime,
+        notifications: &mut Vec<Notification>,
+    ) {
+        match &self.rule.condition {
+            Condition::Threshold(threshold) => {
+                self.compiled.update(&threshold.signal, index);
+                let values = self.compiled.evaluate(&threshold.signal, history);
+                let (comparison, limit) = (threshold.comparison, threshold.threshold);
+                for (group, value) in values.into_iter().enumerate() {
+                    if comparison.holds(value, limit) {
+                        self.touch(group, Some(value), generation, now, wall, notifications);
+                    }
+                }
+            }
+            Condition::Custom(condition) => {
+                let condition = Arc::clone(condition);
+                match std::panic::catch_unwind(AssertUnwindSafe(|| condition())) {
+                    Ok(true) => self.touch(0, None, generation, now, wall, notifications),
+                    Ok(false) => {}
+                    Err(_) => tracing::error!(
+                        rule = %self.rule.name,
+                        "the rule's condition closure panicked; treating it as not active"
+                    ),
+                }
+            }
+        }
+        if self.active == 0 {
+            return;
+        }
+        for group in 0..self.alerts.len() {
+            let cleared = self.alerts[group]
+                .as_ref()
+                .is_some_and(|tracked| tracked.generation != generation);
+            if !cleared {
+                continue;
+            }
+            let Some(mut tracked) = self.alerts[group].take() else {
+                continue;
+            };
+            self.active -= 1;
+            if tracked.state == AlertState::Firing {
+                tracked.state = AlertState::Resolved;
+                let mut alert = self.alert(group, &tracked);
+                alert.resolved_at = Some(wall);
+                notifications.push(self.notification(alert, wall));
+            }
+        }
+    }
+
+    /// Records that `group` is over its threshold in this evaluation.
+    fn touch(
+        &mut self,
+        group: usize,
+        value: Option<f64>,
+        generation: u64,
+        now: Instant,
+        wall: SystemTime,
+        notifications: &mut Vec<Notification>,
+    ) {
+        if self.alerts.len() <= group {
+            self.alerts.resize_with(group + 1, || None);
+        }
+        let slot = &mut self.alerts[group];
+        if slot.is_none() {
+            self.active += 1;
+        }
+        let rule = &self.rule;
+        let tracked = slot.get_or_insert_with(|| Tracked {
+            state: AlertState::Pending,
+            value,
+            since: now,
+            active_since: wall,
+            fired_at: None,
+            last_sent: None,
+            generation,
+        });
+        tracked.value = value;
+        tracked.generation = generation;
+        if tracked.state == AlertState::Pending
+            && now.saturating_duration_since(tracked.since) >= rule.for_duration
+        {
+            tracked.state = AlertState::Firing;
+            tracked.fired_at = Some(wall);
+        }
+        let due = tracked
+            .last_sent
+            .is_none_or(|sent| now.saturating_duration_since(sent) >= rule.cooldown);
+        if tracked.state == AlertState::Firing && due {
+            tracked.last_sent = Some(now);
+            if let Some(tracked) = &self.alerts[group] {
+                let alert = self.alert(group, tracked);
+                notifications.push(self.notification(alert, wall));
+            }
+        }
+    }
+
+    /// The alert as shown and sent: labels, fingerprint and expanded annotations.
+    fn alert(&self, group: usize, tracked: &Tracked) -> Alert {
+        let rule = &self.rule;
+        let group_labels: &[(&'static str, Box<str>)] =
+            self.compiled.groups.get(group).map_or(&[], Vec::as_slice);
+        let mut labels = rule.labels.clone();
+        labels.extend(
+            group_labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.to_string())),
+        );
+        labels.insert("alertname".into(), rule.name.clone());
+        labels.insert("severity".into(), rule.severity.as_str().into());
+        let annotations = rule
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), template::expand(v, tracked.value, &labels)))
+            .collect();
+        Alert {
+            name: rule.name.clone(),
+            fingerprint: format!("{:016x}", fingerprint(&rule.name, group_labels)),
+            state: tracked.state,
+            severity: rule.severity,
+            value: tracked.value,
+            labels,
+            annotations,
+            active_since: tracked.active_since,
+            fired_at: tracked.fired_at,
+            resolved_at: None,
+        }
+    }
+
+    fn notification(&self, alert: Alert, wall: SystemTime) -> Notification {
+        let valid_until = match alert.state {
+            AlertState::Resolved => wall,
+            _ => wall + 4 * self.rule.cooldown.max(Duration::from_secs(60)),
+        };
+        Notification {
+            alert,
+            valid_until,
+            channels: Arc::clone(&self.channels),
+        }
+    }
+}
+
+fn fingerprint(rule: &str, group: &[(&'static str, Box<str>)]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    rule.hash(&mut hasher);
+    group.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn state_label(state: AlertState) -> &'static str {
+    match state {
+        AlertState::Pending => "pending",
+        AlertState::Firing => "firing",
+        AlertState::Resolved => "resolved",
+    }
+}
+
+impl Component for Engine {
+    fn name(&self) -> &'static str {
+        "alerts"
+    }
+
+    fn metrics(&self) -> Vec<&'static MetricDef> {
+        vec![
+            catalog::ALERT_EVALUATIONS_TOTAL.def(),
+            catalog::ALERT_EVALUATION_DURATION_SECONDS.def(),
+            catalog::ALERTS_ACTIVE.def(),
+            catalog::ALERT_NOTIFICATIONS_SENT_TOTAL.def(),
+            catalog::ALERT_NOTIFICATIONS_FAILED_TOTAL.def(),
+        ]
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({ "alerts": self.alerts() })
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds: what Alertmanager and JSON readers expect.
+pub(crate) fn format_time(time: SystemTime) -> String {
+    humantime::format_rfc3339_millis(time).to_string()
+}
+
+fn rfc3339<S: Serializer>(time: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format_time(*time))
+}
+
+fn rfc3339_option<S: Serializer>(
+    time: &Option<SystemTime>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(time) => rfc3339(time, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,202 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use victor_metrics_core::catalog;
+
+use super::*;
+use crate::rule::{Signal, counter, gauge};
+
+const SECOND: Duration = Duration::from_secs(1);
+
+fn pass_rate(value: f64) -> String {
+    format!("# TYPE victor_security_test_pass_rate gauge\nvictor_security_test_pass_rate {value}\n")
+}
+
+fn security_rule(for_duration: Duration, cooldown: Duration) -> Rule {
+    Rule::builder("SecurityTestFailure")
+        .condition(Signal::gauge(gauge(&catalog::SECURITY_TEST_PASS_RATE)).below(0.9))
+        .severity(Severity::Critical)
+        .for_duration(for_duration)
+        .cooldown(cooldown)
+        .summary("Pass rate {{ $value | humanizePercentage }}")
+        .build()
+        .expect("rule")
+}
+
+/// Feeds `text` at `start + at` and evaluates.
+fn step(engine: &Engine, start: Instant, at: Duration, text: &str) -> Vec<Notification> {
+    engine.observe_at(text, start + at).expect("parse");
+    engine.evaluate_at(start + at, SystemTime::UNIX_EPOCH + at)
+}
+
+#[test]
+fn pending_until_for_then_firing_then_resolved_once() {
+    let engine = Engine::new(VictorMetrics::new());
+    engine
+        .add_rule(security_rule(60 * SECOND, 300 * SECOND))
+        .expect("add");
+    let start = Instant::now();
+
+    assert!(step(&engine, start, Duration::ZERO, &pass_rate(0.5)).is_empty());
+    let alerts = engine.alerts();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].state, AlertState::Pending);
+    assert_eq!(alerts[0].annotations["summary"], "Pass rate 50%");
+
+    // Still pending just before `for` elapses.
+    assert!(step(&engine, start, 59 * SECOND, &pass_rate(0.5)).is_empty());
+    assert_eq!(engine.alerts()[0].state, AlertState::Pending);
+
+    let fired = step(&engine, start, 60 * SECOND, &pass_rate(0.4));
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].alert.state, AlertState::Firing);
+    assert_eq!(fired[0].alert.value, Some(0.4));
+    assert_eq!(fired[0].alert.labels["alertname"], "SecurityTestFailure");
+    assert_eq!(fired[0].alert.labels["severity"], "critical");
+    assert_eq!(fired[0].alert.active_since, SystemTime::UNIX_EPOCH);
+    assert!(fired[0].valid_until > SystemTime::UNIX_EPOCH + 60 * SECOND);
+
+    let resolved = step(&engine, start, 70 * SECOND, &pass_rate(0.95));
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0].alert.state, AlertState::Resolved);
+    assert_eq!(resolved[0].alert.fingerprint, fired[0].alert.fingerprint);
+    assert_eq!(
+        resolved[0].alert.resolved_at,
+        Some(SystemTime::UNIX_EPOCH + 70 * SECOND)
+    );
+    assert!(engine.alerts().is_empty());
+    // Resolved is sent once.
+    assert!(step(&engine, start, 80 * SECOND, &pass_rate(0.95)).is_empty());
+}
+
+#[test]
+fn pending_that_clears_goes_away_silently() {
+    let engine = Engine::new(VictorMetrics::new());
+    engine
+        .add_rule(security_rule(60 * SECOND, 300 * SECOND))
+        .expect("add");
+    let start = Instant::now();
+    assert!(step(&engine, start, Duration::ZERO, &pass_rate(0.5)).is_empty());
+    assert!(step(&engine, start, 30 * SECOND, &pass_rate(0.99)).is_empty());
+    assert!(engine.alerts().is_empty());
+    // Coming back restarts the `for` clock.
+    assert!(step(&engine, start, 40 * SECOND, &pass_rate(0.5)).is_empty());
+    assert!(step(&engine, start, 90 * SECOND, &pass_rate(0.5)).is_empty());
+    assert_eq!(step(&engine, start, 100 * SECOND, &pass_rate(0.5)).len(), 1);
+}
+
+#[test]
+fn cooldown_limits_repeats_and_fingerprint_deduplicates() {
+    let engine = Engine::new(VictorMetrics::new());
+    engine
+        .add_rule(security_rule(Duration::ZERO, 300 * SECOND))
+        .expect("add");
+    let start = Instant::now();
+    let mut sent = 0;
+    // Every 15 s for 20 minutes, always failing: one alert, sent at 0, 300, 600, 900 s.
+    for tick in 0..80 {
+        let notifications = step(&engine, start, tick * 15 * SECOND, &pass_rate(0.1));
+        assert_eq!(engine.alerts().len(), 1, "one alert per fingerprint");
+        sent += notifications.len();
+    }
+    assert_eq!(sent, 4);
+}
+
+#[test]
+fn one_alert_per_group_with_group_labels() {
+    let engine = Engine::new(VictorMetrics::new());
+    let rule = Rule::builder("HighErrorRate")
+        .condition(
+            Signal::ratio(
+                counter(&catalog::REQUESTS_TOTAL).matches("status", "5.."),
+                [counter(&catalog::REQUESTS_TOTAL)],
+                Duration::from_secs(300),
+            )
+            .by(["endpoint"])
+            .above(0.05),
+        )
+        .label("team", "agents")
+        .description("{{ $labels.endpoint }} at {{ $value | humanizePercentage }}")
+        .build()
+        .expect("rule");
+    engine.add_rule(rule).expect("add");
+    let text = |ok: u64, chat_errors: u64, tool_errors: u64| {
+        format!(
+            "# TYPE victor_requests_total counter\n\
+             victor_requests_total{{endpoint=\"/chat\",method=\"POST\",status=\"200\"}} {ok}\n\
+             victor_requests_total{{endpoint=\"/chat\",method=\"POST\",status=\"500\"}} {chat_errors}\n\
+             victor_requests_total{{endpoint=\"/tools\",method=\"POST\",status=\"200\"}} {ok}\n\
+             victor_requests_total{{endpoint=\"/tools\",method=\"POST\",status=\"503\"}} {tool_errors}\n"
+        )
+    };
+    let start = Instant::now();
+    assert!(step(&engine, start, Duration::ZERO, &text(0, 0, 0)).is_empty());
+    let fired = step(&engine, start, 10 * SECOND, &text(100, 50, 1));
+    assert_eq!(fired.len(), 1, "only /chat is over 5%");
+    let alert = &fired[0].alert;
+    assert_eq!(alert.labels["endpoint"], "/chat");
+    assert_eq!(alert.labels["team"], "agents");
+    assert_eq!(alert.annotations["description"], "/chat at 33.33%");
+
+    let both = step(&engine, start, 20 * SECOND, &text(200, 100, 50));
+    assert_eq!(both.len(), 1, "/chat is in cooldown; /tools fires");
+    assert_eq!(both[0].alert.labels["endpoint"], "/tools");
+    assert_eq!(engine.alerts().len(), 2);
+}
+
+#[test]
+fn custom_conditions_and_panics() {
+    let engine = Engine::new(VictorMetrics::new());
+    let flag = Arc::new(AtomicBool::new(true));
+    let condition = Arc::clone(&flag);
+    engine
+        .add_rule(
+            Rule::builder("Custom")
+                .condition(Condition::custom(move || condition.load(Ordering::Relaxed)))
+                .build()
+                .expect("rule"),
+        )
+        .expect("add");
+    engine
+        .add_rule(
+            Rule::builder("Panics")
+                .condition(Condition::custom(|| panic!("boom")))
+                .build()
+                .expect("rule"),
+        )
+        .expect("add");
+    let start = Instant::now();
+    let fired = step(&engine, start, Duration::ZERO, "");
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].alert.value, None);
+    flag.store(false, Ordering::Relaxed);
+    let resolved = step(&engine, start, SECOND, "");
+    assert_eq!(resolved[0].alert.state, AlertState::Resolved);
+}
+
+#[test]
+fn duplicate_rule_names_are_refused() {
+    let engine = Engine::new(VictorMetrics::new());
+    engine
+        .add_rule(security_rule(Duration::ZERO, SECOND))
+        .expect("add");
+    let err = engine
+        .add_rule(security_rule(Duration::ZERO, SECOND))
+        .expect_err("duplicate");
+    assert!(err.to_string().contains("SecurityTestFailure"), "{err}");
+}
+
+#[test]
+fn json_lists_alerts_with_rfc3339_times() {
+    let engine = Engine::new(VictorMetrics::new());
+    engine
+        .add_rule(security_rule(60 * SECOND, SECOND))
+        .expect("add");
+    step(&engine, Instant::now(), Duration::ZERO, &pass_rate(0.5));
+    let json = engine.json();
+    let alert = &json["alerts"][0];
+    assert_eq!(alert["state"], "pending");
+    assert_eq!(alert["severity"], "critical");
+    assert_eq!(alert["active_since"], "1970-01-01T00:00:00.000Z");
+    assert!(alert["fired_at"].is_null());
+}

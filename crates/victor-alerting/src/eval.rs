@@ -1,0 +1,395 @@
+//! Evaluating typed signals over the sample history.
+//!
+//! Each rule keeps, per selector, the ids of the series it matches and the group each falls in.
+//! That list grows only when new series appear (it scans only ids it has not seen), so a steady
+//! evaluation is arithmetic over vectors: no string is compared and nothing is hashed.
+
+use std::collections::HashMap;
+
+use victor_metrics_core::quantile;
+
+use crate::rule::{Selector, Signal, SignalKind};
+use crate::series::{History, Sample, SeriesIndex, SeriesKey};
+
+/// A group's `by` label names and values.
+pub(crate) type GroupLabels = Vec<(&'static str, Box<str>)>;
+
+/// One matched series of one selector.
+#[derive(Clone, Copy, Debug)]
+struct Term {
+    series: usize,
+    group: usize,
+    /// For histogram buckets: the index of its `le` among the bounds (`bounds.len()` is `+Inf`).
+    bucket: usize,
+}
+
+/// A signal's matches, kept up to date with the index.
+#[derive(Debug, Default)]
+pub(crate) struct Compiled {
+    scanned: usize,
+    /// Per group, the `by` label values.
+    pub(crate) groups: Vec<GroupLabels>,
+    group_ids: HashMap<Vec<Box<str>>, usize>,
+    /// Per selector (in [`Signal::selectors`] order), the series it matches.
+    terms: Vec<Vec<Term>>,
+}
+
+impl Compiled {
+    /// Looks at the series that appeared since the last call.
+    pub(crate) fn update(&mut self, signal: &Signal, index: &SeriesIndex) {
+        if self.scanned == index.len() && !self.terms.is_empty() {
+            return;
+        }
+        let selectors = signal.selectors();
+        if self.terms.len() != selectors.len() {
+            self.terms = vec![Vec::new(); selectors.len()];
+        }
+        let quantile_bounds = match &signal.kind {
+            SignalKind::Quantile { histogram, .. } => Some(histogram.metric.buckets()),
+            _ => None,
+        };
+        for id in self.scanned..index.len() {
+            let series = &index.series[id];
+            for (position, selector) in selectors.iter().enumerate() {
+                let suffix = if quantile_bounds.is_some() {
+                    "_bucket"
+                } else {
+                    ""
+                };
+                if !selects(selector, suffix, series) {
+                    continue;
+                }
+                let bucket = match quantile_bounds {
+                    Some(bounds) => match bucket_index(bounds, series.label("le")) {
+                        Some(bucket) => bucket,
+                        None => continue,
+                    },
+                    None => 0,
+                };
+                let key: Vec<Box<str>> = signal
+                    .by
+                    .iter()
+                    .map(|label| series.label(label).into())
+                    .collect();
+                let next = self.groups.len();
+                let group = *self.group_ids.entry(key.clone()).or_insert(next);
+                if group == next {
+                    self.groups
+                        .push(signal.by.iter().copied().zip(key).collect());
+                }
+                self.terms[position].push(Term {
+                    series: id,
+                    group,
+                    bucket,
+                });
+            }
+        }
+        self.scanned = index.len();
+    }
+
+    /// The signal's value per group (NaN where it cannot be computed).
+    pub(crate) fn evaluate(&self, signal: &Signal, history: &History) -> Vec<f64> {
+        let groups = self.groups.len();
+        let Some(current) = history.current() else {
+            return vec![f64::NAN; groups];
+        };
+        match &signal.kind {
+            SignalKind::Rate { window, .. } => {
+                let Some(base) = history.base(*window) else {
+                    return vec![f64::NAN; groups];
+                };
+                let elapsed = current.at.saturating_duration_since(base.at).as_secs_f64();
+                self.increases(0, current, base)
+                    .into_iter()
+                    .map(|increase| increase / elapsed)
+                    .collect()
+            }
+            SignalKind::Ratio { window, .. } => {
+                let Some(base) = history.base(*window) else {
+                    return vec![f64::NAN; groups];
+                };
+                let numerator = self.increases(0, current, base);
+                let mut denominator = vec![f64::NAN; groups];
+                for position in 1..self.terms.len() {
+                    for (total, part) in denominator
+                        .iter_mut()
+                        .zip(self.increases(position, current, base))
+                    {
+                        *total = add(*total, part);
+                    }
+                }
+                numerator
+                    .into_iter()
+                    .zip(denominator)
+                    .map(|(n, d)| if d > 0.0 { add(0.0, n) / d } else { f64::NAN })
+                    .collect()
+            }
+            SignalKind::Quantile {
+                q,
+                histogram,
+                window,
+            } => {
+                let Some(base) = history.base(*window) else {
+                    return vec![f64::NAN; groups];
+                };
+                let bounds = histogram.metric.buckets();
+                let width = bounds.len() + 1;
+                // One flat block of per-group cumulative counts.
+                let mut cumulative = vec![0_u64; groups * width];
+                for term in &self.terms[0] {
+                    if let Some(increase) = increase(current, base, term.series) {
+                        // Counts are whole numbers; `+ 0.5` rounds without a libm call.
+                        cumulative[term.group * width + term.bucket] += (increase + 0.5) as u64;
+                    }
+                }
+                cumulative
+                    .chunks_exact(width)
+                    .map(|counts| quantile(*q, bounds, counts).unwrap_or(f64::NAN))
+                    .collect()
+            }
+            SignalKind::Gauge { .. } => self.highest(0, current),
+            SignalKind::GaugeRatio { .. } => self
+                .highest(0, current)
+                .into_iter()
+                .zip(self.highest(1, current))
+                .map(|(n, d)| if d > 0.0 { n / d } else { f64::NAN })
+                .collect(),
+        }
+    }
+
+    /// Per group, the summed increase of selector `position`'s series; NaN for groups it has none in.
+    fn increases(&self, position: usize, current: &Sample, base: &Sample) -> Vec<f64> {
+        let mut sums = vec![f64::NAN; self.groups.len()];
+        for term in &self.terms[position] {
+            if let Some(increase) = increase(current, base, term.series) {
+                sums[term.group] = add(sums[term.group], increase);
+            }
+        }
+        sums
+    }
+
+    fn highest(&self, position: usize, current: &Sample) -> Vec<f64> {
+        let mut highest = vec![f64::NAN; self.groups.len()];
+        for term in &self.terms[position] {
+            let value = current.value(term.series);
+            if !value.is_nan() {
+                // f64::max ignores NaN, so the first value replaces the initial NaN.
+                highest[term.group] = highest[term.group].max(value);
+            }
+        }
+        highest
+    }
+}
+
+/// NaN-as-nothing addition.
+fn add(total: f64, part: f64) -> f64 {
+    match (total.is_nan(), part.is_nan()) {
+        (true, _) => part,
+        (false, true) => total,
+        (false, false) => total + part,
+    }
+}
+
+/// How much a counter grew between two samples: a series absent from the base was created since
+/// (it grew from zero); a drop is a restart (it grew from zero to its current value).
+fn increase(current: &Sample, base: &Sample, series: usize) -> Option<f64> {
+    let now = current.value(series);
+    if now.is_nan() {
+        return None;
+    }
+    let before = base.value(series);
+    Some(if before.is_nan() || now < before {
+        now
+    } else {
+        now - before
+    })
+}
+
+fn selects(selector: &Selector, suffix: &str, series: &SeriesKey) -> bool {
+    let name = selector.metric.name();
+    series.name.len() == name.len() + suffix.len()
+        && series.name.starts_with(name)
+        && series.name.ends_with(suffix)
+        && selector
+            .matchers
+            .iter()
+            .all(|matcher| matcher.accepts(series.label(matcher.label)))
+}
+
+/// Where a `le` value falls among the catalog bounds; `None` for a bound the catalog lacks.
+fn bucket_index(bounds: &[f64], le: &str) -> Option<usize> {
+    if le == "+Inf" {
+        return Some(bounds.len());
+    }
+    let le: f64 = le.parse().ok()?;
+    bounds
+        .iter()
+        .position(|bound| (bound - le).abs() <= bound.abs() * 1e-9)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::rule::{counter, gauge, histogram};
+    use victor_metrics_core::catalog;
+
+    fn scrape(index: &mut SeriesIndex, history: &mut History, text: &str, at: Instant) {
+        let sample = index.parse(text, at).expect("parse");
+        history.push(sample, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn ratio_rate_and_quantile_per_group() {
+        let start = Instant::now();
+        let mut index = SeriesIndex::default();
+        let mut history = History::default();
+        let requests = |chat_ok: u64, chat_err: u64, tools_ok: u64| {
+            format!(
+                "# TYPE victor_requests_total counter\n\
+                 victor_requests_total{{endpoint=\"/chat\",method=\"POST\",status=\"200\"}} {chat_ok}\n\
+                 victor_requests_total{{endpoint=\"/chat\",method=\"POST\",status=\"503\"}} {chat_err}\n\
+                 victor_requests_total{{endpoint=\"/tools\",method=\"POST\",status=\"200\"}} {tools_ok}\n"
+            )
+        };
+        scrape(&mut index, &mut history, &requests(100, 0, 50), start);
+        scrape(
+            &mut index,
+            &mut history,
+            &requests(170, 30, 150),
+            start + Duration::from_secs(10),
+        );
+
+        let ratio = Signal::ratio(
+            counter(&catalog::REQUESTS_TOTAL).matches("status", "5.."),
+            [counter(&catalog::REQUESTS_TOTAL)],
+            Duration::from_secs(300),
+        )
+        .by(["endpoint"]);
+        let mut compiled = Compiled::default();
+        compiled.update(&ratio, &index);
+        let values = compiled.evaluate(&ratio, &history);
+        let by_endpoint: HashMap<&str, f64> = compiled
+            .groups
+            .iter()
+            .map(|g| &*g[0].1)
+            .zip(values)
+            .collect();
+        assert!(
+            (by_endpoint["/chat"] - 0.3).abs() < 1e-12,
+            "{by_endpoint:?}"
+        );
+        // /tools had no errors: 0, not NaN, since its denominator moved.
+        assert_eq!(by_endpoint["/tools"], 0.0);
+
+        let rate = Signal::rate(counter(&catalog::REQUESTS_TOTAL), Duration::from_secs(300));
+        let mut compiled = Compiled::default();
+        compiled.update(&rate, &index);
+        assert_eq!(
+            compiled.evaluate(&rate, &history),
+            vec![(70.0 + 30.0 + 100.0) / 10.0]
+        );
+    }
+
+    #[test]
+    fn quantile_matches_histogram_quantile_over_the_window() {
+        let start = Instant::now();
+        let mut index = SeriesIndex::default();
+        let mut history = History::default();
+        let bounds = catalog::REQUEST_DURATION_SECONDS.def().buckets();
+        let text = |counts: &[u64]| {
+            let mut text = String::from("# TYPE victor_request_duration_seconds histogram\n");
+            let mut running = 0;
+            for (bound, count) in bounds.iter().zip(counts) {
+                running += count;
+                text += &format!(
+                    "victor_request_duration_seconds_bucket{{endpoint=\"/chat\",le=\"{bound}\"}} {running}\n"
+                );
+            }
+            text += &format!(
+                "victor_request_duration_seconds_bucket{{endpoint=\"/chat\",le=\"+Inf\"}} {running}\n"
+            );
+            text += "victor_request_duration_seconds_sum{endpoint=\"/chat\"} 1.0\n";
+            text +=
+                &format!("victor_request_duration_seconds_count{{endpoint=\"/chat\"}} {running}\n");
+            text
+        };
+        let mut first = vec![0; bounds.len()];
+        first[0] = 1000; // old fast requests, outside the window's increase
+        scrape(&mut index, &mut history, &text(&first), start);
+        let mut second = first.clone();
+        second[bounds.len() - 1] += 10; // ten slow requests in the last bucket
+        scrape(
+            &mut index,
+            &mut history,
+            &text(&second),
+            start + Duration::from_secs(30),
+        );
+
+        let p95 = Signal::quantile(
+            0.95,
+            histogram(&catalog::REQUEST_DURATION_SECONDS),
+            Duration::from_secs(300),
+        );
+        let mut compiled = Compiled::default();
+        compiled.update(&p95, &index);
+        let value = compiled.evaluate(&p95, &history)[0];
+        let lower = bounds[bounds.len() - 2];
+        let upper = bounds[bounds.len() - 1];
+        assert!(
+            value > lower && value <= upper,
+            "{value} within ({lower}, {upper}]"
+        );
+    }
+
+    #[test]
+    fn gauge_ratio_and_missing_series() {
+        let mut index = SeriesIndex::default();
+        let mut history = History::default();
+        scrape(
+            &mut index,
+            &mut history,
+            "# TYPE victor_memory_usage_bytes gauge\n\
+             victor_memory_usage_bytes{component=\"process\"} 900\n\
+             victor_memory_usage_bytes{component=\"cache\"} 2000\n\
+             # TYPE victor_memory_limit_bytes gauge\n\
+             victor_memory_limit_bytes 1000\n",
+            Instant::now(),
+        );
+        let signal = Signal::gauge_ratio(
+            gauge(&catalog::MEMORY_USAGE_BYTES).eq("component", "process"),
+            gauge(&catalog::MEMORY_LIMIT_BYTES),
+        );
+        let mut compiled = Compiled::default();
+        compiled.update(&signal, &index);
+        assert_eq!(compiled.evaluate(&signal, &history), vec![0.9]);
+
+        // A rate needs two samples; with one it is NaN (never alerting).
+        let rate = Signal::rate(counter(&catalog::REQUESTS_TOTAL), Duration::from_secs(60));
+        let mut compiled = Compiled::default();
+        compiled.update(&rate, &index);
+        assert!(
+            compiled
+                .evaluate(&rate, &history)
+                .iter()
+                .all(|v| v.is_nan())
+        );
+    }
+
+    #[test]
+    fn counter_restart_counts_from_zero() {
+        let start = Instant::now();
+        let base = Sample {
+            at: start,
+            values: vec![100.0, f64::NAN],
+        };
+        let current = Sample {
+            at: start,
+            values: vec![5.0, 7.0],
+        };
+        assert_eq!(increase(&current, &base, 0), Some(5.0));
+        assert_eq!(increase(&current, &base, 1), Some(7.0));
+        assert_eq!(increase(&current, &base, 2), None);
+    }
+}

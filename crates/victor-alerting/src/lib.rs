@@ -1,0 +1,62 @@
+//! Alerting for Victor AI agent services: rules, in-process evaluation, deduplication, and
+//! delivery to Slack, email, webhooks and Alertmanager.
+//!
+//! - [`Rule`]s are built with [`Rule::builder`]: name, condition, [`Severity`], `for` duration,
+//!   cooldown, channels, labels and annotations. A typed condition ([`Signal`] over catalog
+//!   metrics, compared with a threshold) also renders as a Prometheus alerting rule
+//!   ([`Rule::to_prometheus`]), so one node and a fleet alert on identical thresholds.
+//!   [`default_rules`] holds every alert of the source documents.
+//! - The [`Engine`] reads the Prometheus text the exporter serves, evaluates every rule per group
+//!   of series, moves each alert through pending → firing → resolved (one alert per fingerprint,
+//!   re-sent at most once per cooldown) and returns the [`Notification`]s due.
+//! - The [`Dispatcher`] queues notifications per channel and delivers them with retries, so a slow
+//!   channel never stalls evaluation; every outcome is counted.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use victor_alerting::{default_rules, DeliverySettings, Dispatcher, Engine, WebhookNotifier};
+//! use victor_metrics_core::VictorMetrics;
+//!
+//! # async fn run(render: impl Fn() -> String) -> Result<(), Box<dyn std::error::Error>> {
+//! let metrics = VictorMetrics::new();
+//! let engine = Engine::new(metrics.clone());
+//! engine.add_rules(default_rules())?;
+//! let mut dispatcher = Dispatcher::new(metrics, DeliverySettings::default());
+//! let url = "http://127.0.0.1:8080/alerts".parse()?;
+//! dispatcher.add_channel("webhook", Arc::new(WebhookNotifier::new(url, None)))?;
+//! loop {
+//!     engine.observe(&render())?;
+//!     dispatcher.dispatch(engine.evaluate());
+//!     tokio::time::sleep(std::time::Duration::from_secs(15)).await;
+//! }
+//! # }
+//! ```
+
+#![deny(missing_docs)]
+
+mod defaults;
+mod delivery;
+mod engine;
+mod eval;
+pub mod notify;
+mod promql;
+mod rule;
+mod secret;
+mod series;
+mod template;
+
+pub use defaults::{EXPORTER_ENDPOINTS, RUNBOOK_BASE, WINDOW, default_rules};
+pub use delivery::{DeliveryError, DeliverySettings, Dispatcher};
+pub use engine::{Alert, AlertState, Engine, EngineError, Notification};
+pub use notify::{
+    AlertmanagerNotifier, EmailNotifier, Notifier, NotifyError, SlackNotifier, SmtpSecurity,
+    SmtpSettings, WebhookNotifier, sign,
+};
+pub use promql::{FLEET_LABELS, PrometheusRule, duration as prometheus_duration};
+pub use rule::{
+    Comparison, Condition, CounterSelector, CustomCondition, DEFAULT_COOLDOWN, GaugeSelector,
+    HistogramSelector, Rule, RuleBuilder, RuleError, Severity, Signal, Threshold, counter, gauge,
+    histogram,
+};
+pub use secret::{Secret, SecretUrl, SecretUrlError};
+pub use series::ParseError;

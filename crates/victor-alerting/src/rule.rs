@@ -1,0 +1,793 @@
+//! Alert rules: what to watch, when it is bad, how bad, and whom to tell.
+//!
+//! A rule's [`Condition`] is usually a typed threshold over catalog signals ([`Signal`]): a rate,
+//! a ratio of rates, a histogram quantile over a window, or a gauge. Typed conditions are
+//! evaluated in process by the [`Engine`](crate::Engine) *and* render as the equivalent PromQL
+//! ([`Rule::to_prometheus`]), so a single node and a Prometheus-scraped fleet alert on the same
+//! thresholds. [`Condition::custom`] takes any closure instead, for what metrics cannot express.
+//!
+//! ```
+//! use std::time::Duration;
+//! use victor_alerting::{Rule, Severity, Signal, counter};
+//! use victor_metrics_core::catalog;
+//!
+//! let rule = Rule::builder("HighErrorRate")
+//!     .summary("High error rate detected")
+//!     .description("Error rate is {{ $value | humanizePercentage }} for endpoint {{ $labels.endpoint }}")
+//!     .condition(
+//!         Signal::ratio(
+//!             counter(&catalog::REQUESTS_TOTAL).matches("status", "5.."),
+//!             [counter(&catalog::REQUESTS_TOTAL)],
+//!             Duration::from_secs(300),
+//!         )
+//!         .by(["endpoint"])
+//!         .above(0.05),
+//!     )
+//!     .severity(Severity::Critical)
+//!     .for_duration(Duration::from_secs(120))
+//!     .cooldown(Duration::from_secs(300))
+//!     .channels(["slack", "email"])
+//!     .build()?;
+//! assert_eq!(rule.name(), "HighErrorRate");
+//! # Ok::<(), victor_alerting::RuleError>(())
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use regex_lite::Regex;
+use serde::Serialize;
+use victor_metrics_core::catalog::{CounterDef, GaugeDef, HistogramDef};
+use victor_metrics_core::{MetricDef, MetricKind};
+
+/// How bad an alert is. Ordered: `Info < Warning < Error < Critical`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Informational: worth knowing, no action needed.
+    Info,
+    /// Degraded performance: look soon.
+    Warning,
+    /// Service impacted: act.
+    Error,
+    /// Service down or severely degraded: act now.
+    Critical,
+}
+
+impl Severity {
+    /// Every severity, mildest first.
+    pub const ALL: [Severity; 4] = [
+        Severity::Info,
+        Severity::Warning,
+        Severity::Error,
+        Severity::Critical,
+    ];
+
+    /// The lower-case word used in the `severity` label (`info`, `warning`, `error`, `critical`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a rule cannot be built. Each names the rule and the bad part.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RuleError {
+    /// No condition was given.
+    #[error("rule {rule}: no condition; call .condition(...)")]
+    NoCondition {
+        /// The rule.
+        rule: String,
+    },
+    /// The name is not a valid Prometheus alert name.
+    #[error("rule {rule:?}: the name must match [a-zA-Z_][a-zA-Z0-9_]*")]
+    BadName {
+        /// The rule.
+        rule: String,
+    },
+    /// A matcher or `by` names a label the metric does not have.
+    #[error("rule {rule}: metric {metric} has no label {label:?} (its labels: {known:?})")]
+    UnknownLabel {
+        /// The rule.
+        rule: String,
+        /// The metric.
+        metric: &'static str,
+        /// The label named.
+        label: String,
+        /// The labels it has.
+        known: &'static [&'static str],
+    },
+    /// A regular-expression matcher does not compile.
+    #[error(
+        "rule {rule}: matcher {label}=~{pattern:?} is not a valid regular expression: {reason}"
+    )]
+    BadRegex {
+        /// The rule.
+        rule: String,
+        /// The label.
+        label: &'static str,
+        /// The pattern.
+        pattern: String,
+        /// What the regex parser said.
+        reason: String,
+    },
+    /// A threshold, quantile or window is out of range.
+    #[error("rule {rule}: {problem}")]
+    OutOfRange {
+        /// The rule.
+        rule: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// How a label is matched, as in PromQL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MatchOp {
+    /// `label="value"`
+    Equal,
+    /// `label!="value"`
+    NotEqual,
+    /// `label=~"regex"` (anchored at both ends, as in PromQL)
+    Regex,
+    /// `label!~"regex"`
+    NotRegex,
+}
+
+impl MatchOp {
+    fn as_str(self) -> &'static str {
+        match self {
+            MatchOp::Equal => "=",
+            MatchOp::NotEqual => "!=",
+            MatchOp::Regex => "=~",
+            MatchOp::NotRegex => "!~",
+        }
+    }
+}
+
+/// One label matcher of a [`Selector`].
+#[derive(Clone, Debug)]
+pub(crate) struct Matcher {
+    pub(crate) label: &'static str,
+    pub(crate) op: MatchOp,
+    pub(crate) value: String,
+    /// Compiled anchored pattern for the regex ops; `Err` keeps the parser's message for
+    /// [`RuleBuilder::build`] to report.
+    pub(crate) regex: Option<Result<Regex, String>>,
+}
+
+impl Matcher {
+    fn new(label: &'static str, op: MatchOp, value: &str) -> Self {
+        let regex = matches!(op, MatchOp::Regex | MatchOp::NotRegex)
+            .then(|| Regex::new(&format!("^(?:{value})$")).map_err(|err| err.to_string()));
+        Matcher {
+            label,
+            op,
+            value: value.to_owned(),
+            regex,
+        }
+    }
+
+    /// Whether a series whose `label` has `value` (empty when absent, as in PromQL) passes.
+    pub(crate) fn accepts(&self, value: &str) -> bool {
+        match (self.op, &self.regex) {
+            (MatchOp::Equal, _) => value == self.value,
+            (MatchOp::NotEqual, _) => value != self.value,
+            (MatchOp::Regex, Some(Ok(regex))) => regex.is_match(value),
+            (MatchOp::NotRegex, Some(Ok(regex))) => !regex.is_match(value),
+            _ => false,
+        }
+    }
+
+    pub(crate) fn promql(&self) -> String {
+        format!("{}{}{}", self.label, self.op.as_str(), quote(&self.value))
+    }
+}
+
+/// A catalog metric narrowed by label matchers. Make one with [`counter`], [`gauge`] or
+/// [`histogram`], so a signal can only take the kind of metric it works on.
+#[derive(Clone, Debug)]
+pub(crate) struct Selector {
+    pub(crate) metric: &'static MetricDef,
+    pub(crate) matchers: Vec<Matcher>,
+}
+
+macro_rules! selector_kind {
+    ($(#[$doc:meta])* $ty:ident, $make:ident, $def:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub struct $ty(Selector);
+
+        /// Selects every series of the catalog entry; narrow it with the matcher methods.
+        pub fn $make<const N: usize>(def: &'static $def<N>) -> $ty {
+            $ty(Selector { metric: def.def(), matchers: Vec::new() })
+        }
+
+        impl $ty {
+            /// Keeps series whose `label` equals `value`.
+            #[must_use]
+            pub fn eq(self, label: &'static str, value: &str) -> Self {
+                self.with(label, MatchOp::Equal, value)
+            }
+            /// Keeps series whose `label` differs from `value`.
+            #[must_use]
+            pub fn ne(self, label: &'static str, value: &str) -> Self {
+                self.with(label, MatchOp::NotEqual, value)
+            }
+            /// Keeps series whose `label` matches the regular expression, anchored as in PromQL.
+            #[must_use]
+            pub fn matches(self, label: &'static str, pattern: &str) -> Self {
+                self.with(label, MatchOp::Regex, pattern)
+            }
+            /// Keeps series whose `label` does not match the regular expression.
+            #[must_use]
+            pub fn not_matches(self, label: &'static str, pattern: &str) -> Self {
+                self.with(label, MatchOp::NotRegex, pattern)
+            }
+            fn with(mut self, label: &'static str, op: MatchOp, value: &str) -> Self {
+                self.0.matchers.push(Matcher::new(label, op, value));
+                self
+            }
+        }
+    };
+}
+
+selector_kind!(
+    /// Series of a catalog counter.
+    CounterSelector,
+    counter,
+    CounterDef
+);
+selector_kind!(
+    /// Series of a catalog gauge.
+    GaugeSelector,
+    gauge,
+    GaugeDef
+);
+selector_kind!(
+    /// Series of a catalog histogram.
+    HistogramSelector,
+    histogram,
+    HistogramDef
+);
+
+/// What a typed condition measures, per group of series. Groups are the distinct values of the
+/// [`Signal::by`] labels (none: one group over everything).
+#[derive(Clone, Debug)]
+pub struct Signal {
+    pub(crate) kind: SignalKind,
+    pub(crate) by: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum SignalKind {
+    /// Per-second increase of the summed counters over the window.
+    Rate { counter: Selector, window: Duration },
+    /// Increase of the numerator over the summed increase of the denominators.
+    Ratio {
+        numerator: Selector,
+        denominator: Vec<Selector>,
+        window: Duration,
+    },
+    /// The `q`-quantile of the histogram's observations over the window.
+    Quantile {
+        q: f64,
+        histogram: Selector,
+        window: Duration,
+    },
+    /// The highest value of the gauges.
+    Gauge { gauge: Selector },
+    /// Highest numerator gauge over highest denominator gauge.
+    GaugeRatio {
+        numerator: Selector,
+        denominator: Selector,
+    },
+}
+
+impl Signal {
+    /// Per-second rate of the counters over `window` (PromQL `sum(rate(c[w]))`).
+    pub fn rate(counter: CounterSelector, window: Duration) -> Signal {
+        Signal::of(SignalKind::Rate {
+            counter: counter.0,
+            window,
+        })
+    }
+
+    /// The increase of `numerator` over the summed increase of `denominator` over `window`: an
+    /// error ratio (`failures / all`) or a hit ratio (`hits / (hits + misses)`). NaN (never
+    /// alerting) when the denominator did not move.
+    pub fn ratio(
+        numerator: CounterSelector,
+        denominator: impl IntoIterator<Item = CounterSelector>,
+        window: Duration,
+    ) -> Signal {
+        Signal::of(SignalKind::Ratio {
+            numerator: numerator.0,
+            denominator: denominator.into_iter().map(|c| c.0).collect(),
+            window,
+        })
+    }
+
+    /// The `q`-quantile (0 to 1) of what the histogram observed over `window`, interpolated like
+    /// `histogram_quantile`.
+    pub fn quantile(q: f64, histogram: HistogramSelector, window: Duration) -> Signal {
+        Signal::of(SignalKind::Quantile {
+            q,
+            histogram: histogram.0,
+            window,
+        })
+    }
+
+    /// The gauge's current value (the highest, when several series fall in one group).
+    pub fn gauge(gauge: GaugeSelector) -> Signal {
+        Signal::of(SignalKind::Gauge { gauge: gauge.0 })
+    }
+
+    /// One gauge over another, such as memory used over the memory limit.
+    pub fn gauge_ratio(numerator: GaugeSelector, denominator: GaugeSelector) -> Signal {
+        Signal::of(SignalKind::GaugeRatio {
+            numerator: numerator.0,
+            denominator: denominator.0,
+        })
+    }
+
+    fn of(kind: SignalKind) -> Signal {
+        Signal {
+            kind,
+            by: Vec::new(),
+        }
+    }
+
+    /// Splits the signal per distinct value of these labels: one alert per endpoint, tool or
+    /// provider. Every selector of the signal must carry them.
+    #[must_use]
+    pub fn by<const N: usize>(mut self, labels: [&'static str; N]) -> Signal {
+        self.by = labels.to_vec();
+        self
+    }
+
+    /// Alerts when the signal is above `threshold`.
+    pub fn above(self, threshold: f64) -> Condition {
+        Condition::Threshold(Threshold {
+            signal: self,
+            comparison: Comparison::Above,
+            threshold,
+        })
+    }
+
+    /// Alerts when the signal is below `threshold`.
+    pub fn below(self, threshold: f64) -> Condition {
+        Condition::Threshold(Threshold {
+            signal: self,
+            comparison: Comparison::Below,
+            threshold,
+        })
+    }
+
+    /// Every selector, for validation and compilation.
+    pub(crate) fn selectors(&self) -> Vec<&Selector> {
+        match &self.kind {
+            SignalKind::Rate { counter, .. } => vec![counter],
+            SignalKind::Ratio {
+                numerator,
+                denominator,
+                ..
+            } => std::iter::once(numerator).chain(denominator).collect(),
+            SignalKind::Quantile { histogram, .. } => vec![histogram],
+            SignalKind::Gauge { gauge } => vec![gauge],
+            SignalKind::GaugeRatio {
+                numerator,
+                denominator,
+            } => vec![numerator, denominator],
+        }
+    }
+
+    /// The window a rate or quantile looks back over; gauges have none.
+    pub(crate) fn window(&self) -> Option<Duration> {
+        match &self.kind {
+            SignalKind::Rate { window, .. }
+            | SignalKind::Ratio { window, .. }
+            | SignalKind::Quantile { window, .. } => Some(*window),
+            SignalKind::Gauge { .. } | SignalKind::GaugeRatio { .. } => None,
+        }
+    }
+}
+
+/// Above or below.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    /// Fires when the value is greater than the threshold.
+    Above,
+    /// Fires when the value is less than the threshold.
+    Below,
+}
+
+impl Comparison {
+    pub(crate) fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::Above => value > threshold,
+            Comparison::Below => value < threshold,
+        }
+    }
+
+    pub(crate) fn promql(self) -> &'static str {
+        match self {
+            Comparison::Above => ">",
+            Comparison::Below => "<",
+        }
+    }
+}
+
+/// A signal compared with a threshold.
+#[derive(Clone, Debug)]
+pub struct Threshold {
+    pub(crate) signal: Signal,
+    pub(crate) comparison: Comparison,
+    pub(crate) threshold: f64,
+}
+
+impl Threshold {
+    /// What is measured.
+    pub fn signal(&self) -> &Signal {
+        &self.signal
+    }
+    /// Above or below.
+    pub fn comparison(&self) -> Comparison {
+        self.comparison
+    }
+    /// The threshold value, in the signal's unit.
+    pub fn value(&self) -> f64 {
+        self.threshold
+    }
+}
+
+/// A closure condition: `true` while the alert should be active.
+pub type CustomCondition = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// When a rule is active.
+#[derive(Clone)]
+pub enum Condition {
+    /// A typed threshold over catalog signals; evaluable in process and renderable as PromQL.
+    Threshold(Threshold),
+    /// Any closure; evaluated in process only (it has no PromQL form).
+    Custom(CustomCondition),
+}
+
+impl Condition {
+    /// A condition from a closure, for what catalog signals cannot express.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use victor_alerting::Condition;
+    ///
+    /// let degraded = Arc::new(AtomicBool::new(false));
+    /// let flag = Arc::clone(&degraded);
+    /// let condition = Condition::custom(move || flag.load(Ordering::Relaxed));
+    /// # let _ = condition;
+    /// ```
+    pub fn custom(condition: impl Fn() -> bool + Send + Sync + 'static) -> Condition {
+        Condition::Custom(Arc::new(condition))
+    }
+}
+
+impl fmt::Debug for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Condition::Threshold(threshold) => threshold.fmt(f),
+            Condition::Custom(_) => f.write_str("Custom(..)"),
+        }
+    }
+}
+
+/// An alert rule. Build one with [`Rule::builder`].
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub(crate) name: String,
+    pub(crate) condition: Condition,
+    pub(crate) severity: Severity,
+    pub(crate) for_duration: Duration,
+    pub(crate) cooldown: Duration,
+    pub(crate) channels: Vec<String>,
+    pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) annotations: BTreeMap<String, String>,
+}
+
+impl Rule {
+    /// Starts a rule named `name` (a Prometheus alert name such as `HighErrorRate`), with severity
+    /// warning, no `for` duration, a 5-minute cooldown and every configured channel.
+    pub fn builder(name: impl Into<String>) -> RuleBuilder {
+        RuleBuilder {
+            rule: Rule {
+                name: name.into(),
+                condition: Condition::custom(|| false),
+                severity: Severity::Warning,
+                for_duration: Duration::ZERO,
+                cooldown: DEFAULT_COOLDOWN,
+                channels: Vec::new(),
+                labels: BTreeMap::new(),
+                annotations: BTreeMap::new(),
+            },
+            has_condition: false,
+        }
+    }
+
+    /// The alert name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// How bad it is.
+    pub fn severity(&self) -> Severity {
+        self.severity
+    }
+    /// When it is active.
+    pub fn condition(&self) -> &Condition {
+        &self.condition
+    }
+    /// How long the condition must hold before the alert fires.
+    pub fn for_duration(&self) -> Duration {
+        self.for_duration
+    }
+    /// The least time between two notifications of the same firing alert.
+    pub fn cooldown(&self) -> Duration {
+        self.cooldown
+    }
+    /// The channels it notifies; empty means every configured channel.
+    pub fn channels(&self) -> &[String] {
+        &self.channels
+    }
+    /// Extra labels (besides `alertname` and `severity`).
+    pub fn labels(&self) -> &BTreeMap<String, String> {
+        &self.labels
+    }
+    /// Annotations: `summary`, `description`, `runbook_url` and any others, as templates that
+    /// may use `{{ $value }}` (optionally `| humanize`, `| humanizePercentage`,
+    /// `| humanizeDuration`) and `{{ $labels.NAME }}`.
+    pub fn annotations(&self) -> &BTreeMap<String, String> {
+        &self.annotations
+    }
+}
+
+/// The cooldown a rule gets unless told otherwise (`003`: five minutes against alert fatigue).
+pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(300);
+
+/// Builds a [`Rule`]; every setter is optional except [`RuleBuilder::condition`].
+#[derive(Debug)]
+#[must_use]
+pub struct RuleBuilder {
+    rule: Rule,
+    has_condition: bool,
+}
+
+impl RuleBuilder {
+    /// Sets the `description` annotation.
+    pub fn description(self, text: impl Into<String>) -> Self {
+        self.annotation("description", text)
+    }
+    /// Sets the `summary` annotation (the one-line title of notifications).
+    pub fn summary(self, text: impl Into<String>) -> Self {
+        self.annotation("summary", text)
+    }
+    /// Sets the `runbook_url` annotation.
+    pub fn runbook_url(self, url: impl Into<String>) -> Self {
+        self.annotation("runbook_url", url)
+    }
+    /// Sets any annotation.
+    pub fn annotation(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
+        self.rule.annotations.insert(name.into(), text.into());
+        self
+    }
+    /// Adds a label to every alert of the rule (routing keys such as `team`).
+    pub fn label(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.rule.labels.insert(name.into(), value.into());
+        self
+    }
+    /// When the rule is active.
+    pub fn condition(mut self, condition: Condition) -> Self {
+        self.rule.condition = condition;
+        self.has_condition = true;
+        self
+    }
+    /// How bad it is (default warning).
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.rule.severity = severity;
+        self
+    }
+    /// How long the condition must hold before the alert fires (PromQL `for`; default zero).
+    pub fn for_duration(mut self, duration: Duration) -> Self {
+        self.rule.for_duration = duration;
+        self
+    }
+    /// The least time between two notifications of one firing alert (default 5 minutes).
+    pub fn cooldown(mut self, cooldown: Duration) -> Self {
+        self.rule.cooldown = cooldown;
+        self
+    }
+    /// The channels to notify, by the names they were registered under (default: all).
+    pub fn channels<S: Into<String>>(mut self, channels: impl IntoIterator<Item = S>) -> Self {
+        self.rule.channels = channels.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Checks the rule and returns it.
+    ///
+    /// # Errors
+    /// When there is no condition, the name is not a valid alert name, a matcher or `by` names a
+    /// label its metric lacks, a regex does not compile, or a quantile, threshold or window is
+    /// out of range.
+    pub fn build(self) -> Result<Rule, RuleError> {
+        let rule = self.rule;
+        let name = rule.name.clone();
+        let valid_name = name
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
+        if name.is_empty() || !valid_name {
+            return Err(RuleError::BadName { rule: name });
+        }
+        if !self.has_condition {
+            return Err(RuleError::NoCondition { rule: name });
+        }
+        if let Condition::Threshold(threshold) = &rule.condition {
+            validate(&name, threshold)?;
+        }
+        Ok(rule)
+    }
+}
+
+fn validate(rule: &str, threshold: &Threshold) -> Result<(), RuleError> {
+    let out_of_range = |problem: String| RuleError::OutOfRange {
+        rule: rule.to_owned(),
+        problem,
+    };
+    if !threshold.threshold.is_finite() {
+        return Err(out_of_range(format!(
+            "threshold {} is not a finite number",
+            threshold.threshold
+        )));
+    }
+    let signal = &threshold.signal;
+    if let SignalKind::Quantile { q, .. } = signal.kind
+        && !(0.0..=1.0).contains(&q)
+    {
+        return Err(out_of_range(format!("quantile {q} is outside 0 to 1")));
+    }
+    if signal
+        .window()
+        .is_some_and(|window| window < Duration::from_secs(1))
+    {
+        return Err(out_of_range("the window is shorter than one second".into()));
+    }
+    for selector in signal.selectors() {
+        let metric = selector.metric;
+        let known = metric.labels();
+        let unknown = |label: &str| RuleError::UnknownLabel {
+            rule: rule.to_owned(),
+            metric: metric.name(),
+            label: label.to_owned(),
+            known,
+        };
+        for label in &signal.by {
+            if !known.contains(label) {
+                return Err(unknown(label));
+            }
+        }
+        for matcher in &selector.matchers {
+            if !known.contains(&matcher.label) {
+                return Err(unknown(matcher.label));
+            }
+            if let Some(Err(reason)) = &matcher.regex {
+                return Err(RuleError::BadRegex {
+                    rule: rule.to_owned(),
+                    label: matcher.label,
+                    pattern: matcher.value.clone(),
+                    reason: reason.clone(),
+                });
+            }
+        }
+        debug_assert!(
+            !matches!(signal.kind, SignalKind::Quantile { .. })
+                || metric.kind() == MetricKind::Histogram
+        );
+    }
+    Ok(())
+}
+
+/// A PromQL string literal.
+pub(crate) fn quote(value: &str) -> String {
+    // JSON string escapes are valid in PromQL's double-quoted strings (Go syntax).
+    serde_json::to_string(value).unwrap_or_else(|_| format!("{value:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use victor_metrics_core::catalog;
+
+    fn errors() -> Signal {
+        Signal::ratio(
+            counter(&catalog::REQUESTS_TOTAL).matches("status", "5.."),
+            [counter(&catalog::REQUESTS_TOTAL)],
+            Duration::from_secs(300),
+        )
+    }
+
+    #[test]
+    fn build_names_the_bad_part() {
+        let err = Rule::builder("Bad")
+            .condition(errors().by(["tool"]).above(0.1))
+            .build()
+            .expect_err("requests have no tool label");
+        assert!(
+            err.to_string()
+                .contains("victor_requests_total has no label \"tool\""),
+            "{err}"
+        );
+
+        let err = Rule::builder("Bad")
+            .condition(
+                Signal::rate(
+                    counter(&catalog::REQUESTS_TOTAL).matches("status", "5(("),
+                    Duration::from_secs(60),
+                )
+                .above(1.0),
+            )
+            .build()
+            .expect_err("bad regex");
+        assert!(matches!(err, RuleError::BadRegex { .. }), "{err}");
+
+        assert!(matches!(
+            Rule::builder("has space")
+                .condition(errors().above(0.1))
+                .build(),
+            Err(RuleError::BadName { .. })
+        ));
+        assert!(matches!(
+            Rule::builder("NoCondition").build(),
+            Err(RuleError::NoCondition { .. })
+        ));
+        let err = Rule::builder("Q")
+            .condition(
+                Signal::quantile(
+                    1.5,
+                    histogram(&catalog::REQUEST_DURATION_SECONDS),
+                    Duration::from_secs(60),
+                )
+                .above(1.0),
+            )
+            .build()
+            .expect_err("quantile");
+        assert!(err.to_string().contains("quantile 1.5"), "{err}");
+    }
+
+    #[test]
+    fn matchers_are_anchored_like_promql() {
+        let m = Matcher::new("status", MatchOp::Regex, "5..");
+        assert!(m.accepts("503"));
+        assert!(!m.accepts("5030"));
+        assert!(!m.accepts("200"));
+        let m = Matcher::new("endpoint", MatchOp::NotRegex, "/metrics|/health/.*");
+        assert!(m.accepts("/chat"));
+        assert!(!m.accepts("/health/{probe}"));
+        assert_eq!(m.promql(), r#"endpoint!~"/metrics|/health/.*""#);
+        assert!(Matcher::new("a", MatchOp::Equal, "").accepts(""));
+    }
+
+    #[test]
+    fn severities_order_and_print() {
+        assert!(Severity::Info < Severity::Critical);
+        assert_eq!(Severity::Error.to_string(), "error");
+    }
+}

@@ -1,0 +1,138 @@
+//! Values that must never reach a log line or a `Debug` dump: SMTP passwords, HMAC keys, and
+//! webhook URLs (a Slack incoming-webhook URL *is* its credential).
+
+use std::fmt;
+
+/// A secret string. `Debug` and `Display` print `[redacted]`; [`Secret::expose`] is the one way
+/// to read it, so every use is easy to find.
+///
+/// ```
+/// use victor_alerting::Secret;
+///
+/// let password = Secret::new("hunter2");
+/// assert_eq!(format!("{password:?} {password}"), "[redacted] [redacted]");
+/// assert_eq!(password.expose(), "hunter2");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that has to send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A URL whose path and query are secret (webhook URLs carry their token there). `Debug` and
+/// `Display` show only the scheme, host and port, which is what an operator needs to tell which
+/// receiver failed.
+///
+/// ```
+/// use victor_alerting::SecretUrl;
+///
+/// let url: SecretUrl = "https://hooks.slack.com/services/T0/B0/XXXX".parse()?;
+/// assert_eq!(url.to_string(), "https://hooks.slack.com/…");
+/// # Ok::<(), victor_alerting::SecretUrlError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretUrl(reqwest::Url);
+
+/// Why a string is not a usable webhook URL. The message never repeats the URL.
+#[derive(Debug, thiserror::Error)]
+#[error("not an http(s) URL: {reason}")]
+pub struct SecretUrlError {
+    reason: String,
+}
+
+impl SecretUrl {
+    /// The full URL, for the one place that sends to it.
+    pub fn expose(&self) -> &reqwest::Url {
+        &self.0
+    }
+
+    /// The same URL with `path` (which starts with `/`) in place of its path; Alertmanager's
+    /// `/api/v2/alerts` hangs off the base URL an operator configures.
+    #[must_use]
+    pub fn join_path(&self, path: &str) -> SecretUrl {
+        let mut url = self.0.clone();
+        let base = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base}{path}"));
+        SecretUrl(url)
+    }
+}
+
+impl std::str::FromStr for SecretUrl {
+    type Err = SecretUrlError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let url = reqwest::Url::parse(text).map_err(|err| SecretUrlError {
+            reason: err.to_string(),
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(SecretUrlError {
+                reason: format!(
+                    "scheme {:?} with no host; expected http:// or https://",
+                    url.scheme()
+                ),
+            });
+        }
+        Ok(SecretUrl(url))
+    }
+}
+
+impl fmt::Display for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = self.0.host_str().unwrap_or("?");
+        match self.0.port() {
+            Some(port) => write!(f, "{}://{host}:{port}/…", self.0.scheme()),
+            None => write!(f, "{}://{host}/…", self.0.scheme()),
+        }
+    }
+}
+
+impl fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_shows_host_and_port_only() {
+        let url: SecretUrl = "http://127.0.0.1:9093/hook?token=abc".parse().expect("url");
+        assert_eq!(format!("{url:?}"), "http://127.0.0.1:9093/…");
+        assert_eq!(
+            url.join_path("/api/v2/alerts").expose().as_str(),
+            "http://127.0.0.1:9093/hook/api/v2/alerts?token=abc"
+        );
+    }
+
+    #[test]
+    fn bad_url_error_does_not_repeat_it() {
+        let err = "ftp://secret-token@host/x"
+            .parse::<SecretUrl>()
+            .expect_err("ftp");
+        assert!(!err.to_string().contains("secret-token"), "{err}");
+        assert!("not a url".parse::<SecretUrl>().is_err());
+    }
+}
