@@ -124,6 +124,13 @@ impl Dispatcher {
         }
         let runtime =
             tokio::runtime::Handle::try_current().map_err(|_| DeliveryError::NoRuntime)?;
+        // The channel's series exist from the start, at zero, so `rate()` and dashboards see it.
+        self.metrics
+            .counter(&catalog::ALERT_NOTIFICATIONS_SENT_TOTAL, [&name]);
+        for reason in ["retries_exhausted", "queue_full"] {
+            self.metrics
+                .counter(&catalog::ALERT_NOTIFICATIONS_FAILED_TOTAL, [&name, reason]);
+        }
         let (queue, receiver) = mpsc::channel(self.settings.queue_capacity.max(1));
         let kind = notifier.kind();
         let worker = Worker {

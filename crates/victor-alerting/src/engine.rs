@@ -163,6 +163,16 @@ struct Tracked {
 impl Engine {
     /// An engine with no rules, recording its own metrics through `metrics`.
     pub fn new(metrics: VictorMetrics) -> Engine {
+        // The engine's series exist from the start (at zero), before the first evaluation.
+        metrics.counter(&catalog::ALERT_EVALUATIONS_TOTAL, []);
+        let _ = metrics.histogram(&catalog::ALERT_EVALUATION_DURATION_SECONDS, []);
+        for state in ["pending", "firing"] {
+            for severity in Severity::ALL {
+                metrics
+                    .gauge(&catalog::ALERTS_ACTIVE, [state, severity.as_str()])
+                    .set(0.0);
+            }
+        }
         Engine {
             state: Mutex::new(State {
                 rules: Vec::new(),
