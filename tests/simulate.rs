@@ -17,11 +17,13 @@ fn prometheus_ingests_every_catalog_metric_from_the_simulation() -> anyhow::Resu
         return Ok(());
     };
     let runtime = tokio::runtime::Runtime::new()?;
-    let config = Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".parse()?,
         simulate: true,
         ..Config::default()
     };
+    // A notification channel, so the per-channel notification counters exist too.
+    config.alerting.webhook_url = Some("http://127.0.0.1:9/unused".parse()?);
     let exporter = Exporter::new(config)?;
     let listener = runtime.block_on(exporter.bind())?;
     let target = listener.local_addr()?;

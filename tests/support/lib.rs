@@ -207,3 +207,241 @@ impl Drop for Prometheus {
         let _ = self.child.wait();
     }
 }
+
+/// Whether `python3` can import `module`; `false` (after saying so) outside CI.
+///
+/// # Panics
+/// When it cannot and `CI=true`.
+pub fn require_python_module(module: &str) -> bool {
+    let found = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !found {
+        let message = format!(
+            "the Python module {module} is not installed (PyPI `{module}`); run scripts/test.sh, which installs it"
+        );
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+        eprintln!("SKIPPED: {message}");
+    }
+    found
+}
+
+/// Waits until something accepts TCP connections on `127.0.0.1:port`.
+fn wait_for_port(port: u16, what: &str, timeout: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            bail!("{what} did not listen on port {port} within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// A real SMTP server (PyPI `aiosmtpd`) on loopback that stores every message it accepts in a
+/// Maildir, headers `X-MailFrom` and `X-RcptTo` included.
+pub struct SmtpServer {
+    child: Child,
+    dir: tempfile::TempDir,
+    /// The port it listens on.
+    pub port: u16,
+}
+
+impl SmtpServer {
+    /// Starts `python3 -m aiosmtpd` and waits until it accepts connections.
+    ///
+    /// # Errors
+    /// When it cannot start or does not listen within 15 s.
+    pub fn start() -> anyhow::Result<SmtpServer> {
+        let dir = tempfile::tempdir().context("temp dir")?;
+        let port = free_port();
+        let log = std::fs::File::create(dir.path().join("smtp.log")).context("log file")?;
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(dir.path().join("maildir"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().context("log file")?)
+            .stderr(log)
+            .spawn()
+            .context("cannot start python3 -m aiosmtpd")?;
+        let server = SmtpServer { child, dir, port };
+        wait_for_port(port, "aiosmtpd", Duration::from_secs(15))?;
+        Ok(server)
+    }
+
+    /// Waits until `count` messages arrived (at most `timeout`) and returns them, raw.
+    ///
+    /// # Errors
+    /// When the Maildir cannot be read.
+    pub fn wait_for_messages(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> anyhow::Result<Vec<String>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut messages = Vec::new();
+            if let Ok(entries) = std::fs::read_dir(self.dir.path().join("maildir/new")) {
+                for entry in entries {
+                    messages.push(std::fs::read_to_string(entry?.path())?);
+                }
+            }
+            if messages.len() >= count || Instant::now() > deadline {
+                return Ok(messages);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A real Alertmanager (Debian `prometheus-alertmanager`) on loopback, cluster mode off.
+pub struct Alertmanager {
+    child: Child,
+    dir: tempfile::TempDir,
+    /// Its base URL.
+    pub url: String,
+}
+
+impl Alertmanager {
+    /// Starts `binary` with `config` (YAML) and waits until `/-/ready` answers 200.
+    ///
+    /// # Errors
+    /// When it cannot start or is not ready within 30 s (its log is included).
+    pub fn start(binary: &Path, config: &Path) -> anyhow::Result<Alertmanager> {
+        let dir = tempfile::tempdir().context("temp dir")?;
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}");
+        let log = std::fs::File::create(dir.path().join("alertmanager.log")).context("log file")?;
+        let child = Command::new(binary)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg(format!("--web.external-url={url}"))
+            .arg("--cluster.listen-address=")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().context("log file")?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("cannot start {}", binary.display()))?;
+        let alertmanager = Alertmanager { child, dir, url };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = ureq::get(&format!("{}/-/ready", alertmanager.url))
+                .call()
+                .is_ok_and(|response| response.status() == 200);
+            if ready {
+                return Ok(alertmanager);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "Alertmanager not ready within 30 s:\n{}",
+                    alertmanager.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Its log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("alertmanager.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Alertmanager {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP receiver on loopback that keeps the JSON body of every POST, for webhooks.
+pub struct WebhookReceiver {
+    /// Its URL; any path under it is accepted.
+    pub url: String,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl WebhookReceiver {
+    /// Starts it on its own runtime.
+    ///
+    /// # Errors
+    /// When it cannot bind.
+    pub fn start() -> anyhow::Result<WebhookReceiver> {
+        use axum::routing::post;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .context("runtime")?;
+        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = std::sync::Arc::clone(&bodies);
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .context("bind")?;
+        let addr = listener.local_addr().context("addr")?;
+        let app = axum::Router::new().route(
+            "/{*path}",
+            post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+                let kept = std::sync::Arc::clone(&kept);
+                async move {
+                    kept.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(body);
+                    "ok"
+                }
+            }),
+        );
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        Ok(WebhookReceiver {
+            url: format!("http://{addr}"),
+            bodies,
+            _runtime: runtime,
+        })
+    }
+
+    /// Waits (at most `timeout`) until a received body satisfies `accept` and returns it.
+    ///
+    /// # Errors
+    /// When none does in time; the bodies received are listed.
+    pub fn wait_for(
+        &self,
+        timeout: Duration,
+        accept: impl Fn(&serde_json::Value) -> bool,
+    ) -> anyhow::Result<serde_json::Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let bodies = self.bodies();
+            if let Some(found) = bodies.iter().find(|body| accept(body)) {
+                return Ok(found.clone());
+            }
+            if Instant::now() > deadline {
+                bail!("no matching webhook within {timeout:?}; received: {bodies:#?}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Every body received so far.
+    pub fn bodies(&self) -> Vec<serde_json::Value> {
+        self.bodies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}

@@ -25,6 +25,10 @@
 //! sampler_arg = 0.1                         # OTEL_TRACES_SAMPLER_ARG: share of new traces kept
 //! service_name = "victor-exporter"          # OTEL_SERVICE_NAME
 //! log_format = "human"                      # or "json", with trace ids (VICTOR_LOG_FORMAT)
+//!
+//! [alerting]                       # see the `alerting` module for every key
+//! eval_interval = "15s"            # VICTOR_ALERT_EVAL_INTERVAL
+//! webhook_url = "https://…"        # VICTOR_ALERT_WEBHOOK_URL
 //! ```
 //!
 //! Unknown keys are errors, so a typo is reported instead of silently ignored.
@@ -36,6 +40,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use thiserror::Error;
 use victor_tracing::{LogFormat, TracingConfig};
+
+use crate::alerting::{AlertingConfig, FileAlerting};
 
 /// The default listen address: loopback, port 9091 so Prometheus keeps 9090.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9091);
@@ -57,10 +63,15 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// Whether the synthetic workload runs.
     pub simulate: bool,
+    /// The share of simulated requests that fail with a 5xx (`--simulate-error-rate`); `None`
+    /// keeps the workload's own mix (1%, 9% during its incidents).
+    pub simulate_error_rate: Option<f64>,
     /// The health probes' settings.
     pub health: HealthConfig,
     /// Span export, sampling and log format.
     pub tracing: TracingConfig,
+    /// Alert evaluation and notification channels.
+    pub alerting: AlertingConfig,
 }
 
 /// Settings of the `/health/*` probes and their built-in checks.
@@ -105,8 +116,10 @@ impl Default for Config {
             window: Duration::from_secs(300),
             header_read_timeout: Duration::from_secs(10),
             simulate: false,
+            simulate_error_rate: None,
             health: HealthConfig::default(),
             tracing: TracingConfig::new("victor-exporter", env!("CARGO_PKG_VERSION")),
+            alerting: AlertingConfig::default(),
         }
     }
 }
@@ -166,6 +179,7 @@ struct FileConfig {
     simulate: Option<bool>,
     health: Option<FileHealth>,
     tracing: Option<FileTracing>,
+    alerting: Option<FileAlerting>,
 }
 
 /// The file's `[tracing]` table.
@@ -200,6 +214,8 @@ pub struct Overrides {
     pub simulate: bool,
     /// `--log-format`.
     pub log_format: Option<LogFormat>,
+    /// `--simulate-error-rate`.
+    pub simulate_error_rate: Option<f64>,
 }
 
 impl Config {
@@ -233,6 +249,9 @@ impl Config {
         config.simulate |= overrides.simulate;
         if let Some(format) = overrides.log_format {
             config.tracing.log_format = format;
+        }
+        if overrides.simulate_error_rate.is_some() {
+            config.simulate_error_rate = overrides.simulate_error_rate;
         }
         config.validate()?;
         Ok(config)
@@ -304,6 +323,9 @@ impl Config {
                 .parse()
                 .map_err(|err| format!("invalid tracing.log_format {format:?}: {err}"))?;
         }
+        if let Some(alerting) = file.alerting {
+            self.alerting.apply_file(alerting)?;
+        }
         Ok(())
     }
 
@@ -337,10 +359,20 @@ impl Config {
             })?;
         }
         self.tracing = self.tracing.clone().with_env(&env)?;
+        self.alerting.apply_env(&env)?;
         Ok(())
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if self
+            .simulate_error_rate
+            .is_some_and(|rate| !(0.0..=1.0).contains(&rate))
+        {
+            return Err(ConfigError::Value {
+                key: "--simulate-error-rate",
+                reason: "must be a share between 0 and 1",
+            });
+        }
         if self.cardinality_limit == 0 {
             return Err(ConfigError::Value {
                 key: "cardinality_limit",
@@ -433,11 +465,13 @@ mod tests {
             listen: Some("127.0.0.1:9300".parse().expect("addr")),
             simulate: true,
             log_format: Some(LogFormat::Json),
+            simulate_error_rate: Some(0.3),
         };
         let vars = env(&[("VICTOR_METRICS_PORT", "9200")]);
         let with_flags = Config::resolve(Some(f.path()), vars, &flags).expect("valid");
         assert_eq!(with_flags.listen.to_string(), "127.0.0.1:9300");
         assert!(with_flags.simulate);
+        assert_eq!(with_flags.simulate_error_rate, Some(0.3));
         assert_eq!(with_flags.tracing.log_format, LogFormat::Json);
     }
 
@@ -582,5 +616,37 @@ mod tests {
                 .to_string()
                 .contains("cardinality_limit")
         );
+    }
+
+    #[test]
+    fn the_alerting_table_sets_channels_and_names_bad_keys() {
+        let f = file(
+            "[alerting]\neval_interval = \"2s\"\nwebhook_url = \"http://127.0.0.1:1/hook\"\n\
+             [alerting.email]\nhost = \"127.0.0.1\"\nsecurity = \"none\"\nfrom = \"a@example.com\"\nto = [\"b@example.com\"]\n",
+        );
+        let config =
+            Config::resolve(Some(f.path()), env(&[]), &Overrides::default()).expect("valid");
+        assert_eq!(config.alerting.eval_interval, Duration::from_secs(2));
+        assert!(config.alerting.webhook_url.is_some());
+        assert_eq!(config.alerting.email.as_ref().map(|e| e.port), Some(25));
+
+        let f = file("[alerting]\neval_interval = \"fast\"\n");
+        let err =
+            Config::resolve(Some(f.path()), env(&[]), &Overrides::default()).expect_err("bad");
+        assert!(err.to_string().contains("alerting.eval_interval"), "{err}");
+        let f = file("[alerting]\nslack_url = \"x\"\n");
+        let err =
+            Config::resolve(Some(f.path()), env(&[]), &Overrides::default()).expect_err("bad");
+        assert!(err.to_string().contains("slack_url"), "{err}");
+        let err = Config::resolve(
+            None,
+            env(&[]),
+            &Overrides {
+                simulate_error_rate: Some(1.5),
+                ..Overrides::default()
+            },
+        )
+        .expect_err("share");
+        assert!(err.to_string().contains("--simulate-error-rate"), "{err}");
     }
 }

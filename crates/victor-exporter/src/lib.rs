@@ -7,6 +7,7 @@
 //! | `GET /metrics` | Prometheus text format 0.0.4; 404 when metrics are disabled |
 //! | `GET /health/live`, `/health/ready`, `/health/startup` | the probe's JSON report; 200 healthy, 503 not |
 //! | `GET /health/{probe}/{check}` | one check of a probe, same JSON and codes |
+//! | `GET /api/alerts` | pending and firing alerts as JSON: `{"alerts": [...]}` |
 //!
 //! The probe routes take `?exclude=NAME` (repeatable) to leave checks out and `?verbose` for
 //! kube-apiserver style text (`[+]disk ok: …`). Naming a check the probe lacks is a 404 (in the
@@ -17,7 +18,11 @@
 //! (continuing a caller's W3C `traceparent`) when span export is configured. They are kept out
 //! of the agent's JSON summary and sliding-window ratio gauges.
 //!
-//! Later issues add `/api/performance/*`, `POST /api/events` and `/api/alerts`.
+//! The alert engine evaluates [`victor_alerting::default_rules`] over the same text `/metrics`
+//! serves, every `alerting.eval_interval`, and delivers notifications to the channels the
+//! configuration names ([`alerting`]).
+//!
+//! Later issues add `/api/performance/*` and `POST /api/events`.
 //!
 //! The exporter installs the process-wide `metrics` recorder, so there is one [`Exporter`] per
 //! process. Components (anything implementing [`Component`]) are refreshed before every render.
@@ -35,6 +40,7 @@
 
 #![deny(missing_docs)]
 
+pub mod alerting;
 pub mod config;
 pub mod simulate;
 
@@ -52,6 +58,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use victor_alerting::{Engine, Notifier, default_rules};
 use victor_health::{HealthChecker, HealthError, Probe, Selection, builtin};
 use victor_metrics_core::exposition::{Exposition, ExpositionBuilder, UpkeepTask};
 use victor_metrics_core::{Component, VictorMetrics};
@@ -76,6 +83,8 @@ pub struct Exporter {
     /// deliberate 503 during start-up must not read as the agent failing.
     own_requests: VictorMetrics,
     shared: Arc<Shared>,
+    /// Notification channels, started by `serve` (their workers need the runtime).
+    channels: Vec<(&'static str, Arc<dyn Notifier>)>,
     _upkeep: Option<UpkeepTask>,
 }
 
@@ -92,6 +101,21 @@ struct Shared {
     exposition: Option<Exposition>,
     health: HealthChecker,
     components: Vec<Box<dyn Component>>,
+    /// The alert engine; `None` when alerting or metrics are disabled.
+    alerts: Option<Arc<Engine>>,
+}
+
+impl Shared {
+    /// Refreshes every component and renders the exposition (empty when metrics are disabled).
+    fn render(&self) -> String {
+        for component in &self.components {
+            component.refresh();
+        }
+        self.exposition
+            .as_ref()
+            .map(Exposition::render)
+            .unwrap_or_default()
+    }
 }
 
 impl Exporter {
@@ -121,8 +145,20 @@ impl Exporter {
         metrics.set_build_info(env!("CARGO_PKG_VERSION"));
         victor_tracing::register_metrics(&metrics);
         let health = health_checker(&config, &metrics)?;
-        let components: Vec<Box<dyn Component>> =
+        let mut components: Vec<Box<dyn Component>> =
             vec![Box::new(metrics.clone()), Box::new(health.clone())];
+        let alerts = if config.alerting.enabled && config.metrics_enabled {
+            let engine = Arc::new(Engine::new(metrics.clone()));
+            engine
+                .add_rules(default_rules())
+                .context("cannot load the default alert rules")?;
+            components.push(Box::new(Arc::clone(&engine)));
+            Some(engine)
+        } else {
+            None
+        };
+        let generator_url = format!("http://{}/api/alerts", config.listen);
+        let channels = config.alerting.channels(&generator_url)?;
         let own_requests = VictorMetrics::builder()
             .cardinality_limit(config.cardinality_limit)
             .build();
@@ -134,7 +170,9 @@ impl Exporter {
                 exposition,
                 health,
                 components,
+                alerts,
             }),
+            channels,
             _upkeep: upkeep,
         })
     }
@@ -160,6 +198,7 @@ impl Exporter {
             .route("/metrics", get(serve_metrics))
             .route("/health/{probe}", get(serve_probe))
             .route("/health/{probe}/{check}", get(serve_probe_check))
+            .route("/api/alerts", get(serve_alerts))
             .fallback(not_found)
             .with_state(Arc::clone(&self.shared))
             // Last, so it wraps every route: request metrics by route template, server spans.
@@ -203,6 +242,13 @@ impl Exporter {
                 "simulating a Victor workload (--simulate): every catalog metric within one tick"
             );
             let mut simulator = Simulator::new(self.metrics.clone(), fastrand::u64(..));
+            if let Some(rate) = self.config.simulate_error_rate {
+                tracing::info!(
+                    "simulated requests fail with a 5xx {:.0}% of the time (--simulate-error-rate)",
+                    rate * 100.0
+                );
+                simulator = simulator.with_server_error_rate(rate);
+            }
             // The first tick records every catalog metric: run it before serving the first scrape.
             simulator.tick();
             tokio::spawn(async move {
@@ -214,6 +260,7 @@ impl Exporter {
                 }
             })
         });
+        let alerting = self.start_alerting()?;
         // Probe once at start: the log says at once whether the service is ready and why not,
         // and the health metrics exist before the first scrape.
         let health = self.shared.health.clone();
@@ -244,8 +291,65 @@ impl Exporter {
         if let Some(simulation) = simulation {
             simulation.abort();
         }
+        if let Some((evaluation, dispatcher)) = alerting {
+            evaluation.abort();
+            // The loop holds the other reference; it is dropped once the aborted task is.
+            let _ = evaluation.await;
+            if let Ok(dispatcher) = Arc::try_unwrap(dispatcher) {
+                dispatcher.shutdown(DRAIN_TIMEOUT).await;
+            }
+        }
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+impl Exporter {
+    /// Starts the notification channels and the evaluation loop, when alerting is on.
+    fn start_alerting(
+        &self,
+    ) -> anyhow::Result<
+        Option<(
+            tokio::task::JoinHandle<()>,
+            Arc<victor_alerting::Dispatcher>,
+        )>,
+    > {
+        let Some(engine) = &self.shared.alerts else {
+            if self.config.alerting.enabled {
+                tracing::warn!(
+                    "alerting is off because metrics are disabled: the engine reads /metrics"
+                );
+            }
+            return Ok(None);
+        };
+        let dispatcher = Arc::new(alerting::dispatcher(self.channels.clone(), &self.metrics)?);
+        let interval = self.config.alerting.eval_interval;
+        let rules = engine.rules().len();
+        if self.channels.is_empty() {
+            tracing::info!(
+                "alerting: {rules} rules evaluated every {interval:?}; no notification channel configured \
+                 (VICTOR_ALERT_WEBHOOK_URL, VICTOR_ALERT_SLACK_WEBHOOK_URL, VICTOR_ALERT_SMTP_HOST or \
+                 VICTOR_ALERTMANAGER_URL), so alerts are only listed at /api/alerts"
+            );
+        } else {
+            let channels: Vec<String> = self
+                .channels
+                .iter()
+                .map(|(name, notifier)| format!("{name} ({notifier:?})"))
+                .collect();
+            tracing::info!(
+                "alerting: {rules} rules evaluated every {interval:?}, notifying {}",
+                channels.join(", ")
+            );
+        }
+        let shared = Arc::clone(&self.shared);
+        let evaluation = tokio::spawn(alerting::evaluate_forever(
+            Arc::clone(engine),
+            Arc::clone(&dispatcher),
+            interval,
+            move || shared.render(),
+        ));
+        Ok(Some((evaluation, dispatcher)))
     }
 }
 
@@ -306,17 +410,7 @@ async fn serve_metrics(State(shared): State<Arc<Shared>>) -> Response {
     }
     // Refreshing and rendering are CPU work proportional to the series count: keep them off the
     // async workers.
-    let rendered = tokio::task::spawn_blocking(move || {
-        for component in &shared.components {
-            component.refresh();
-        }
-        shared
-            .exposition
-            .as_ref()
-            .map(Exposition::render)
-            .unwrap_or_default()
-    })
-    .await;
+    let rendered = tokio::task::spawn_blocking(move || shared.render()).await;
     match rendered {
         Ok(body) => ([(header::CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE)], body).into_response(),
         Err(err) => {
@@ -431,9 +525,21 @@ async fn answer_probe(
     }
 }
 
+async fn serve_alerts(State(shared): State<Arc<Shared>>) -> Response {
+    let no_store = (header::CACHE_CONTROL, "no-store");
+    match &shared.alerts {
+        Some(engine) => (StatusCode::OK, [no_store], axum::Json(engine.json())).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "alerting is disabled (alerting.enabled = false, or metrics are disabled)\n",
+        )
+            .into_response(),
+    }
+}
+
 async fn not_found() -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,
-        "not found; the exporter serves GET /metrics, /health/live, /health/ready and /health/startup\n",
+        "not found; the exporter serves GET /metrics, /health/live, /health/ready, /health/startup and /api/alerts\n",
     )
 }

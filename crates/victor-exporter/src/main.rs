@@ -11,10 +11,11 @@ use victor_exporter::Exporter;
 use victor_exporter::config::{Config, Overrides};
 use victor_tracing::Telemetry;
 
-/// Serves a Victor AI deployment's metrics to Prometheus.
+/// Serves a Victor AI deployment's metrics to Prometheus, and alerts on them.
 ///
-/// With no arguments it listens on 127.0.0.1:9091 and serves GET /metrics and the Kubernetes
-/// probes GET /health/live, /health/ready and /health/startup. Settings come from
+/// With no arguments it listens on 127.0.0.1:9091 and serves GET /metrics, the Kubernetes
+/// probes GET /health/live, /health/ready and /health/startup, and GET /api/alerts (pending and
+/// firing alerts of the built-in rules, evaluated every 15 s). Settings come from
 /// defaults, then the --config file, then the environment (VICTOR_METRICS_ENABLED,
 /// VICTOR_METRICS_PORT, VICTOR_LOG_FORMAT and the standard OTEL_* variables), then these flags;
 /// each overrides the one before.
@@ -22,6 +23,13 @@ use victor_tracing::Telemetry;
 /// Its own requests are measured (victor_requests_total by route) and traced: set
 /// OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://127.0.0.1:4318) to export spans over OTLP/HTTP,
 /// continuing the trace of any caller that sends a W3C traceparent.
+///
+/// Alerts are delivered to every channel configured: VICTOR_ALERT_WEBHOOK_URL (JSON, signed with
+/// VICTOR_ALERT_WEBHOOK_SECRET), VICTOR_ALERT_SLACK_WEBHOOK_URL, email (VICTOR_ALERT_SMTP_HOST,
+/// _PORT, _SECURITY, _USERNAME, _PASSWORD, VICTOR_ALERT_EMAIL_FROM, VICTOR_ALERT_EMAIL_TO) and
+/// VICTOR_ALERTMANAGER_URL; VICTOR_ALERT_EVAL_INTERVAL (e.g. 1s) sets how often rules run. To see
+/// alerting work: --simulate --simulate-error-rate 0.3 with VICTOR_ALERT_EVAL_INTERVAL=1s fires
+/// HighErrorRate after its 2-minute `for`.
 #[derive(Debug, Parser)]
 #[command(name = "victor-exporter", version, about, long_about)]
 struct Cli {
@@ -33,7 +41,9 @@ struct Cli {
     /// upkeep_interval_seconds, window_seconds, header_read_timeout_seconds, simulate; and in a
     /// [health] table: startup_timeout_seconds, cache_ttl_seconds, memory_max_ratio, disk_path,
     /// disk_min_free_ratio, shutdown_delay_seconds; in a [tracing] table: otlp_endpoint, sampler,
-    /// sampler_arg, service_name, log_format)
+    /// sampler_arg, service_name, log_format; in an [alerting] table: enabled, eval_interval,
+    /// webhook_url, webhook_secret, slack_webhook_url, alertmanager_url, and [alerting.email]:
+    /// host, port, security, username, password, from, to)
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
@@ -42,6 +52,11 @@ struct Cli {
     /// a real agent
     #[arg(long)]
     simulate: bool,
+
+    /// With --simulate: the share of simulated requests that fail with a 5xx, all the time
+    /// (0 to 1; e.g. 0.3 fires the error-rate alerts)
+    #[arg(long, value_name = "SHARE", requires = "simulate")]
+    simulate_error_rate: Option<f64>,
 
     /// Log verbosity: off, error, warn, info, debug or trace
     #[arg(long, value_name = "LEVEL", default_value = "info")]
@@ -81,6 +96,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         listen: cli.listen,
         simulate: cli.simulate,
         log_format: cli.log_format.as_deref().and_then(|f| f.parse().ok()),
+        simulate_error_rate: cli.simulate_error_rate,
     };
     let mut config = Config::resolve(
         cli.config.as_deref(),

@@ -61,6 +61,7 @@ pub struct Simulator {
     rng: fastrand::Rng,
     started: Instant,
     ticks: u64,
+    server_error_rate: Option<f64>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -79,7 +80,16 @@ impl Simulator {
             rng: fastrand::Rng::with_seed(seed),
             started: Instant::now(),
             ticks: 0,
+            server_error_rate: None,
         }
+    }
+
+    /// Makes this share of requests fail with a 5xx, all the time, in place of the workload's
+    /// own 1% (9% during incidents): `--simulate-error-rate 0.3` drives the error-rate alerts.
+    #[must_use]
+    pub fn with_server_error_rate(mut self, rate: f64) -> Self {
+        self.server_error_rate = Some(rate.clamp(0.0, 1.0));
+        self
     }
 
     /// Whether the workload is in its incident phase (minutes 7 to 10 of every 10).
@@ -138,7 +148,9 @@ impl Simulator {
         let slow = if incident { 3.0 } else { 1.0 };
         let duration = self.latency(median * slow, 0.7);
         let roll = self.rng.f64();
-        let server_errors = if incident { 0.09 } else { 0.01 };
+        let server_errors = self
+            .server_error_rate
+            .unwrap_or(if incident { 0.09 } else { 0.01 });
         let (status, error_type) = if roll < server_errors {
             (if self.chance(0.5) { 500 } else { 503 }, None)
         } else if roll < server_errors + 0.01 {
@@ -470,15 +482,15 @@ mod tests {
             metrics.refresh();
             exposition.render()
         });
-        // Health and tracing metrics come from the exporter's own checker and span pipeline, not
-        // from the simulated agent; tests/simulate.rs checks that the running exporter exposes
-        // them too.
+        // Health, tracing and alerting metrics come from the exporter's own checker, span
+        // pipeline and alert engine, not from the simulated agent; tests/simulate.rs checks that
+        // the running exporter exposes them too.
         let missing: Vec<&str> = catalog::ALL
             .iter()
             .filter(|def| {
                 !matches!(
                     def.group(),
-                    catalog::Group::Health | catalog::Group::Tracing
+                    catalog::Group::Health | catalog::Group::Tracing | catalog::Group::Alerting
                 )
             })
             .map(|def| def.name())
@@ -488,6 +500,19 @@ mod tests {
             missing.is_empty(),
             "not recorded on the first tick: {missing:?}"
         );
+    }
+
+    #[test]
+    fn server_error_rate_overrides_the_mix() {
+        let metrics = VictorMetrics::new();
+        let mut simulator = Simulator::new(metrics.clone(), 11).with_server_error_rate(0.3);
+        for _ in 0..200 {
+            simulator.tick();
+        }
+        let summary = metrics.summary();
+        let error_rate = summary.requests.error_rate.unwrap_or_default();
+        // 5xx at 0.3, plus the workload's own 429s and 400s, which count as errors too.
+        assert!((0.25..0.42).contains(&error_rate), "{error_rate}");
     }
 
     #[test]

@@ -180,8 +180,12 @@ fn bad_configuration_names_the_source() {
 fn serves_simulated_metrics_and_stops_cleanly_on_sigterm() {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let (child, (status, content_type, body)) =
-        start(exporter().args(["--simulate", "--listen", &listen]), port);
+    // A notification channel, so the per-channel notification counters exist too.
+    let mut command = exporter();
+    command
+        .args(["--simulate", "--listen", &listen])
+        .env("VICTOR_ALERT_WEBHOOK_URL", "http://127.0.0.1:9/unused");
+    let (child, (status, content_type, body)) = start(&mut command, port);
     assert_eq!(status, 200);
     assert!(
         content_type.starts_with("text/plain; version=0.0.4"),
@@ -452,4 +456,113 @@ fn a_bad_otlp_endpoint_is_one_line_naming_the_variable() {
         err.contains("OTEL_EXPORTER_OTLP_ENDPOINT=\"collector:4318\""),
         "{err}"
     );
+}
+
+/// A received request: its signature header and body.
+type Delivery = (Option<String>, Vec<u8>);
+
+/// A webhook receiver on its own runtime, keeping each request's signature header and body.
+struct Receiver {
+    url: String,
+    received: std::sync::Arc<std::sync::Mutex<Vec<Delivery>>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = std::sync::Arc::clone(&received);
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(
+                move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                    let signature = headers
+                        .get(victor_alerting::notify::SIGNATURE_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    kept.lock().expect("lock").push((signature, body.to_vec()));
+                    async { "ok" }
+                },
+            ),
+        );
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        Receiver {
+            url,
+            received,
+            _runtime: runtime,
+        }
+    }
+
+    fn bodies(&self) -> Vec<Delivery> {
+        self.received.lock().expect("lock").clone()
+    }
+}
+
+#[test]
+fn simulated_errors_fire_the_error_rate_alert_and_deliver_it() {
+    let receiver = Receiver::start();
+    let port = free_port();
+    let mut child = exporter()
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--simulate", "--simulate-error-rate", "0.3"])
+        .env("VICTOR_ALERT_EVAL_INTERVAL", "1s")
+        .env("VICTOR_ALERT_WEBHOOK_URL", &receiver.url)
+        .env("VICTOR_ALERT_WEBHOOK_SECRET", "shared-key")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let alerts_url = format!("http://127.0.0.1:{port}/api/alerts");
+    let state_of = |name: &str| -> Option<String> {
+        let (status, _, body) = get_when_up(&alerts_url, Duration::from_secs(10));
+        assert_eq!(status, 200, "{body}");
+        let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        json["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .find(|alert| alert["name"] == name && alert["labels"]["endpoint"] == "/chat")
+            .map(|alert| alert["state"].as_str().unwrap_or_default().to_owned())
+    };
+
+    // Pending within a few evaluations, firing after the rule's 2-minute `for`.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while state_of("HighErrorRate").is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(state_of("HighErrorRate").as_deref(), Some("pending"));
+
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let delivered = loop {
+        let firing = receiver.bodies().into_iter().find(|(_, body)| {
+            let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+            json["status"] == "firing" && json["alert"]["name"] == "HighErrorRate"
+        });
+        if let Some(found) = firing {
+            break found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "HighErrorRate was not delivered within 3 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let (signature, body) = delivered;
+    assert_eq!(
+        signature.as_deref(),
+        Some(victor_alerting::sign(b"shared-key", &body).as_str())
+    );
+    let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(json["alert"]["severity"], "critical");
+    let value = json["alert"]["value"].as_f64().expect("value");
+    assert!((0.15..0.5).contains(&value), "error ratio {value}");
+    assert_eq!(state_of("HighErrorRate").as_deref(), Some("firing"));
+    terminate(&mut child);
+    assert!(wait_with_deadline(&mut child, Duration::from_secs(20)).success());
 }

@@ -1,0 +1,94 @@
+//! Alerts pushed to a real Alertmanager (Debian `prometheus-alertmanager`), routed by it to a
+//! webhook receiver in the test, firing then resolved. `amtool check-config` passes on the
+//! configuration used.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use victor_alerting::{
+    AlertmanagerNotifier, DeliverySettings, Dispatcher, Engine, Rule, Severity, Signal, gauge,
+};
+use victor_e2e::{Alertmanager, WebhookReceiver, require};
+use victor_metrics_core::{VictorMetrics, catalog};
+
+fn pass_rate(value: f64) -> String {
+    format!("# TYPE victor_security_test_pass_rate gauge\nvictor_security_test_pass_rate {value}\n")
+}
+
+#[test]
+fn alertmanager_routes_firing_and_resolved_alerts() -> anyhow::Result<()> {
+    let (Some(alertmanager_bin), Some(amtool)) = (
+        require("prometheus-alertmanager", "prometheus-alertmanager"),
+        require("amtool", "prometheus-alertmanager"),
+    ) else {
+        return Ok(());
+    };
+    let receiver = WebhookReceiver::start()?;
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("alertmanager.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "route:\n  receiver: test\n  group_by: ['alertname']\n  group_wait: 1s\n  \
+             group_interval: 1s\n  repeat_interval: 1h\n\
+             receivers:\n  - name: test\n    webhook_configs:\n      - url: '{}/alertmanager'\n        \
+             send_resolved: true\n",
+            receiver.url
+        ),
+    )?;
+    let check = std::process::Command::new(amtool)
+        .arg("check-config")
+        .arg(&config)
+        .output()?;
+    assert!(
+        check.status.success(),
+        "amtool check-config: {}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let alertmanager = Alertmanager::start(&alertmanager_bin, &config)?;
+
+    let engine = Engine::new(VictorMetrics::new());
+    engine.add_rule(
+        Rule::builder("SecurityTestFailure")
+            .condition(Signal::gauge(gauge(&catalog::SECURITY_TEST_PASS_RATE)).below(0.9))
+            .severity(Severity::Critical)
+            .summary("Security test failure detected")
+            .description("Security test pass rate is {{ $value | humanizePercentage }}")
+            .build()?,
+    )?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let _guard = runtime.enter();
+    let mut dispatcher = Dispatcher::new(VictorMetrics::new(), DeliverySettings::default());
+    let notifier = AlertmanagerNotifier::new(
+        &alertmanager.url.parse()?,
+        Some("http://127.0.0.1:9091/api/alerts".into()),
+    );
+    dispatcher.add_channel("alertmanager", Arc::new(notifier))?;
+
+    engine.observe(&pass_rate(0.5))?;
+    dispatcher.dispatch(engine.evaluate());
+    let firing = receiver
+        .wait_for(Duration::from_secs(30), |body| body["status"] == "firing")
+        .map_err(|err| err.context(alertmanager.log()))?;
+    let alert = &firing["alerts"][0];
+    assert_eq!(alert["labels"]["alertname"], "SecurityTestFailure");
+    assert_eq!(alert["labels"]["severity"], "critical");
+    assert_eq!(
+        alert["annotations"]["description"],
+        "Security test pass rate is 50%"
+    );
+    assert_eq!(alert["generatorURL"], "http://127.0.0.1:9091/api/alerts");
+
+    engine.observe(&pass_rate(0.99))?;
+    dispatcher.dispatch(engine.evaluate());
+    let resolved = receiver
+        .wait_for(Duration::from_secs(30), |body| body["status"] == "resolved")
+        .map_err(|err| err.context(alertmanager.log()))?;
+    assert_eq!(
+        resolved["alerts"][0]["labels"]["alertname"],
+        "SecurityTestFailure"
+    );
+    assert_eq!(resolved["alerts"][0]["status"], "resolved");
+    Ok(())
+}
