@@ -939,8 +939,9 @@ catalog! {
     /// Notifications given up on.
     ALERT_NOTIFICATIONS_FAILED_TOTAL: CounterDef<2> = CounterDef::new(
         "victor_alert_notifications_failed_total", G::Alerting, &["channel", "reason"],
-        "Notifications not delivered: retries_exhausted (the channel kept failing) or queue_full \
-         (the channel's queue was at its bound when the notification arrived).")
+        "Notifications not delivered: retries_exhausted (the channel kept failing), queue_full \
+         (the channel's queue was at its bound when the notification arrived) or channel_closed \
+         (the channel had stopped).")
         .sources("added: failed deliveries are counted, never silent");
 
     // ---- Self-monitoring ----

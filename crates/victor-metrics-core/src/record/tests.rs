@@ -586,6 +586,20 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         ["none"],
     )
     .increment(0);
+    // The alert engine's and dispatcher's own series (victor-alerting records them so).
+    m.counter(&crate::catalog::ALERT_EVALUATIONS_TOTAL, [])
+        .increment(1);
+    m.histogram(&crate::catalog::ALERT_EVALUATION_DURATION_SECONDS, [])
+        .record(0.0004);
+    m.gauge(&crate::catalog::ALERTS_ACTIVE, ["firing", "critical"])
+        .set(1.0);
+    m.counter(&crate::catalog::ALERT_NOTIFICATIONS_SENT_TOTAL, ["slack"])
+        .increment(1);
+    m.counter(
+        &crate::catalog::ALERT_NOTIFICATIONS_FAILED_TOTAL,
+        ["email", "retries_exhausted"],
+    )
+    .increment(1);
 }
 
 #[test]
