@@ -377,6 +377,7 @@ impl RuleState {
                 tracked.state = AlertState::Resolved;
                 let mut alert = self.alert(group, &tracked);
                 alert.resolved_at = Some(wall);
+                tracing::info!(alert = %alert.name, labels = ?alert.labels, "alert resolved");
                 notifications.push(self.notification(alert, wall));
             }
         }
@@ -421,9 +422,21 @@ impl RuleState {
             .last_sent
             .is_none_or(|sent| now.saturating_duration_since(sent) >= rule.cooldown);
         if tracked.state == AlertState::Firing && due {
+            let first = tracked.last_sent.is_none();
             tracked.last_sent = Some(now);
             if let Some(tracked) = &self.alerts[group] {
                 let alert = self.alert(group, tracked);
+                if first {
+                    // Visible in the log even with no channel configured.
+                    tracing::warn!(
+                        alert = %alert.name,
+                        severity = %alert.severity,
+                        labels = ?alert.labels,
+                        value = ?alert.value,
+                        "alert firing: {}",
+                        alert.annotations.get("description").map_or("", String::as_str)
+                    );
+                }
                 notifications.push(self.notification(alert, wall));
             }
         }

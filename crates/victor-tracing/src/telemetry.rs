@@ -236,6 +236,10 @@ fn provider(
     endpoint: &str,
     counters: ExportCounters,
 ) -> Result<SdkTracerProvider, SetupError> {
+    // reqwest is built with rustls and no default crypto provider (victor-alerting needs TLS
+    // for Slack and SMTP); building a client before one is installed panics, so install *ring*
+    // unless a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_endpoint(endpoint)
