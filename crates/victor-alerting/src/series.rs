@@ -264,6 +264,38 @@ victor_request_duration_seconds_count{endpoint=\"/chat\"} 2
     }
 
     #[test]
+    fn reads_what_the_exporter_renders_escapes_and_nan_included() {
+        use victor_metrics_core::exposition::ExpositionBuilder;
+        use victor_metrics_core::{Request, VictorMetrics, catalog};
+
+        let (recorder, exposition) = ExpositionBuilder::new().build().expect("recorder");
+        let text = metrics::with_local_recorder(&recorder, || {
+            let metrics = VictorMetrics::new();
+            metrics.record_request(&Request {
+                endpoint: "/say \"hi\"\\n\nünï",
+                method: "POST",
+                status: 503,
+                duration: std::time::Duration::from_millis(5),
+                error_type: None,
+            });
+            metrics
+                .gauge(&catalog::PROVIDER_SUCCESS_RATE, ["a", "b"])
+                .set(f64::NAN);
+            metrics.refresh();
+            exposition.render()
+        });
+        let mut index = SeriesIndex::default();
+        let sample = index.parse(&text, Instant::now()).expect("the exporter's own text parses");
+        let id = index
+            .series
+            .iter()
+            .position(|s| &*s.name == "victor_requests_total")
+            .expect("requests");
+        assert_eq!(index.series[id].label("endpoint"), "/say \"hi\"\\n\nünï");
+        assert_eq!(sample.value(id), 1.0);
+    }
+
+    #[test]
     fn bad_text_is_an_error() {
         let mut index = SeriesIndex::default();
         assert!(index.parse("victor_x{ 1\n", Instant::now()).is_err());
