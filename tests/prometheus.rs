@@ -200,7 +200,7 @@ fn deployed_prometheus_config_is_valid() -> anyhow::Result<()> {
     };
     let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../deploy/prometheus/prometheus.yml");
-    let output = Command::new(promtool)
+    let output = Command::new(&promtool)
         .args(["check", "config"])
         .arg(&config)
         .output()?;
@@ -208,6 +208,19 @@ fn deployed_prometheus_config_is_valid() -> anyhow::Result<()> {
         output.status.success(),
         "promtool check config {}: {}{}",
         config.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The generated alerting rules, on their own (check config above loads them too).
+    let rules = config.with_file_name("rules/victor-alerts.yml");
+    let output = Command::new(&promtool)
+        .args(["check", "rules"])
+        .arg(&rules)
+        .output()?;
+    assert!(
+        output.status.success(),
+        "promtool check rules {}: {}{}",
+        rules.display(),
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );

@@ -5,10 +5,11 @@
 
 mod codegen;
 mod docs;
+mod rules;
 
 use clap::{Parser, Subcommand};
 
-/// Generates docs (and, as the crates grow, dashboards and rules) from the catalog.
+/// Generates docs and Prometheus rules (and, as the crates grow, dashboards) from code.
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about)]
 struct Cli {
@@ -22,6 +23,8 @@ enum Command {
     Gen(Mode),
     /// Generate docs/metrics.md from the catalog.
     GenDocs(Mode),
+    /// Generate deploy/prometheus/rules/*.yml from the alert rules.
+    GenRules(Mode),
 }
 
 #[derive(Debug, clap::Args)]
@@ -35,7 +38,9 @@ struct Mode {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Gen(mode) | Command::GenDocs(mode) => codegen::run(&[docs::generate], mode.check),
+        Command::Gen(mode) => codegen::run(&[docs::generate, rules::generate], mode.check),
+        Command::GenDocs(mode) => codegen::run(&[docs::generate], mode.check),
+        Command::GenRules(mode) => codegen::run(&[rules::generate], mode.check),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -43,6 +43,26 @@ const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// Every default rule, notifying every configured channel.
 pub fn default_rules() -> Vec<Rule> {
+    default_rule_groups()
+        .into_iter()
+        .flat_map(|group| group.rules)
+        .collect()
+}
+
+/// A named set of rules, as the source documents group them (a Prometheus rule group).
+#[derive(Clone, Debug)]
+pub struct RuleGroup {
+    /// The rule-group name (`victor_performance_cache`).
+    pub name: &'static str,
+    /// Which source document and section it comes from.
+    pub source: &'static str,
+    /// Its rules.
+    pub rules: Vec<Rule>,
+}
+
+/// The default rules in their source groups: `001` critical and warning, `002`'s six groups,
+/// `004`'s rules.
+pub fn default_rule_groups() -> Vec<RuleGroup> {
     let minutes = |m: u64| Duration::from_secs(m * 60);
     let requests = || counter(&catalog::REQUESTS_TOTAL).not_matches("endpoint", EXPORTER_ENDPOINTS);
     let request_p95 = || {
@@ -110,357 +130,410 @@ pub fn default_rules() -> Vec<Rule> {
     let cpu = || Signal::gauge(gauge(&catalog::CPU_USAGE_PERCENT));
     let health_score = || Signal::gauge(gauge(&catalog::PERFORMANCE_HEALTH_SCORE));
 
-    let rules = [
-        // ---- 001 critical ----
-        spec(
-            "HighErrorRate",
-            Severity::Critical,
-            minutes(2),
-            Signal::ratio(requests().matches("status", "5.."), [requests()], WINDOW)
-                .by(["endpoint"])
-                .above(0.05),
-            "High error rate detected",
-            "Error rate (5xx) is {{ $value | humanizePercentage }} for endpoint {{ $labels.endpoint }}",
+    let groups = [
+        (
+            "victor_001_critical",
+            "001: critical alerts",
+            vec![
+                spec(
+                    "HighErrorRate",
+                    Severity::Critical,
+                    minutes(2),
+                    Signal::ratio(requests().matches("status", "5.."), [requests()], WINDOW)
+                        .by(["endpoint"])
+                        .above(0.05),
+                    "High error rate detected",
+                    "Error rate (5xx) is {{ $value | humanizePercentage }} for endpoint {{ $labels.endpoint }}",
+                ),
+                spec(
+                    "SlowResponseTime",
+                    Severity::Critical,
+                    minutes(5),
+                    request_p95().above(30.0),
+                    "Slow response time detected",
+                    "P95 response time is {{ $value }}s for endpoint {{ $labels.endpoint }}",
+                ),
+                spec(
+                    "HighMemoryUsage",
+                    Severity::Critical,
+                    minutes(5),
+                    memory_share().above(0.9),
+                    "High memory usage detected",
+                    "Memory usage is {{ $value | humanizePercentage }} of the limit",
+                ),
+                spec(
+                    "HighProviderErrorRate",
+                    Severity::Critical,
+                    minutes(3),
+                    provider_failures().above(0.1),
+                    "High provider error rate",
+                    "Provider {{ $labels.provider }} error rate is {{ $value | humanizePercentage }}",
+                ),
+                spec(
+                    "SecurityTestFailure",
+                    Severity::Critical,
+                    minutes(1),
+                    Signal::gauge(gauge(&catalog::SECURITY_TEST_PASS_RATE)).below(0.9),
+                    "Security test failure detected",
+                    "Security test pass rate is {{ $value | humanizePercentage }}",
+                ),
+            ],
         ),
-        spec(
-            "SlowResponseTime",
-            Severity::Critical,
-            minutes(5),
-            request_p95().above(30.0),
-            "Slow response time detected",
-            "P95 response time is {{ $value }}s for endpoint {{ $labels.endpoint }}",
+        (
+            "victor_001_warning",
+            "001: warning alerts",
+            vec![
+                spec(
+                    "DegradedResponseTime",
+                    Severity::Warning,
+                    minutes(5),
+                    request_p95().above(10.0),
+                    "Degraded response time",
+                    "P95 response time is {{ $value }}s for endpoint {{ $labels.endpoint }}",
+                ),
+                spec(
+                    "ElevatedMemoryUsage",
+                    Severity::Warning,
+                    minutes(10),
+                    memory_share().above(0.75),
+                    "Elevated memory usage",
+                    "Memory usage is {{ $value | humanizePercentage }} of the limit",
+                ),
+                spec(
+                    "HighToolFailureRate",
+                    Severity::Warning,
+                    minutes(5),
+                    Signal::ratio(
+                        counter(&catalog::TOOL_EXECUTIONS_TOTAL).eq("status", "failure"),
+                        [counter(&catalog::TOOL_EXECUTIONS_TOTAL)],
+                        WINDOW,
+                    )
+                    .by(["tool"])
+                    .above(0.05),
+                    "High tool failure rate",
+                    "Tool {{ $labels.tool }} failure rate is {{ $value | humanizePercentage }}",
+                ),
+                spec(
+                    "LowVerticalSuccessRate",
+                    Severity::Warning,
+                    minutes(10),
+                    Signal::ratio(
+                        counter(&catalog::TOOL_EXECUTIONS_TOTAL).eq("status", "success"),
+                        [counter(&catalog::TOOL_EXECUTIONS_TOTAL)],
+                        WINDOW,
+                    )
+                    .by(["vertical"])
+                    .below(0.9),
+                    "Low vertical success rate",
+                    "Vertical {{ $labels.vertical }} success rate is {{ $value | humanizePercentage }}",
+                ),
+            ],
         ),
-        spec(
-            "HighMemoryUsage",
-            Severity::Critical,
-            minutes(5),
-            memory_share().above(0.9),
-            "High memory usage detected",
-            "Memory usage is {{ $value | humanizePercentage }} of the limit",
+        (
+            "victor_performance_cache",
+            "002: cache alerts",
+            vec![
+                spec(
+                    "HighCacheMissRate",
+                    Severity::Warning,
+                    minutes(5),
+                    selection_misses().above(0.6),
+                    "Tool-selection cache hit rate below 40%",
+                    "Namespace {{ $labels.namespace }} misses {{ $value | humanizePercentage }} of lookups",
+                ),
+                spec(
+                    "CriticalCacheMissRate",
+                    Severity::Critical,
+                    minutes(10),
+                    selection_misses().above(0.8),
+                    "Tool-selection cache hit rate below 20%",
+                    "Namespace {{ $labels.namespace }} misses {{ $value | humanizePercentage }} of lookups",
+                ),
+                spec(
+                    "HighCacheUtilization",
+                    Severity::Warning,
+                    minutes(10),
+                    utilization().above(0.8),
+                    "Tool-selection cache above 80% full",
+                    "Namespace {{ $labels.namespace }} is {{ $value | humanizePercentage }} full",
+                ),
+                spec(
+                    "CriticalCacheUtilization",
+                    Severity::Critical,
+                    minutes(5),
+                    utilization().above(0.95),
+                    "Tool-selection cache above 95% full",
+                    "Namespace {{ $labels.namespace }} is {{ $value | humanizePercentage }} full",
+                ),
+                spec(
+                    "HighCacheEvictionRate",
+                    Severity::Warning,
+                    minutes(5),
+                    Signal::rate(
+                        counter(&catalog::TOOL_SELECTION_CACHE_EVICTIONS_TOTAL),
+                        WINDOW,
+                    )
+                    .by(["namespace"])
+                    .above(10.0),
+                    "Tool-selection cache evicting over 10 entries/s",
+                    "Namespace {{ $labels.namespace }} evicts {{ $value }} entries/s",
+                ),
+            ],
         ),
-        spec(
-            "HighProviderErrorRate",
-            Severity::Critical,
-            minutes(3),
-            provider_failures().above(0.1),
-            "High provider error rate",
-            "Provider {{ $labels.provider }} error rate is {{ $value | humanizePercentage }}",
+        (
+            "victor_performance_tool_selection",
+            "002: tool selection alerts",
+            vec![
+                spec(
+                    "HighToolSelectionLatency",
+                    Severity::Warning,
+                    minutes(10),
+                    selection_p95().above(0.001),
+                    "Tool selection P95 above 1 ms",
+                    "Namespace {{ $labels.namespace }} P95 selection time is {{ $value | humanizeDuration }}",
+                ),
+                spec(
+                    "CriticalToolSelectionLatency",
+                    Severity::Critical,
+                    minutes(5),
+                    selection_p95().above(0.005),
+                    "Tool selection P95 above 5 ms",
+                    "Namespace {{ $labels.namespace }} P95 selection time is {{ $value | humanizeDuration }}",
+                ),
+                spec(
+                    "HighToolSelectionMissRate",
+                    Severity::Warning,
+                    minutes(5),
+                    selection_misses().above(0.7),
+                    "Tool-selection cache missing over 70% of lookups",
+                    "Namespace {{ $labels.namespace }} misses {{ $value | humanizePercentage }} of lookups",
+                ),
+            ],
         ),
-        spec(
-            "SecurityTestFailure",
-            Severity::Critical,
-            minutes(1),
-            Signal::gauge(gauge(&catalog::SECURITY_TEST_PASS_RATE)).below(0.9),
-            "Security test failure detected",
-            "Security test pass rate is {{ $value | humanizePercentage }}",
+        (
+            "victor_performance_system",
+            "002: system alerts",
+            vec![
+                spec(
+                    "HighProcessMemory",
+                    Severity::Warning,
+                    minutes(10),
+                    process_memory().above(GIB),
+                    "Process memory above 1 GiB",
+                    "Resident memory is {{ $value | humanize }}B",
+                ),
+                spec(
+                    "CriticalProcessMemory",
+                    Severity::Critical,
+                    minutes(5),
+                    process_memory().above(2.0 * GIB),
+                    "Process memory above 2 GiB",
+                    "Resident memory is {{ $value | humanize }}B",
+                ),
+                spec(
+                    "HighCPUUsage",
+                    Severity::Warning,
+                    minutes(10),
+                    cpu().above(80.0),
+                    "Process CPU above 80%",
+                    "CPU usage is {{ $value }}% of one core",
+                ),
+                spec(
+                    "CriticalCPUUsage",
+                    Severity::Critical,
+                    minutes(5),
+                    cpu().above(95.0),
+                    "Process CPU above 95%",
+                    "CPU usage is {{ $value }}% of one core",
+                ),
+                spec(
+                    "HighThreadCount",
+                    Severity::Warning,
+                    minutes(10),
+                    Signal::gauge(gauge(&catalog::SYSTEM_THREADS)).above(100.0),
+                    "Over 100 threads",
+                    "The process runs {{ $value }} threads",
+                ),
+            ],
         ),
-        // ---- 001 warning ----
-        spec(
-            "DegradedResponseTime",
-            Severity::Warning,
-            minutes(5),
-            request_p95().above(10.0),
-            "Degraded response time",
-            "P95 response time is {{ $value }}s for endpoint {{ $labels.endpoint }}",
+        (
+            "victor_performance_tool_execution",
+            "002: tool execution alerts",
+            vec![
+                spec(
+                    "HighToolExecutionLatency",
+                    Severity::Warning,
+                    minutes(10),
+                    tool_p95().above(1.0),
+                    "Tool execution P95 above 1 s",
+                    "Tool {{ $labels.tool }} P95 execution time is {{ $value }}s",
+                ),
+                spec(
+                    "CriticalToolExecutionLatency",
+                    Severity::Critical,
+                    minutes(5),
+                    tool_p95().above(5.0),
+                    "Tool execution P95 above 5 s",
+                    "Tool {{ $labels.tool }} P95 execution time is {{ $value }}s",
+                ),
+                spec(
+                    "HighToolErrorRate",
+                    Severity::Warning,
+                    minutes(10),
+                    tool_errors().above(0.05),
+                    "Tool error rate above 5%",
+                    "Tool {{ $labels.tool }} fails or times out in {{ $value | humanizePercentage }} of executions",
+                ),
+                spec(
+                    "CriticalToolErrorRate",
+                    Severity::Critical,
+                    minutes(5),
+                    tool_errors().above(0.15),
+                    "Tool error rate above 15%",
+                    "Tool {{ $labels.tool }} fails or times out in {{ $value | humanizePercentage }} of executions",
+                ),
+            ],
         ),
-        spec(
-            "ElevatedMemoryUsage",
-            Severity::Warning,
-            minutes(10),
-            memory_share().above(0.75),
-            "Elevated memory usage",
-            "Memory usage is {{ $value | humanizePercentage }} of the limit",
+        (
+            "victor_performance_provider_pool",
+            "002: provider pool alerts",
+            vec![
+                spec(
+                    "UnhealthyProviders",
+                    Severity::Warning,
+                    minutes(5),
+                    Signal::gauge(gauge(&catalog::PROVIDER_HEALTHY))
+                        .by(["provider"])
+                        .below(1.0),
+                    "Provider marked unhealthy",
+                    "The provider pool marks {{ $labels.provider }} unhealthy",
+                ),
+                spec(
+                    "HighProviderFailureRate",
+                    Severity::Warning,
+                    minutes(5),
+                    provider_failures().above(0.1),
+                    "Provider failure rate above 10%",
+                    "Provider {{ $labels.provider }} fails {{ $value | humanizePercentage }} of requests",
+                ),
+                spec(
+                    "CriticalProviderFailureRate",
+                    Severity::Critical,
+                    minutes(2),
+                    provider_failures().above(0.3),
+                    "Provider failure rate above 30%",
+                    "Provider {{ $labels.provider }} fails {{ $value | humanizePercentage }} of requests",
+                ),
+                spec(
+                    "HighProviderLatency",
+                    Severity::Warning,
+                    minutes(10),
+                    Signal::quantile(0.95, histogram(&catalog::PROVIDER_LATENCY_SECONDS), WINDOW)
+                        .by(["provider"])
+                        .above(10.0),
+                    "Provider P95 latency above 10 s",
+                    "Provider {{ $labels.provider }} P95 latency is {{ $value }}s",
+                ),
+            ],
         ),
-        spec(
-            "HighToolFailureRate",
-            Severity::Warning,
-            minutes(5),
-            Signal::ratio(
-                counter(&catalog::TOOL_EXECUTIONS_TOTAL).eq("status", "failure"),
-                [counter(&catalog::TOOL_EXECUTIONS_TOTAL)],
-                WINDOW,
-            )
-            .by(["tool"])
-            .above(0.05),
-            "High tool failure rate",
-            "Tool {{ $labels.tool }} failure rate is {{ $value | humanizePercentage }}",
+        (
+            "victor_performance_summary",
+            "002: summary alerts",
+            vec![
+                spec(
+                    "PerformanceDegraded",
+                    Severity::Warning,
+                    minutes(10),
+                    health_score().below(70.0),
+                    "Performance health score below 70",
+                    "Health score is {{ $value }}",
+                ),
+                spec(
+                    "PerformanceCritical",
+                    Severity::Critical,
+                    minutes(5),
+                    health_score().below(50.0),
+                    "Performance health score below 50",
+                    "Health score is {{ $value }}",
+                ),
+            ],
         ),
-        spec(
-            "LowVerticalSuccessRate",
-            Severity::Warning,
-            minutes(10),
-            Signal::ratio(
-                counter(&catalog::TOOL_EXECUTIONS_TOTAL).eq("status", "success"),
-                [counter(&catalog::TOOL_EXECUTIONS_TOTAL)],
-                WINDOW,
-            )
-            .by(["vertical"])
-            .below(0.9),
-            "Low vertical success rate",
-            "Vertical {{ $labels.vertical }} success rate is {{ $value | humanizePercentage }}",
-        ),
-        // ---- 002 cache ----
-        spec(
-            "HighCacheMissRate",
-            Severity::Warning,
-            minutes(5),
-            selection_misses().above(0.6),
-            "Tool-selection cache hit rate below 40%",
-            "Namespace {{ $labels.namespace }} misses {{ $value | humanizePercentage }} of lookups",
-        ),
-        spec(
-            "CriticalCacheMissRate",
-            Severity::Critical,
-            minutes(10),
-            selection_misses().above(0.8),
-            "Tool-selection cache hit rate below 20%",
-            "Namespace {{ $labels.namespace }} misses {{ $value | humanizePercentage }} of lookups",
-        ),
-        spec(
-            "HighCacheUtilization",
-            Severity::Warning,
-            minutes(10),
-            utilization().above(0.8),
-            "Tool-selection cache above 80% full",
-            "Namespace {{ $labels.namespace }} is {{ $value | humanizePercentage }} full",
-        ),
-        spec(
-            "CriticalCacheUtilization",
-            Severity::Critical,
-            minutes(5),
-            utilization().above(0.95),
-            "Tool-selection cache above 95% full",
-            "Namespace {{ $labels.namespace }} is {{ $value | humanizePercentage }} full",
-        ),
-        spec(
-            "HighCacheEvictionRate",
-            Severity::Warning,
-            minutes(5),
-            Signal::rate(
-                counter(&catalog::TOOL_SELECTION_CACHE_EVICTIONS_TOTAL),
-                WINDOW,
-            )
-            .by(["namespace"])
-            .above(10.0),
-            "Tool-selection cache evicting over 10 entries/s",
-            "Namespace {{ $labels.namespace }} evicts {{ $value }} entries/s",
-        ),
-        // ---- 002 tool selection ----
-        spec(
-            "HighToolSelectionLatency",
-            Severity::Warning,
-            minutes(10),
-            selection_p95().above(0.001),
-            "Tool selection P95 above 1 ms",
-            "Namespace {{ $labels.namespace }} P95 selection time is {{ $value | humanizeDuration }}",
-        ),
-        spec(
-            "CriticalToolSelectionLatency",
-            Severity::Critical,
-            minutes(5),
-            selection_p95().above(0.005),
-            "Tool selection P95 above 5 ms",
-            "Namespace {{ $labels.namespace }} P95 selection time is {{ $value | humanizeDuration }}",
-        ),
-        spec(
-            "HighToolSelectionMissRate",
-            Severity::Warning,
-            minutes(5),
-            selection_misses().above(0.7),
-            "Tool-selection cache missing over 70% of lookups",
-            "Namespace {{ $labels.namespace }} misses {{ $value | humanizePercentage }} of lookups",
-        ),
-        // ---- 002 system ----
-        spec(
-            "HighProcessMemory",
-            Severity::Warning,
-            minutes(10),
-            process_memory().above(GIB),
-            "Process memory above 1 GiB",
-            "Resident memory is {{ $value | humanize }}B",
-        ),
-        spec(
-            "CriticalProcessMemory",
-            Severity::Critical,
-            minutes(5),
-            process_memory().above(2.0 * GIB),
-            "Process memory above 2 GiB",
-            "Resident memory is {{ $value | humanize }}B",
-        ),
-        spec(
-            "HighCPUUsage",
-            Severity::Warning,
-            minutes(10),
-            cpu().above(80.0),
-            "Process CPU above 80%",
-            "CPU usage is {{ $value }}% of one core",
-        ),
-        spec(
-            "CriticalCPUUsage",
-            Severity::Critical,
-            minutes(5),
-            cpu().above(95.0),
-            "Process CPU above 95%",
-            "CPU usage is {{ $value }}% of one core",
-        ),
-        spec(
-            "HighThreadCount",
-            Severity::Warning,
-            minutes(10),
-            Signal::gauge(gauge(&catalog::SYSTEM_THREADS)).above(100.0),
-            "Over 100 threads",
-            "The process runs {{ $value }} threads",
-        ),
-        // ---- 002 tool execution ----
-        spec(
-            "HighToolExecutionLatency",
-            Severity::Warning,
-            minutes(10),
-            tool_p95().above(1.0),
-            "Tool execution P95 above 1 s",
-            "Tool {{ $labels.tool }} P95 execution time is {{ $value }}s",
-        ),
-        spec(
-            "CriticalToolExecutionLatency",
-            Severity::Critical,
-            minutes(5),
-            tool_p95().above(5.0),
-            "Tool execution P95 above 5 s",
-            "Tool {{ $labels.tool }} P95 execution time is {{ $value }}s",
-        ),
-        spec(
-            "HighToolErrorRate",
-            Severity::Warning,
-            minutes(10),
-            tool_errors().above(0.05),
-            "Tool error rate above 5%",
-            "Tool {{ $labels.tool }} fails or times out in {{ $value | humanizePercentage }} of executions",
-        ),
-        spec(
-            "CriticalToolErrorRate",
-            Severity::Critical,
-            minutes(5),
-            tool_errors().above(0.15),
-            "Tool error rate above 15%",
-            "Tool {{ $labels.tool }} fails or times out in {{ $value | humanizePercentage }} of executions",
-        ),
-        // ---- 002 provider pool ----
-        spec(
-            "UnhealthyProviders",
-            Severity::Warning,
-            minutes(5),
-            Signal::gauge(gauge(&catalog::PROVIDER_HEALTHY))
-                .by(["provider"])
-                .below(1.0),
-            "Provider marked unhealthy",
-            "The provider pool marks {{ $labels.provider }} unhealthy",
-        ),
-        spec(
-            "HighProviderFailureRate",
-            Severity::Warning,
-            minutes(5),
-            provider_failures().above(0.1),
-            "Provider failure rate above 10%",
-            "Provider {{ $labels.provider }} fails {{ $value | humanizePercentage }} of requests",
-        ),
-        spec(
-            "CriticalProviderFailureRate",
-            Severity::Critical,
-            minutes(2),
-            provider_failures().above(0.3),
-            "Provider failure rate above 30%",
-            "Provider {{ $labels.provider }} fails {{ $value | humanizePercentage }} of requests",
-        ),
-        spec(
-            "HighProviderLatency",
-            Severity::Warning,
-            minutes(10),
-            Signal::quantile(0.95, histogram(&catalog::PROVIDER_LATENCY_SECONDS), WINDOW)
-                .by(["provider"])
-                .above(10.0),
-            "Provider P95 latency above 10 s",
-            "Provider {{ $labels.provider }} P95 latency is {{ $value }}s",
-        ),
-        // ---- 002 summary ----
-        spec(
-            "PerformanceDegraded",
-            Severity::Warning,
-            minutes(10),
-            health_score().below(70.0),
-            "Performance health score below 70",
-            "Health score is {{ $value }}",
-        ),
-        spec(
-            "PerformanceCritical",
-            Severity::Critical,
-            minutes(5),
-            health_score().below(50.0),
-            "Performance health score below 50",
-            "Health score is {{ $value }}",
-        ),
-        // ---- 004 ----
-        spec(
-            "HighRequestErrorRate",
-            Severity::Warning,
-            minutes(5),
-            Signal::ratio(
-                counter(&catalog::REQUEST_ERRORS_TOTAL).not_matches("endpoint", EXPORTER_ENDPOINTS),
-                [requests()],
-                WINDOW,
-            )
-            .by(["endpoint"])
-            .above(0.05),
-            "High error rate detected",
-            "Error rate (any error) is {{ $value | humanizePercentage }} for {{ $labels.endpoint }}",
-        ),
-        spec(
-            "HighLatency",
-            Severity::Warning,
-            minutes(5),
-            request_p95().above(5.0),
-            "High request latency",
-            "P95 latency is {{ $value }}s for {{ $labels.endpoint }}",
-        ),
-        spec(
-            "LLMRateLimiting",
-            Severity::Critical,
-            minutes(2),
-            Signal::rate(
-                counter(&catalog::LLM_ERRORS_TOTAL).eq("error_type", "rate_limit"),
-                WINDOW,
-            )
-            .by(["provider"])
-            .above(1.0),
-            "LLM rate limiting detected",
-            "{{ $labels.provider }} is being rate limited ({{ $value }} errors/s)",
-        ),
-        spec(
-            "LowCacheHitRate",
-            Severity::Info,
-            minutes(10),
-            Signal::ratio(
-                counter(&catalog::CACHE_HITS_TOTAL),
-                [
-                    counter(&catalog::CACHE_HITS_TOTAL),
-                    counter(&catalog::CACHE_MISSES_TOTAL),
-                ],
-                WINDOW,
-            )
-            .by(["cache_name"])
-            .below(0.5),
-            "Low cache hit rate",
-            "Cache {{ $labels.cache_name }} hit rate is {{ $value | humanizePercentage }}",
+        (
+            "victor_004",
+            "004: alert rules",
+            vec![
+                spec(
+                    "HighRequestErrorRate",
+                    Severity::Warning,
+                    minutes(5),
+                    Signal::ratio(
+                        counter(&catalog::REQUEST_ERRORS_TOTAL)
+                            .not_matches("endpoint", EXPORTER_ENDPOINTS),
+                        [requests()],
+                        WINDOW,
+                    )
+                    .by(["endpoint"])
+                    .above(0.05),
+                    "High error rate detected",
+                    "Error rate (any error) is {{ $value | humanizePercentage }} for {{ $labels.endpoint }}",
+                ),
+                spec(
+                    "HighLatency",
+                    Severity::Warning,
+                    minutes(5),
+                    request_p95().above(5.0),
+                    "High request latency",
+                    "P95 latency is {{ $value }}s for {{ $labels.endpoint }}",
+                ),
+                spec(
+                    "LLMRateLimiting",
+                    Severity::Critical,
+                    minutes(2),
+                    Signal::rate(
+                        counter(&catalog::LLM_ERRORS_TOTAL).eq("error_type", "rate_limit"),
+                        WINDOW,
+                    )
+                    .by(["provider"])
+                    .above(1.0),
+                    "LLM rate limiting detected",
+                    "{{ $labels.provider }} is being rate limited ({{ $value }} errors/s)",
+                ),
+                spec(
+                    "LowCacheHitRate",
+                    Severity::Info,
+                    minutes(10),
+                    Signal::ratio(
+                        counter(&catalog::CACHE_HITS_TOTAL),
+                        [
+                            counter(&catalog::CACHE_HITS_TOTAL),
+                            counter(&catalog::CACHE_MISSES_TOTAL),
+                        ],
+                        WINDOW,
+                    )
+                    .by(["cache_name"])
+                    .below(0.5),
+                    "Low cache hit rate",
+                    "Cache {{ $labels.cache_name }} hit rate is {{ $value | humanizePercentage }}",
+                ),
+            ],
         ),
     ];
-    rules
+    groups
         .into_iter()
-        .filter_map(|rule| match rule {
-            Ok(rule) => Some(rule),
-            Err(err) => {
-                // Unreachable: the tests build every default rule.
-                tracing::error!(error = %err, "a default alert rule is invalid; leaving it out");
-                None
-            }
+        .map(|(name, source, rules)| RuleGroup {
+            name,
+            source,
+            rules: rules
+                .into_iter()
+                .filter_map(|rule| match rule {
+                    Ok(rule) => Some(rule),
+                    Err(err) => {
+                        // Unreachable: the tests build every default rule.
+                        tracing::error!(error = %err, "a default alert rule is invalid; leaving it out");
+                        None
+                    }
+                })
+                .collect(),
         })
         .collect()
 }

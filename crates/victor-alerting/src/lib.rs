@@ -45,7 +45,9 @@ mod secret;
 mod series;
 mod template;
 
-pub use defaults::{EXPORTER_ENDPOINTS, RUNBOOK_BASE, WINDOW, default_rules};
+pub use defaults::{
+    EXPORTER_ENDPOINTS, RUNBOOK_BASE, RuleGroup, WINDOW, default_rule_groups, default_rules,
+};
 pub use delivery::{DeliveryError, DeliverySettings, Dispatcher};
 pub use engine::{Alert, AlertState, Engine, EngineError, Notification};
 pub use notify::{

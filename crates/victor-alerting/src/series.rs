@@ -285,7 +285,9 @@ victor_request_duration_seconds_count{endpoint=\"/chat\"} 2
             exposition.render()
         });
         let mut index = SeriesIndex::default();
-        let sample = index.parse(&text, Instant::now()).expect("the exporter's own text parses");
+        let sample = index
+            .parse(&text, Instant::now())
+            .expect("the exporter's own text parses");
         let id = index
             .series
             .iter()
