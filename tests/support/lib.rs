@@ -56,12 +56,30 @@ impl Prometheus {
     /// # Errors
     /// When it cannot start or does not become ready within 30 s (its log is included).
     pub fn start(binary: &Path, targets: &[SocketAddr]) -> anyhow::Result<Prometheus> {
+        Prometheus::start_with_rules(binary, targets, &[])
+    }
+
+    /// [`Prometheus::start`], also loading (and evaluating every second) these rule files.
+    ///
+    /// # Errors
+    /// As [`Prometheus::start`].
+    pub fn start_with_rules(
+        binary: &Path,
+        targets: &[SocketAddr],
+        rule_files: &[PathBuf],
+    ) -> anyhow::Result<Prometheus> {
         let dir = tempfile::tempdir().context("temp dir")?;
         let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+        let rule_files: Vec<String> = rule_files
+            .iter()
+            .map(|path| format!("'{}'", path.display()))
+            .collect();
         let config = format!(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+             rule_files: [{}]\n\
              scrape_configs:\n  - job_name: victor\n    metrics_path: /metrics\n    \
              static_configs:\n      - targets: [{}]\n",
+            rule_files.join(", "),
             targets.join(", ")
         );
         let config_path = dir.path().join("prometheus.yml");
