@@ -208,7 +208,7 @@ impl Dispatcher {
     pub async fn shutdown(self, deadline: Duration) {
         let mut workers = Vec::with_capacity(self.channels.len());
         for channel in self.channels {
-            let queued = self.settings.queue_capacity - channel.queue.capacity();
+            let queued = channel.queue.max_capacity() - channel.queue.capacity();
             if queued > 0 {
                 tracing::info!(channel = %channel.name, queued, "delivering queued notifications before exit");
             }
