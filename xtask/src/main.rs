@@ -6,6 +6,7 @@
 mod codegen;
 mod docs;
 mod rules;
+mod runbooks;
 
 use clap::{Parser, Subcommand};
 
@@ -21,7 +22,7 @@ struct Cli {
 enum Command {
     /// Run every generator.
     Gen(Mode),
-    /// Generate docs/metrics.md from the catalog.
+    /// Generate docs/metrics.md from the catalog and docs/alerts.md from the alert rules.
     GenDocs(Mode),
     /// Generate deploy/prometheus/rules/*.yml from the alert rules.
     GenRules(Mode),
@@ -38,8 +39,11 @@ struct Mode {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Gen(mode) => codegen::run(&[docs::generate, rules::generate], mode.check),
-        Command::GenDocs(mode) => codegen::run(&[docs::generate], mode.check),
+        Command::Gen(mode) => codegen::run(
+            &[docs::generate, runbooks::generate, rules::generate],
+            mode.check,
+        ),
+        Command::GenDocs(mode) => codegen::run(&[docs::generate, runbooks::generate], mode.check),
         Command::GenRules(mode) => codegen::run(&[rules::generate], mode.check),
     };
     match result {
