@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use victor_metrics_core::{VictorMetrics, catalog};
+use victor_metrics_core::{CounterHandle, VictorMetrics, catalog};
 
 use crate::engine::Notification;
 use crate::notify::Notifier;
@@ -76,6 +76,34 @@ struct Channel {
     kind: &'static str,
     queue: mpsc::Sender<Notification>,
     worker: JoinHandle<()>,
+    counters: ChannelCounters,
+}
+
+/// A channel's outcome counters, resolved once when the channel is added (which also makes them
+/// exist at zero, so `rate()` and dashboards see a channel before its first notification).
+#[derive(Clone)]
+struct ChannelCounters {
+    sent: CounterHandle,
+    retries_exhausted: CounterHandle,
+    queue_full: CounterHandle,
+    channel_closed: CounterHandle,
+}
+
+impl ChannelCounters {
+    fn new(metrics: &VictorMetrics, channel: &str) -> Self {
+        let failed = |reason| {
+            metrics.counter(
+                &catalog::ALERT_NOTIFICATIONS_FAILED_TOTAL,
+                [channel, reason],
+            )
+        };
+        ChannelCounters {
+            sent: metrics.counter(&catalog::ALERT_NOTIFICATIONS_SENT_TOTAL, [channel]),
+            retries_exhausted: failed("retries_exhausted"),
+            queue_full: failed("queue_full"),
+            channel_closed: failed("channel_closed"),
+        }
+    }
 }
 
 /// Routes notifications to their channels' queues.
@@ -124,20 +152,14 @@ impl Dispatcher {
         }
         let runtime =
             tokio::runtime::Handle::try_current().map_err(|_| DeliveryError::NoRuntime)?;
-        // The channel's series exist from the start, at zero, so `rate()` and dashboards see it.
-        self.metrics
-            .counter(&catalog::ALERT_NOTIFICATIONS_SENT_TOTAL, [&name]);
-        for reason in ["retries_exhausted", "queue_full"] {
-            self.metrics
-                .counter(&catalog::ALERT_NOTIFICATIONS_FAILED_TOTAL, [&name, reason]);
-        }
+        let counters = ChannelCounters::new(&self.metrics, &name);
         let (queue, receiver) = mpsc::channel(self.settings.queue_capacity.max(1));
         let kind = notifier.kind();
         let worker = Worker {
             name: name.clone(),
             notifier,
             settings: self.settings,
-            metrics: self.metrics.clone(),
+            counters: counters.clone(),
         };
         let worker = runtime.spawn(worker.run(receiver));
         self.channels.push(Channel {
@@ -145,6 +167,7 @@ impl Dispatcher {
             kind,
             queue,
             worker,
+            counters,
         });
         Ok(())
     }
@@ -179,26 +202,28 @@ impl Dispatcher {
                 notification.channels.is_empty() || notification.channels.contains(&channel.name)
             };
             for channel in self.channels.iter().filter(|c| wanted(c)) {
-                let refused = match channel.queue.try_send(notification.clone()) {
+                let (reason, counter, why) = match channel.queue.try_send(notification.clone()) {
                     Ok(()) => continue,
-                    Err(mpsc::error::TrySendError::Full(_)) => "queue_full",
-                    Err(mpsc::error::TrySendError::Closed(_)) => "channel_closed",
+                    Err(mpsc::error::TrySendError::Full(_)) => (
+                        "queue_full",
+                        &channel.counters.queue_full,
+                        "the channel's queue is full (the receiver has been failing)",
+                    ),
+                    Err(mpsc::error::TrySendError::Closed(_)) => (
+                        "channel_closed",
+                        &channel.counters.channel_closed,
+                        "the channel's worker has stopped",
+                    ),
                 };
                 tracing::warn!(
                     channel = %channel.name,
                     alert = %notification.alert.name,
                     state = ?notification.alert.state,
-                    reason = refused,
+                    reason,
                     capacity = self.settings.queue_capacity,
-                    "notification dropped: the channel's queue is full (the receiver has been failing); \
-                     see victor_alert_notifications_failed_total"
+                    "notification dropped: {why}; see victor_alert_notifications_failed_total"
                 );
-                self.metrics
-                    .counter(
-                        &catalog::ALERT_NOTIFICATIONS_FAILED_TOTAL,
-                        [&channel.name, refused],
-                    )
-                    .increment(1);
+                counter.increment(1);
             }
         }
     }
@@ -232,7 +257,7 @@ struct Worker {
     name: String,
     notifier: Arc<dyn Notifier>,
     settings: DeliverySettings,
-    metrics: VictorMetrics,
+    counters: ChannelCounters,
 }
 
 impl Worker {
@@ -245,7 +270,8 @@ impl Worker {
     async fn deliver(&self, notification: &Notification) {
         let alert = &notification.alert;
         let mut backoff = self.settings.initial_backoff;
-        for attempt in 1..=self.settings.max_attempts.max(1) {
+        let attempts = self.settings.max_attempts.max(1);
+        for attempt in 1..=attempts {
             let outcome = tokio::time::timeout(
                 self.settings.attempt_timeout,
                 self.notifier.send(notification),
@@ -261,15 +287,13 @@ impl Worker {
                         attempt,
                         "notification delivered"
                     );
-                    self.metrics
-                        .counter(&catalog::ALERT_NOTIFICATIONS_SENT_TOTAL, [&self.name])
-                        .increment(1);
+                    self.counters.sent.increment(1);
                     return;
                 }
                 Ok(Err(err)) => err.to_string(),
                 Err(_) => format!("no answer within {:?}", self.settings.attempt_timeout),
             };
-            if attempt == self.settings.max_attempts.max(1) {
+            if attempt == attempts {
                 tracing::error!(
                     channel = %self.name,
                     kind = self.notifier.kind(),
@@ -279,12 +303,7 @@ impl Worker {
                     error = %error,
                     "notification given up after every retry failed"
                 );
-                self.metrics
-                    .counter(
-                        &catalog::ALERT_NOTIFICATIONS_FAILED_TOTAL,
-                        [&self.name, "retries_exhausted"],
-                    )
-                    .increment(1);
+                self.counters.retries_exhausted.increment(1);
                 return;
             }
             tracing::warn!(

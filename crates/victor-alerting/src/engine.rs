@@ -34,16 +34,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+use metrics::{Gauge, Histogram};
 use serde::{Serialize, Serializer};
 use victor_metrics_core::catalog::{self, MetricDef};
-use victor_metrics_core::{Component, VictorMetrics};
+use victor_metrics_core::{Component, CounterHandle, VictorMetrics};
 
 use crate::eval::Compiled;
 use crate::rule::{Condition, Rule, Severity};
@@ -117,7 +118,38 @@ pub enum EngineError {
 /// `&self`.
 pub struct Engine {
     state: Mutex<State>,
-    metrics: VictorMetrics,
+    metrics: EngineMetrics,
+}
+
+/// The engine's own series, resolved once (which also makes them exist, at zero, before the
+/// first evaluation).
+struct EngineMetrics {
+    evaluations: CounterHandle,
+    duration: Histogram,
+    /// `victor_alerts_active` by state (pending, firing) and [`Severity::ALL`] position.
+    active: [[Gauge; Severity::ALL.len()]; 2],
+}
+
+/// The states `victor_alerts_active` counts, in [`EngineMetrics::active`] order.
+const COUNTED_STATES: [AlertState; 2] = [AlertState::Pending, AlertState::Firing];
+
+impl EngineMetrics {
+    fn new(metrics: &VictorMetrics) -> Self {
+        EngineMetrics {
+            evaluations: metrics.counter(&catalog::ALERT_EVALUATIONS_TOTAL, []),
+            duration: metrics.histogram(&catalog::ALERT_EVALUATION_DURATION_SECONDS, []),
+            active: COUNTED_STATES.map(|state| {
+                Severity::ALL.map(|severity| {
+                    let gauge = metrics.gauge(
+                        &catalog::ALERTS_ACTIVE,
+                        [state_label(state), severity.as_str()],
+                    );
+                    gauge.set(0.0);
+                    gauge
+                })
+            }),
+        }
+    }
 }
 
 impl std::fmt::Debug for Engine {
@@ -163,16 +195,6 @@ struct Tracked {
 impl Engine {
     /// An engine with no rules, recording its own metrics through `metrics`.
     pub fn new(metrics: VictorMetrics) -> Engine {
-        // The engine's series exist from the start (at zero), before the first evaluation.
-        metrics.counter(&catalog::ALERT_EVALUATIONS_TOTAL, []);
-        let _ = metrics.histogram(&catalog::ALERT_EVALUATION_DURATION_SECONDS, []);
-        for state in ["pending", "firing"] {
-            for severity in Severity::ALL {
-                metrics
-                    .gauge(&catalog::ALERTS_ACTIVE, [state, severity.as_str()])
-                    .set(0.0);
-            }
-        }
         Engine {
             state: Mutex::new(State {
                 rules: Vec::new(),
@@ -181,7 +203,7 @@ impl Engine {
                 longest_window: Duration::from_secs(60),
                 generation: 0,
             }),
-            metrics,
+            metrics: EngineMetrics::new(&metrics),
         }
     }
 
@@ -269,31 +291,25 @@ impl Engine {
                 &mut notifications,
             );
         }
-        let mut counts: HashMap<(AlertState, Severity), u64> = HashMap::new();
+        let mut counts = [[0_u64; Severity::ALL.len()]; COUNTED_STATES.len()];
         for rule_state in &state.rules {
+            // Severity's declaration order is `Severity::ALL`'s.
+            let severity = rule_state.rule.severity as usize;
             for tracked in rule_state.alerts.iter().flatten() {
-                *counts
-                    .entry((tracked.state, rule_state.rule.severity))
-                    .or_default() += 1;
+                if let Some(row) = COUNTED_STATES.iter().position(|s| *s == tracked.state) {
+                    counts[row][severity] += 1;
+                }
             }
         }
         drop(guard);
-        for alert_state in [AlertState::Pending, AlertState::Firing] {
-            for severity in Severity::ALL {
-                let count = counts.get(&(alert_state, severity)).copied().unwrap_or(0);
-                self.metrics
-                    .gauge(
-                        &catalog::ALERTS_ACTIVE,
-                        [state_label(alert_state), severity.as_str()],
-                    )
-                    .set(count as f64);
+        for (gauges, counts) in self.metrics.active.iter().zip(counts) {
+            for (gauge, count) in gauges.iter().zip(counts) {
+                gauge.set(count as f64);
             }
         }
+        self.metrics.evaluations.increment(1);
         self.metrics
-            .counter(&catalog::ALERT_EVALUATIONS_TOTAL, [])
-            .increment(1);
-        self.metrics
-            .histogram(&catalog::ALERT_EVALUATION_DURATION_SECONDS, [])
+            .duration
             .record(started.elapsed().as_secs_f64());
         notifications
     }

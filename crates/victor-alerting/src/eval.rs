@@ -48,14 +48,14 @@ impl Compiled {
             SignalKind::Quantile { histogram, .. } => Some(histogram.metric.buckets()),
             _ => None,
         };
+        let suffix = if quantile_bounds.is_some() {
+            "_bucket"
+        } else {
+            ""
+        };
         for id in self.scanned..index.len() {
             let series = &index.series[id];
             for (position, selector) in selectors.iter().enumerate() {
-                let suffix = if quantile_bounds.is_some() {
-                    "_bucket"
-                } else {
-                    ""
-                };
                 if !selects(selector, suffix, series) {
                     continue;
                 }

@@ -57,7 +57,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    /// Every severity, mildest first.
+    /// Every severity, mildest first (declaration order, so `severity as usize` indexes it).
     pub const ALL: [Severity; 4] = [
         Severity::Info,
         Severity::Warning,
@@ -789,5 +789,8 @@ mod tests {
     fn severities_order_and_print() {
         assert!(Severity::Info < Severity::Critical);
         assert_eq!(Severity::Error.to_string(), "error");
+        for (position, severity) in Severity::ALL.iter().enumerate() {
+            assert_eq!(*severity as usize, position);
+        }
     }
 }

@@ -634,6 +634,14 @@ mod tests {
         let err =
             Config::resolve(Some(f.path()), env(&[]), &Overrides::default()).expect_err("bad");
         assert!(err.to_string().contains("alerting.eval_interval"), "{err}");
+        let f = file("[alerting.email]\nhost = \"h\"\nsecurity = \"ssl\"\n");
+        let err =
+            Config::resolve(Some(f.path()), env(&[]), &Overrides::default()).expect_err("bad");
+        assert!(
+            err.to_string()
+                .contains("\"ssl\" is not one of none, starttls, tls"),
+            "{err}"
+        );
         let f = file("[alerting]\nslack_url = \"x\"\n");
         let err =
             Config::resolve(Some(f.path()), env(&[]), &Overrides::default()).expect_err("bad");

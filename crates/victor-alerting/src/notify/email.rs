@@ -9,9 +9,9 @@ use super::{Notifier, NotifyError, SendFuture, body_lines, title};
 use crate::engine::Notification;
 use crate::secret::Secret;
 
-/// How the SMTP connection is protected.
+/// How the SMTP connection is protected. Parsed (from the environment or TOML) by its `FromStr`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "String")]
 pub enum SmtpSecurity {
     /// Plain text: only for a relay on the same host or in tests.
     None,
@@ -19,6 +19,14 @@ pub enum SmtpSecurity {
     Starttls,
     /// TLS from the first byte (port 465).
     Tls,
+}
+
+impl TryFrom<String> for SmtpSecurity {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
 }
 
 impl std::str::FromStr for SmtpSecurity {
@@ -110,8 +118,7 @@ impl EmailNotifier {
                 AsyncSmtpTransport::<Tokio1Executor>::relay(&settings.host).map_err(tls_error)?
             }
         }
-        .port(settings.port)
-        .timeout(Some(super::HTTP_TIMEOUT));
+        .port(settings.port);
         if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
             builder =
                 builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));

@@ -17,7 +17,6 @@ mod webhook;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::OnceLock;
-use std::time::Duration;
 
 pub use alertmanager::AlertmanagerNotifier;
 pub use email::{EmailNotifier, SmtpSecurity, SmtpSettings};
@@ -68,17 +67,14 @@ pub enum NotifyError {
     Message(String),
 }
 
-/// How long one HTTP delivery attempt may take.
-pub const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// The one HTTP client every HTTP channel shares (connection pool, TLS with the platform's
-/// certificate store through rustls and *ring*).
+/// certificate store through rustls and *ring*). It sets no timeout of its own: the
+/// dispatcher bounds every attempt (`DeliverySettings::attempt_timeout`).
 pub(crate) fn http_client() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
         install_crypto_provider();
         reqwest::Client::builder()
-            .timeout(HTTP_TIMEOUT)
             .user_agent(concat!("victor-alerting/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_else(|err| {
