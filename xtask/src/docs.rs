@@ -92,15 +92,6 @@ fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::codegen;
-
-    #[test]
-    fn generated_files_are_fresh() {
-        if let Err(err) = codegen::run(&[super::generate], true) {
-            panic!("{err:#}");
-        }
-    }
-
     #[test]
     fn reference_lists_every_metric_once() {
         let text = super::metrics_reference();

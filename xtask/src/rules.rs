@@ -57,15 +57,6 @@ fn alerting_rules() -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::codegen;
-
-    #[test]
-    fn generated_rules_are_fresh() {
-        if let Err(err) = codegen::run(&[super::generate], true) {
-            panic!("{err:#}");
-        }
-    }
-
     #[test]
     fn every_default_rule_is_in_the_file_once() {
         let text = super::alerting_rules();

@@ -62,3 +62,4 @@ pub use rule::{
 };
 pub use secret::{Secret, SecretUrl, SecretUrlError};
 pub use series::ParseError;
+pub use template::replace_placeholders;

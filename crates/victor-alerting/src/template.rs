@@ -12,6 +12,23 @@ pub(crate) fn expand(
     value: Option<f64>,
     labels: &BTreeMap<String, String>,
 ) -> String {
+    replace_placeholders(template, |inner| expand_one(inner, value, labels))
+}
+
+/// Replaces each `{{ … }}` in an annotation template with what `replace` returns for its
+/// trimmed inside (`$value | humanize`, `$labels.endpoint`); `None` keeps it as written. The
+/// engine uses it to expand annotations; docs use it to show templates as words.
+///
+/// ```
+/// let text = victor_alerting::replace_placeholders("{{ $labels.tool }} at {{ $value }}", |inner| {
+///     inner.strip_prefix("$labels.").map(|label| format!("<{label}>"))
+/// });
+/// assert_eq!(text, "<tool> at {{ $value }}");
+/// ```
+pub fn replace_placeholders(
+    template: &str,
+    mut replace: impl FnMut(&str) -> Option<String>,
+) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find("{{") {
@@ -20,7 +37,7 @@ pub(crate) fn expand(
         };
         out.push_str(&rest[..open]);
         let inner = rest[open + 2..open + close].trim();
-        match expand_one(inner, value, labels) {
+        match replace(inner) {
             Some(text) => out.push_str(&text),
             None => out.push_str(&rest[open..open + close + 2]),
         }
