@@ -12,6 +12,18 @@
 //! | `002` provider pool | UnhealthyProviders, HighProviderFailureRate, CriticalProviderFailureRate, HighProviderLatency |
 //! | `002` summary | PerformanceDegraded, PerformanceCritical |
 //! | `004` | HighRequestErrorRate, HighLatency, LLMRateLimiting, LowCacheHitRate |
+//! | `003` availability | LowRequestRate, and in Prometheus only ServiceDown |
+//! | `003` system resources | LowDiskSpace |
+//! | `003` business | HighTaskFailureRate, LLMCostSpike |
+//! | `003` coordinator | CoordinatorFailures, SlowCoordinatorExecution |
+//! | `003` token usage | HighTokenUsageRate, TokenUsageSpike |
+//!
+//! `003`'s other categories are alerts above: API health (HighErrorRate, HighLatency), tool
+//! execution (HighToolErrorRate, HighToolExecutionLatency), cache (LowCacheHitRate), memory and
+//! CPU (HighMemoryUsage, HighCPUUsage). `003` names its categories without thresholds; the ones
+//! chosen here are in each rule. ServiceDown watches Prometheus' own `up` series, which no
+//! process can evaluate about itself, so it exists only as a Prometheus rule
+//! ([`RuleGroup::prometheus_only`]).
 //!
 //! Where two documents give one name two meanings, both are kept under distinct names:
 //! `001`'s HighErrorRate (5xx share, critical after 2m) keeps its name and `004`'s (errors of any
@@ -26,6 +38,7 @@ use std::time::Duration;
 
 use victor_metrics_core::catalog;
 
+use crate::promql::PrometheusRule;
 use crate::rule::{Condition, Rule, Severity, Signal, counter, gauge, histogram};
 
 /// The exporter's own routes, as a PromQL regex over the `endpoint` label.
@@ -58,10 +71,13 @@ pub struct RuleGroup {
     pub source: &'static str,
     /// Its rules.
     pub rules: Vec<Rule>,
+    /// Rules only Prometheus can evaluate (over its own series, such as `up`); the engine
+    /// leaves them out, the rule files keep them.
+    pub prometheus_only: Vec<PrometheusRule>,
 }
 
 /// The default rules in their source groups: `001` critical and warning, `002`'s six groups,
-/// `004`'s rules.
+/// `004`'s rules and `003`'s categories.
 pub fn default_rule_groups() -> Vec<RuleGroup> {
     let minutes = |m: u64| Duration::from_secs(m * 60);
     let requests = || counter(&catalog::REQUESTS_TOTAL).not_matches("endpoint", EXPORTER_ENDPOINTS);
@@ -129,6 +145,8 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
         || Signal::gauge(gauge(&catalog::TOOL_SELECTION_CACHE_UTILIZATION)).by(["namespace"]);
     let cpu = || Signal::gauge(gauge(&catalog::CPU_USAGE_PERCENT));
     let health_score = || Signal::gauge(gauge(&catalog::PERFORMANCE_HEALTH_SCORE));
+    let tokens = || counter(&catalog::LLM_TOKENS_TOTAL);
+    let spike_window = Duration::from_secs(3600);
 
     let groups = [
         (
@@ -517,12 +535,139 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                 ),
             ],
         ),
+        (
+            "victor_003_availability",
+            "003: availability",
+            vec![spec(
+                "LowRequestRate",
+                Severity::Info,
+                minutes(15),
+                Signal::rate(requests(), WINDOW).below(1.0 / 60.0),
+                "Low request rate",
+                "The agent served {{ $value | humanize }} requests/s over 5 minutes (under one a minute)",
+            )],
+        ),
+        (
+            "victor_003_system_resources",
+            "003: system resources",
+            vec![spec(
+                "LowDiskSpace",
+                Severity::Warning,
+                minutes(5),
+                Signal::gauge_ratio(
+                    gauge(&catalog::SYSTEM_DISK_FREE_BYTES),
+                    gauge(&catalog::SYSTEM_DISK_TOTAL_BYTES),
+                )
+                .by(["path"])
+                .below(0.10),
+                "Low disk space",
+                "{{ $labels.path }} has {{ $value | humanizePercentage }} of its space free",
+            )],
+        ),
+        (
+            "victor_003_business",
+            "003: business",
+            vec![
+                spec(
+                    "HighTaskFailureRate",
+                    Severity::Warning,
+                    minutes(10),
+                    Signal::ratio(
+                        counter(&catalog::TASKS_TOTAL).eq("status", "failed"),
+                        [counter(&catalog::TASKS_TOTAL)],
+                        WINDOW,
+                    )
+                    .above(0.2),
+                    "High task failure rate",
+                    "{{ $value | humanizePercentage }} of tasks failed over 5 minutes",
+                ),
+                spec(
+                    "LLMCostSpike",
+                    Severity::Warning,
+                    minutes(10),
+                    Signal::growth(
+                        histogram(&catalog::LLM_COST_USD).sum(),
+                        WINDOW,
+                        spike_window,
+                    )
+                    .by(["provider"])
+                    .above(3.0),
+                    "LLM cost spike",
+                    "{{ $labels.provider }} spend over 5 minutes runs at {{ $value | humanize }}x its hourly rate",
+                ),
+            ],
+        ),
+        (
+            "victor_003_coordinator",
+            "003: coordinator",
+            vec![
+                spec(
+                    "CoordinatorFailures",
+                    Severity::Warning,
+                    minutes(5),
+                    Signal::ratio(
+                        counter(&catalog::COORDINATOR_ERRORS_TOTAL),
+                        [counter(&catalog::COORDINATOR_EXECUTIONS_TOTAL)],
+                        WINDOW,
+                    )
+                    .by(["coordinator_name"])
+                    .above(0.1),
+                    "Coordinator failures",
+                    "{{ $value | humanizePercentage }} of {{ $labels.coordinator_name }} runs failed",
+                ),
+                spec(
+                    "SlowCoordinatorExecution",
+                    Severity::Warning,
+                    minutes(10),
+                    Signal::quantile(
+                        0.95,
+                        histogram(&catalog::COORDINATOR_DURATION_SECONDS),
+                        WINDOW,
+                    )
+                    .by(["coordinator_name"])
+                    .above(30.0),
+                    "Slow coordinator execution",
+                    "P95 of {{ $labels.coordinator_name }} is {{ $value }}s",
+                ),
+            ],
+        ),
+        (
+            "victor_003_token_usage",
+            "003: token usage",
+            vec![
+                spec(
+                    "HighTokenUsageRate",
+                    Severity::Warning,
+                    minutes(15),
+                    Signal::rate(tokens(), WINDOW)
+                        .by(["provider"])
+                        .above(5_000.0),
+                    "High token usage rate",
+                    "{{ $labels.provider }} uses {{ $value | humanize }} tokens/s",
+                ),
+                spec(
+                    "TokenUsageSpike",
+                    Severity::Warning,
+                    minutes(10),
+                    Signal::growth(tokens(), WINDOW, spike_window)
+                        .by(["provider"])
+                        .above(3.0),
+                    "Token usage spike",
+                    "{{ $labels.provider }} token use over 5 minutes runs at {{ $value | humanize }}x its hourly rate",
+                ),
+            ],
+        ),
     ];
     groups
         .into_iter()
         .map(|(name, source, rules)| RuleGroup {
             name,
             source,
+            prometheus_only: if name == "victor_003_availability" {
+                vec![service_down()]
+            } else {
+                Vec::new()
+            },
             rules: rules
                 .into_iter()
                 .filter_map(|rule| match rule {
@@ -536,6 +681,35 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                 .collect(),
         })
         .collect()
+}
+
+/// `003`'s "service down": Prometheus could not scrape the exporter for a minute.
+fn service_down() -> PrometheusRule {
+    let name = "ServiceDown";
+    let strings = |pairs: &[(&str, String)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    };
+    PrometheusRule {
+        alert: name.to_owned(),
+        expr: "up{job=\"victor\"} == 0".to_owned(),
+        for_duration: Some("1m".to_owned()),
+        labels: strings(&[("severity", Severity::Critical.as_str().to_owned())]),
+        annotations: strings(&[
+            ("summary", "Victor service down".to_owned()),
+            (
+                "description",
+                "Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }})"
+                    .to_owned(),
+            ),
+            (
+                "runbook_url",
+                format!("{RUNBOOK_BASE}#{}", name.to_lowercase()),
+            ),
+        ]),
+    }
 }
 
 fn spec(
@@ -565,7 +739,7 @@ mod tests {
     #[test]
     fn every_default_rule_builds_with_a_unique_name() {
         let rules = default_rules();
-        assert_eq!(rules.len(), 36);
+        assert_eq!(rules.len(), 44);
         let names: HashSet<&str> = rules.iter().map(Rule::name).collect();
         assert_eq!(names.len(), rules.len());
         for rule in &rules {

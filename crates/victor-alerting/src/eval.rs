@@ -48,14 +48,14 @@ impl Compiled {
             SignalKind::Quantile { histogram, .. } => Some(histogram.metric.buckets()),
             _ => None,
         };
-        let suffix = if quantile_bounds.is_some() {
-            "_bucket"
-        } else {
-            ""
-        };
         for id in self.scanned..index.len() {
             let series = &index.series[id];
             for (position, selector) in selectors.iter().enumerate() {
+                let suffix = if quantile_bounds.is_some() {
+                    "_bucket"
+                } else {
+                    selector.suffix
+                };
                 if !selects(selector, suffix, series) {
                     continue;
                 }
@@ -145,6 +145,21 @@ impl Compiled {
                 cumulative
                     .chunks_exact(width)
                     .map(|counts| quantile(*q, bounds, counts).unwrap_or(f64::NAN))
+                    .collect()
+            }
+            SignalKind::Growth { short, long, .. } => {
+                let (Some(recent), Some(base)) = (history.base(*short), history.base(*long)) else {
+                    return vec![f64::NAN; groups];
+                };
+                let per_second = |base: &Sample| {
+                    let elapsed = current.at.saturating_duration_since(base.at).as_secs_f64();
+                    self.increases(0, current, base)
+                        .into_iter()
+                        .map(move |increase| increase / elapsed)
+                };
+                per_second(recent)
+                    .zip(per_second(base))
+                    .map(|(short, long)| if long > 0.0 { short / long } else { f64::NAN })
                     .collect()
             }
             SignalKind::Gauge { .. } => self.highest(0, current),
@@ -290,6 +305,53 @@ mod tests {
             compiled.evaluate(&rate, &history),
             vec![(70.0 + 30.0 + 100.0) / 10.0]
         );
+    }
+
+    #[test]
+    fn growth_compares_a_short_window_with_a_long_one_over_a_histogram_sum() {
+        let start = Instant::now();
+        let mut index = SeriesIndex::default();
+        let mut history = History::default();
+        let cost = |dollars: f64| {
+            format!(
+                "# TYPE victor_llm_cost_usd histogram\n\
+                 victor_llm_cost_usd_bucket{{provider=\"openai\",model=\"gpt\",le=\"+Inf\"}} 1\n\
+                 victor_llm_cost_usd_sum{{provider=\"openai\",model=\"gpt\"}} {dollars}\n\
+                 victor_llm_cost_usd_count{{provider=\"openai\",model=\"gpt\"}} 1\n"
+            )
+        };
+        // $1 a minute for an hour, then $10 in the last five minutes.
+        let long = Duration::from_secs(3600);
+        let mut dollars = 0.0;
+        for minute in 0..=60_u64 {
+            if minute > 55 {
+                dollars += 10.0;
+            } else if minute > 0 {
+                dollars += 1.0;
+            }
+            let sample = index
+                .parse(&cost(dollars), start + Duration::from_secs(minute * 60))
+                .expect("parse");
+            history.push(sample, long);
+        }
+        let spike = Signal::growth(
+            histogram(&catalog::LLM_COST_USD).sum(),
+            Duration::from_secs(300),
+            long,
+        )
+        .by(["provider"]);
+        let mut compiled = Compiled::default();
+        compiled.update(&spike, &index);
+        let [growth] = compiled.evaluate(&spike, &history)[..] else {
+            panic!("one group");
+        };
+        // $50 over 5 minutes against $105 over 60: (50/300) / (105/3600).
+        assert!(
+            (growth - (50.0 / 300.0) / (105.0 / 3600.0)).abs() < 1e-9,
+            "{growth}"
+        );
+        // Neither `_bucket` nor `_count` is the sum.
+        assert_eq!(compiled.terms[0].len(), 1);
     }
 
     #[test]

@@ -88,16 +88,21 @@ fn signal_promql(signal: &Signal) -> String {
             .collect();
         format!("by ({})", labels.join(", "))
     };
-    let rate = |selector: &Selector, window: Duration, suffix: &str| {
+    let rate = |selector: &Selector, window: Duration| {
         format!(
             "sum {} (rate({}[{}]))",
             by(None),
-            series(selector, suffix),
+            series(selector, selector.suffix),
             duration(window)
         )
     };
     match &signal.kind {
-        SignalKind::Rate { counter, window } => rate(counter, *window, ""),
+        SignalKind::Rate { counter, window } => rate(counter, *window),
+        SignalKind::Growth {
+            counter,
+            short,
+            long,
+        } => format!("{} / {}", rate(counter, *short), rate(counter, *long)),
         SignalKind::Ratio {
             numerator,
             denominator,
@@ -105,13 +110,13 @@ fn signal_promql(signal: &Signal) -> String {
         } => {
             let parts: Vec<String> = denominator
                 .iter()
-                .map(|selector| rate(selector, *window, ""))
+                .map(|selector| rate(selector, *window))
                 .collect();
             let denominator = match parts.as_slice() {
                 [one] => one.clone(),
                 _ => format!("({})", parts.join(" + ")),
             };
-            format!("{} / {denominator}", rate(numerator, *window, ""))
+            format!("{} / {denominator}", rate(numerator, *window))
         }
         SignalKind::Quantile {
             q,

@@ -201,6 +201,8 @@ impl Matcher {
 #[derive(Clone, Debug)]
 pub(crate) struct Selector {
     pub(crate) metric: &'static MetricDef,
+    /// Which of the metric's series: `""`, or a histogram's `_sum` read as a counter.
+    pub(crate) suffix: &'static str,
     pub(crate) matchers: Vec<Matcher>,
 }
 
@@ -212,7 +214,7 @@ macro_rules! selector_kind {
 
         /// Selects every series of the catalog entry; narrow it with the matcher methods.
         pub fn $make<const N: usize>(def: &'static $def<N>) -> $ty {
-            $ty(Selector { metric: def.def(), matchers: Vec::new() })
+            $ty(Selector { metric: def.def(), suffix: "", matchers: Vec::new() })
         }
 
         impl $ty {
@@ -263,6 +265,18 @@ selector_kind!(
     HistogramDef
 );
 
+impl HistogramSelector {
+    /// The histogram's `_sum` series as a counter: what `rate` takes for spend or volume per
+    /// second (`victor_llm_cost_usd` in dollars per second).
+    #[must_use]
+    pub fn sum(self) -> CounterSelector {
+        CounterSelector(Selector {
+            suffix: "_sum",
+            ..self.0
+        })
+    }
+}
+
 /// What a typed condition measures, per group of series. Groups are the distinct values of the
 /// [`Signal::by`] labels (none: one group over everything).
 #[derive(Clone, Debug)]
@@ -293,6 +307,12 @@ pub(crate) enum SignalKind {
     GaugeRatio {
         numerator: Selector,
         denominator: Selector,
+    },
+    /// The counter's rate over the short window over its rate over the long one.
+    Growth {
+        counter: Selector,
+        short: Duration,
+        long: Duration,
     },
 }
 
@@ -327,6 +347,17 @@ impl Signal {
             q,
             histogram: histogram.0,
             window,
+        })
+    }
+
+    /// How many times faster the counter grew over the `short` window than over the `long` one:
+    /// a spike detector (`rate(c[5m]) / rate(c[1h]) > 3`). NaN (never alerting) while the
+    /// counter did not move over the long window.
+    pub fn growth(counter: CounterSelector, short: Duration, long: Duration) -> Signal {
+        Signal::of(SignalKind::Growth {
+            counter: counter.0,
+            short,
+            long,
         })
     }
 
@@ -379,7 +410,7 @@ impl Signal {
     /// Every selector, for validation and compilation.
     pub(crate) fn selectors(&self) -> Vec<&Selector> {
         match &self.kind {
-            SignalKind::Rate { counter, .. } => vec![counter],
+            SignalKind::Rate { counter, .. } | SignalKind::Growth { counter, .. } => vec![counter],
             SignalKind::Ratio {
                 numerator,
                 denominator,
@@ -400,6 +431,7 @@ impl Signal {
             SignalKind::Rate { window, .. }
             | SignalKind::Ratio { window, .. }
             | SignalKind::Quantile { window, .. } => Some(*window),
+            SignalKind::Growth { long, .. } => Some(*long),
             SignalKind::Gauge { .. } | SignalKind::GaugeRatio { .. } => None,
         }
     }
@@ -669,6 +701,13 @@ fn validate(rule: &str, threshold: &Threshold) -> Result<(), RuleError> {
         .is_some_and(|window| window < Duration::from_secs(1))
     {
         return Err(out_of_range("the window is shorter than one second".into()));
+    }
+    if let SignalKind::Growth { short, long, .. } = signal.kind
+        && !(Duration::from_secs(1) <= short && short < long)
+    {
+        return Err(out_of_range(format!(
+            "growth compares a {short:?} window with a {long:?} one; the short one must be at least 1s and shorter"
+        )));
     }
     for selector in signal.selectors() {
         let metric = selector.metric;
