@@ -4,13 +4,16 @@
 //! file, when a committed file differs from what the code generates (the tests run it).
 
 mod codegen;
+mod dashboards;
 mod docs;
+mod kubernetes;
+mod promql;
 mod rules;
 mod runbooks;
 
 use clap::{Parser, Subcommand};
 
-/// Generates docs and Prometheus rules (and, as the crates grow, dashboards) from code.
+/// Generates docs, Prometheus rules and Grafana dashboards from code.
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about)]
 struct Cli {
@@ -24,8 +27,11 @@ enum Command {
     Gen(Mode),
     /// Generate docs/metrics.md from the catalog and docs/alerts.md from the alert rules.
     GenDocs(Mode),
-    /// Generate deploy/prometheus/rules/*.yml from the alert rules.
+    /// Generate deploy/prometheus/rules/*.yml (alerting and recording rules) and the
+    /// Kubernetes ConfigMaps that carry them.
     GenRules(Mode),
+    /// Generate deploy/grafana/dashboards/*.json from catalog queries and the alert rules.
+    GenDashboards(Mode),
 }
 
 #[derive(Debug, clap::Args)]
@@ -37,14 +43,23 @@ struct Mode {
 }
 
 /// Every generator, as `cargo xtask gen` runs them.
-const ALL: &[codegen::Generator] = &[docs::generate, runbooks::generate, rules::generate];
+const ALL: &[codegen::Generator] = &[
+    docs::generate,
+    runbooks::generate,
+    rules::generate,
+    kubernetes::generate,
+    dashboards::generate,
+];
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Gen(mode) => codegen::run(ALL, mode.check),
         Command::GenDocs(mode) => codegen::run(&[docs::generate, runbooks::generate], mode.check),
-        Command::GenRules(mode) => codegen::run(&[rules::generate], mode.check),
+        Command::GenRules(mode) => {
+            codegen::run(&[rules::generate, kubernetes::generate], mode.check)
+        }
+        Command::GenDashboards(mode) => codegen::run(&[dashboards::generate], mode.check),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

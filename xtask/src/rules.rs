@@ -1,14 +1,135 @@
-//! `deploy/prometheus/rules/victor-alerts.yml`: the in-process engine's default rules as
-//! Prometheus alerting rules, in their source groups, with the same thresholds, windows, `for`
-//! durations, severities and annotations (`victor_alerting::Rule::to_prometheus`).
+//! `deploy/prometheus/rules/`: the alerting and recording rules.
+//!
+//! - `victor-alerts.yml`: the in-process engine's default rules as Prometheus alerting rules, in
+//!   their source groups, with the same thresholds, windows, `for` durations, severities and
+//!   annotations (`victor_alerting::Rule::to_prometheus`).
+//! - `victor-recording.yml`: the rates, ratios and percentiles the dashboards read, precomputed
+//!   per job and instance over 5 minutes (004: "use recording rules").
 
 use std::path::PathBuf;
 
 use serde::Serialize;
-use victor_alerting::{PrometheusRule, default_rule_groups};
+use victor_alerting::{EXPORTER_ENDPOINTS, PrometheusRule, default_rule_groups};
+use victor_metrics_core::catalog;
+
+use crate::promql::{Query, Scope, counter, histogram};
 
 /// Where the alerting rules go.
 pub(crate) const ALERTS_FILE: &str = "deploy/prometheus/rules/victor-alerts.yml";
+/// Where the recording rules go.
+pub(crate) const RECORDING_FILE: &str = "deploy/prometheus/rules/victor-recording.yml";
+
+/// A recording rule: a series name, fixed labels, and what it computes.
+pub(crate) struct Recording {
+    pub(crate) record: &'static str,
+    labels: Vec<(&'static str, &'static str)>,
+    expr: String,
+}
+
+/// The recording rules, in evaluation order (the job roll-up reads the per-instance rate).
+pub(crate) fn recording_rules() -> Vec<Recording> {
+    let requests = || counter(&catalog::REQUESTS_TOTAL).not_matches("endpoint", EXPORTER_ENDPOINTS);
+    let share = |numerator, denominator| Query::ratio(numerator, denominator);
+    let rule = |record, query: Query| Recording {
+        record,
+        labels: Vec::new(),
+        expr: query.render(Scope::Recording),
+    };
+    let mut rules = vec![
+        rule(
+            "instance:victor_requests:rate5m",
+            Query::rate(requests(), ["endpoint"]),
+        ),
+        Recording {
+            record: "job:victor:request_rate:5m",
+            labels: Vec::new(),
+            expr: "sum by (job) (instance:victor_requests:rate5m)".to_owned(),
+        },
+        rule(
+            "instance:victor_request_errors:ratio5m",
+            share(
+                Query::rate(requests().matches("status", "5.."), ["endpoint"]),
+                Query::rate(requests(), ["endpoint"]),
+            ),
+        ),
+    ];
+    for q in ["0.5", "0.95", "0.99"] {
+        let quantile = q.parse().unwrap_or(0.5);
+        let durations = histogram(&catalog::REQUEST_DURATION_SECONDS)
+            .not_matches("endpoint", EXPORTER_ENDPOINTS);
+        rules.push(Recording {
+            record: "instance:victor_request_duration_seconds:quantile5m",
+            labels: vec![("quantile", q)],
+            expr: Query::quantile(quantile, durations, []).render(Scope::Recording),
+        });
+    }
+    let tools = || counter(&catalog::TOOL_EXECUTIONS_TOTAL);
+    let providers = || counter(&catalog::PROVIDER_REQUESTS_TOTAL);
+    rules.extend([
+        rule(
+            "instance:victor_tool_errors:ratio5m",
+            share(
+                Query::rate(tools().ne("status", "success"), ["tool"]),
+                Query::rate(tools(), ["tool"]),
+            ),
+        ),
+        rule(
+            "instance:victor_provider_failures:ratio5m",
+            share(
+                Query::rate(providers().eq("status", "failure"), ["provider"]),
+                Query::rate(providers(), ["provider"]),
+            ),
+        ),
+        rule(
+            "instance:victor_cache_hits:ratio5m",
+            share(
+                Query::rate(counter(&catalog::CACHE_HITS_TOTAL), ["cache_name"]),
+                Query::rate(counter(&catalog::CACHE_HITS_TOTAL), ["cache_name"]).plus(Query::rate(
+                    counter(&catalog::CACHE_MISSES_TOTAL),
+                    ["cache_name"],
+                )),
+            ),
+        ),
+        rule(
+            "instance:victor_tool_selection_cache_hits:ratio5m",
+            share(
+                Query::rate(
+                    counter(&catalog::TOOL_SELECTION_CACHE_HITS_TOTAL),
+                    ["namespace"],
+                ),
+                Query::rate(
+                    counter(&catalog::TOOL_SELECTION_CACHE_HITS_TOTAL),
+                    ["namespace"],
+                )
+                .plus(Query::rate(
+                    counter(&catalog::TOOL_SELECTION_CACHE_MISSES_TOTAL),
+                    ["namespace"],
+                )),
+            ),
+        ),
+        rule(
+            "instance:victor_llm_tokens:rate5m",
+            Query::rate(counter(&catalog::LLM_TOKENS_TOTAL), ["provider", "type"]),
+        ),
+        rule(
+            "instance:victor_llm_cost_usd:rate5m",
+            Query::rate(histogram(&catalog::LLM_COST_USD).sum(), ["provider"]),
+        ),
+    ]);
+    rules
+}
+
+/// A recording rule's series as a dashboard query; panics on a name no rule records.
+pub(crate) fn recorded<const N: usize>(
+    record: &'static str,
+    labels: [(&'static str, &'static str); N],
+) -> Query {
+    let known = recording_rules().iter().any(|rule| {
+        rule.record == record && labels.iter().all(|label| rule.labels.contains(label))
+    });
+    assert!(known, "no recording rule records {record} {labels:?}");
+    Query::Recorded(record, labels.to_vec())
+}
 
 #[derive(Serialize)]
 struct RuleFile {
@@ -21,9 +142,50 @@ struct RuleGroup {
     rules: Vec<PrometheusRule>,
 }
 
-/// Generates the rule file.
+/// Generates the rule files.
 pub(crate) fn generate() -> Vec<(PathBuf, String)> {
-    vec![(PathBuf::from(ALERTS_FILE), alerting_rules())]
+    vec![
+        (PathBuf::from(ALERTS_FILE), alerting_rules()),
+        (PathBuf::from(RECORDING_FILE), recording_rules_file()),
+    ]
+}
+
+#[derive(Serialize)]
+struct RecordingFile {
+    groups: Vec<RecordingGroup>,
+}
+
+#[derive(Serialize)]
+struct RecordingGroup {
+    name: &'static str,
+    rules: Vec<RecordingRule>,
+}
+
+#[derive(Serialize)]
+struct RecordingRule {
+    record: &'static str,
+    expr: String,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    labels: std::collections::BTreeMap<&'static str, &'static str>,
+}
+
+fn recording_rules_file() -> String {
+    let file = RecordingFile {
+        groups: vec![RecordingGroup {
+            name: "victor_recording",
+            rules: recording_rules()
+                .into_iter()
+                .map(|rule| RecordingRule {
+                    record: rule.record,
+                    expr: rule.expr,
+                    labels: rule.labels.into_iter().collect(),
+                })
+                .collect(),
+        }],
+    };
+    let header = "# Generated by `cargo xtask gen-rules` from xtask/src/rules.rs; do not edit.\n\
+                  # What the dashboards read, precomputed per job and instance over 5 minutes.\n";
+    header.to_owned() + &serde_norway::to_string(&file).unwrap_or_default()
 }
 
 fn alerting_rules() -> String {
@@ -46,6 +208,7 @@ fn alerting_rules() -> String {
                     .rules
                     .iter()
                     .filter_map(|rule| rule.to_prometheus())
+                    .chain(group.prometheus_only)
                     .collect(),
             })
             .collect(),

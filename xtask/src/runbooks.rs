@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use victor_alerting::{Rule, default_rule_groups, replace_placeholders};
+use victor_alerting::{PrometheusRule, Rule, default_rule_groups, replace_placeholders};
 
 /// Generates `docs/alerts.md`.
 pub(crate) fn generate() -> Vec<(PathBuf, String)> {
@@ -190,6 +190,90 @@ const HEALTH_SCORE: Runbook = Runbook {
 };
 
 /// The runbook for each default alert.
+const AVAILABILITY: Runbook = Runbook {
+    checks: &[
+        "Is Prometheus scraping? `curl http://localhost:9090/api/v1/targets`: the target's `lastError` says why a scrape failed (`001`, metrics not appearing).",
+        "Is the endpoint answering? `curl http://<exporter>:9091/metrics` and `/health/live` from Prometheus' network.",
+        "The exporter's logs (`--log-format json`) and, on Kubernetes, `kubectl describe pod` for restarts, OOM kills or failed probes.",
+    ],
+    causes: &[
+        "The exporter or the agent behind it stopped, crashed or was OOM-killed.",
+        "A network policy, firewall or wrong address between Prometheus and the exporter (`--listen` still on 127.0.0.1 inside a container).",
+        "For LowRequestRate: no traffic reaching the agent (a load balancer, DNS or client change), or a quiet period.",
+    ],
+    actions: &[
+        "Restart the exporter or agent; if it was OOM-killed, raise its memory limit and see HighMemoryUsage.",
+        "Fix the scrape configuration or the network path; `promtool check config` validates the configuration.",
+        "A deliberately idle environment can silence LowRequestRate in Alertmanager.",
+    ],
+};
+
+const DISK: Runbook = Runbook {
+    checks: &[
+        "Which path: `victor_system_disk_free_bytes / victor_system_disk_total_bytes` by `path`.",
+        "What grows there: `du -sh` of the data directory, logs, caches and the RAG index (`victor_rag_index_size_bytes`).",
+    ],
+    causes: &[
+        "Logs or traces written locally without rotation.",
+        "A growing RAG index or cache directory.",
+        "Metric retention on the same volume (Prometheus' TSDB) set longer than the disk holds (`004`: retention).",
+    ],
+    actions: &[
+        "Rotate or ship logs; remove stale caches.",
+        "Lower retention (`--storage.tsdb.retention.time`) or move the data directory to a larger volume.",
+        "Grow the volume before readiness fails (the readiness probe checks free disk).",
+    ],
+};
+
+const TASKS: Runbook = Runbook {
+    checks: &[
+        "Which tasks fail: `sum by (status) (rate(victor_tasks_total[5m]))`, then tool and provider failures over the same window.",
+        "The Errors dashboard: tool failures by tool and provider failures by provider.",
+    ],
+    causes: &[
+        "A failing tool or provider under the tasks (see HighToolErrorRate, HighProviderFailureRate).",
+        "A change in prompts, models or workflows at the start time.",
+    ],
+    actions: &[
+        "Fix or disable the failing tool; fail over the provider.",
+        "Roll back the change that coincides with the start.",
+    ],
+};
+
+const SPEND: Runbook = Runbook {
+    checks: &[
+        "Which provider and model: `sum by (provider, model) (rate(victor_llm_tokens_total[5m]))` and `rate(victor_llm_cost_usd_sum[5m])`.",
+        "Which sessions or workflows drive it: `victor_workflow_executions_total`, `victor_user_sessions_total` by interface.",
+        "Retries: `victor_llm_errors_total` (rate limits and timeouts multiply calls).",
+    ],
+    causes: &[
+        "A loop: an agent or workflow re-calling the model (self-improvement loops, retries without backoff).",
+        "A traffic increase, or a switch to a larger model or longer context.",
+        "Cache misses sending repeated prompts to the provider (see LowCacheHitRate).",
+    ],
+    actions: &[
+        "Stop the runaway workflow or session; cap iterations and retries.",
+        "Route to a cheaper model, or set per-provider budgets and rate limits.",
+        "If the growth is expected (launch, load test), silence the spike alert for its duration.",
+    ],
+};
+
+const COORDINATOR: Runbook = Runbook {
+    checks: &[
+        "Which coordinator: `victor_coordinator_errors_total` and the p95 of `victor_coordinator_duration_seconds` by `coordinator_name`.",
+        "Its resources: `victor_coordinator_memory_bytes` and `victor_coordinator_cpu_percent` (`003`: profile coordinator execution).",
+        "What it waits on: provider latency and tool execution time.",
+    ],
+    causes: &[
+        "A slow or failing provider or tool the coordinator calls.",
+        "CPU saturation, or a coordinator doing more work per run after a change.",
+    ],
+    actions: &[
+        "Profile the coordinator; move slow steps off the request path.",
+        "Fail over the provider or fix the tool it waits on.",
+    ],
+};
+
 fn runbook(alert: &str) -> Option<&'static Runbook> {
     Some(match alert {
         "HighErrorRate" | "HighRequestErrorRate" => &ERRORS,
@@ -223,6 +307,11 @@ fn runbook(alert: &str) -> Option<&'static Runbook> {
         | "LowCacheHitRate" => &CACHE,
         "SecurityTestFailure" => &SECURITY,
         "PerformanceDegraded" | "PerformanceCritical" => &HEALTH_SCORE,
+        "ServiceDown" | "LowRequestRate" => &AVAILABILITY,
+        "LowDiskSpace" => &DISK,
+        "HighTaskFailureRate" => &TASKS,
+        "LLMCostSpike" | "HighTokenUsageRate" | "TokenUsageSpike" => &SPEND,
+        "CoordinatorFailures" | "SlowCoordinatorExecution" => &COORDINATOR,
         _ => return None,
     })
 }
@@ -244,7 +333,10 @@ fn alerts_reference() -> String {
     for group in default_rule_groups() {
         let _ = writeln!(out, "## {} ({})\n", group.name, group.source);
         for rule in &group.rules {
-            section(&mut out, rule);
+            section(&mut out, &Section::of_rule(rule));
+        }
+        for rule in &group.prometheus_only {
+            section(&mut out, &Section::of_prometheus(rule));
         }
     }
     out.truncate(out.trim_end().len());
@@ -252,29 +344,73 @@ fn alerts_reference() -> String {
     out
 }
 
-fn section(out: &mut String, rule: &Rule) {
-    let annotation = |key: &str| rule.annotations().get(key).cloned().unwrap_or_default();
-    let _ = writeln!(out, "### {}\n", rule.name());
+/// What a runbook section shows of an alert.
+struct Section {
+    name: String,
+    severity: String,
+    for_duration: String,
+    annotations: std::collections::BTreeMap<String, String>,
+    expr: Option<String>,
+    prometheus_only: bool,
+}
+
+impl Section {
+    fn of_rule(rule: &Rule) -> Section {
+        Section {
+            name: rule.name().to_owned(),
+            severity: rule.severity().to_string(),
+            for_duration: match rule.for_duration().as_secs() {
+                0 => "one evaluation".to_owned(),
+                seconds => {
+                    victor_alerting::prometheus_duration(std::time::Duration::from_secs(seconds))
+                }
+            },
+            annotations: rule.annotations().clone(),
+            expr: rule.to_prometheus().map(|prometheus| prometheus.expr),
+            prometheus_only: false,
+        }
+    }
+
+    fn of_prometheus(rule: &PrometheusRule) -> Section {
+        Section {
+            name: rule.alert.clone(),
+            severity: rule.labels.get("severity").cloned().unwrap_or_default(),
+            for_duration: rule
+                .for_duration
+                .clone()
+                .unwrap_or_else(|| "one evaluation".to_owned()),
+            annotations: rule.annotations.clone(),
+            expr: Some(rule.expr.clone()),
+            prometheus_only: true,
+        }
+    }
+}
+
+fn section(out: &mut String, alert: &Section) {
+    let annotation = |key: &str| alert.annotations.get(key).cloned().unwrap_or_default();
+    let _ = writeln!(out, "### {}\n", alert.name);
     let _ = writeln!(
         out,
         "**{}**, severity **{}**, after the condition holds for {}.\n",
         annotation("summary"),
-        rule.severity(),
-        match rule.for_duration().as_secs() {
-            0 => "one evaluation".to_owned(),
-            seconds =>
-                victor_alerting::prometheus_duration(std::time::Duration::from_secs(seconds)),
-        }
+        alert.severity,
+        alert.for_duration
     );
     let _ = writeln!(
         out,
         "What it means: {}.\n",
         readable(&annotation("description")).trim_end_matches('.')
     );
-    if let Some(prometheus) = rule.to_prometheus() {
-        let _ = writeln!(out, "```promql\n{}\n```\n", prometheus.expr);
+    if alert.prometheus_only {
+        let _ = writeln!(
+            out,
+            "Only Prometheus evaluates this alert: it watches Prometheus' own view of the exporter.\n"
+        );
     }
-    if let Some(runbook) = runbook(rule.name()) {
+    if let Some(expr) = &alert.expr {
+        let _ = writeln!(out, "```promql\n{expr}\n```\n");
+    }
+    if let Some(runbook) = runbook(&alert.name) {
         for (title, items) in [
             ("First checks", runbook.checks),
             ("Likely causes", runbook.causes),
@@ -311,6 +447,14 @@ mod tests {
     #[test]
     fn every_default_alert_has_a_runbook_section_its_url_points_to() {
         let text = super::alerts_reference();
+        let prometheus_only: Vec<_> = victor_alerting::default_rule_groups()
+            .into_iter()
+            .flat_map(|group| group.prometheus_only)
+            .collect();
+        assert!(text.contains("\n### ServiceDown\n"));
+        for rule in &prometheus_only {
+            assert!(super::runbook(&rule.alert).is_some(), "{}", rule.alert);
+        }
         for rule in victor_alerting::default_rules() {
             assert!(
                 super::runbook(rule.name()).is_some(),
