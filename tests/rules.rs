@@ -14,7 +14,7 @@ use victor_exporter::config::Config;
 
 #[test]
 fn prometheus_and_the_engine_agree_on_high_error_rate() -> anyhow::Result<()> {
-    let Some(prometheus_bin) = require("prometheus", "prometheus") else {
+    let Some(prometheus_bin) = require("prometheus", "Debian package `prometheus`") else {
         return Ok(());
     };
     let runtime = tokio::runtime::Runtime::new()?;

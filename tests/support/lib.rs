@@ -24,12 +24,58 @@ pub fn require(program: &str, package: &str) -> Option<PathBuf> {
     });
     if found.is_none() {
         let message = format!(
-            "{program} is not installed (Debian package `{package}`); run scripts/test.sh, which installs it"
+            "{program} is not installed ({package}); run scripts/test.sh, which installs it"
         );
         assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
         eprintln!("SKIPPED: {message}");
     }
     found
+}
+
+/// The path in environment variable `variable`, when it names a file; `None` (after saying so)
+/// outside CI.
+///
+/// # Panics
+/// When it does not and `CI=true`.
+pub fn require_file(variable: &str, what: &str) -> Option<PathBuf> {
+    let found = std::env::var_os(variable)
+        .map(PathBuf::from)
+        .filter(|path| path.is_file());
+    if found.is_none() {
+        let message = format!(
+            "{variable} does not name a file ({what}); run scripts/test.sh, which installs it and sets {variable}"
+        );
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+        eprintln!("SKIPPED: {message}");
+    }
+    found
+}
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
+}
+
+/// Runs `program` with `args`; fails with its output when it exits non-zero.
+///
+/// # Errors
+/// When it cannot start or fails.
+pub fn run_checker(program: &Path, args: &[&std::ffi::OsStr]) -> anyhow::Result<String> {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .with_context(|| format!("cannot run {}", program.display()))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if !output.status.success() {
+        bail!("{} {args:?} failed:\n{text}", program.display());
+    }
+    Ok(text)
 }
 
 /// A port on 127.0.0.1 that was free a moment ago.
@@ -68,15 +114,32 @@ impl Prometheus {
         targets: &[SocketAddr],
         rule_files: &[PathBuf],
     ) -> anyhow::Result<Prometheus> {
+        Prometheus::start_with_alertmanager(binary, targets, rule_files, None)
+    }
+
+    /// [`Prometheus::start_with_rules`], also sending alerts to the Alertmanager at
+    /// `alertmanager` (`host:port`), re-sending every second.
+    ///
+    /// # Errors
+    /// As [`Prometheus::start`].
+    pub fn start_with_alertmanager(
+        binary: &Path,
+        targets: &[SocketAddr],
+        rule_files: &[PathBuf],
+        alertmanager: Option<&str>,
+    ) -> anyhow::Result<Prometheus> {
         let dir = tempfile::tempdir().context("temp dir")?;
         let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
         let rule_files: Vec<String> = rule_files
             .iter()
             .map(|path| format!("'{}'", path.display()))
             .collect();
+        let alerting = alertmanager.map_or_else(String::new, |address| {
+            format!("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['{address}']\n")
+        });
         let config = format!(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             rule_files: [{}]\n\
+             rule_files: [{}]\n{alerting}\
              scrape_configs:\n  - job_name: victor\n    metrics_path: /metrics\n    \
              static_configs:\n      - targets: [{}]\n",
             rule_files.join(", "),
@@ -93,6 +156,7 @@ impl Prometheus {
                 dir.path().join("data").display()
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--rules.alert.resend-delay=1s")
             .stdin(Stdio::null())
             .stdout(log.try_clone().context("log file")?)
             .stderr(log)
