@@ -1,5 +1,5 @@
 //! Everything under `deploy/` passes the real tools' own checks: `promtool check config`,
-//! `promtool check rules`, `promtool test rules`, `amtool check-config`, `kubernetes-validate`
+//! `promtool check rules`, `promtool test rules` (one test per alert), `amtool check-config`, `kubernetes-validate`
 //! (strict), the Compose specification's JSON schema, and Grafana's dashboard model.
 
 use std::ffi::OsStr;
@@ -41,6 +41,17 @@ fn prometheus_config_and_rules_pass_promtool() -> anyhow::Result<()> {
     assert!(out.contains("2 rule files found"), "{out}");
     let rules = files("deploy/prometheus/rules", "yml");
     run_checker(&promtool, &args(&["check", "rules"], &rules))?;
+    Ok(())
+}
+
+#[test]
+fn every_alert_passes_its_promtool_unit_test() -> anyhow::Result<()> {
+    let Some(promtool) = require("promtool", "Debian package `prometheus`") else {
+        return Ok(());
+    };
+    let tests = files("deploy/prometheus/tests", "yml");
+    let out = run_checker(&promtool, &args(&["test", "rules"], &tests))?;
+    assert!(out.contains("SUCCESS"), "{out}");
     Ok(())
 }
 

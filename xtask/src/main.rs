@@ -9,6 +9,7 @@ mod docs;
 mod kubernetes;
 mod promql;
 mod rules;
+mod ruletests;
 mod runbooks;
 
 use clap::{Parser, Subcommand};
@@ -27,8 +28,8 @@ enum Command {
     Gen(Mode),
     /// Generate docs/metrics.md from the catalog and docs/alerts.md from the alert rules.
     GenDocs(Mode),
-    /// Generate deploy/prometheus/rules/*.yml (alerting and recording rules) and the
-    /// Kubernetes ConfigMaps that carry them.
+    /// Generate deploy/prometheus/rules/*.yml (alerting and recording rules), their promtool
+    /// tests, and the Kubernetes ConfigMaps that carry them.
     GenRules(Mode),
     /// Generate deploy/grafana/dashboards/*.json from catalog queries and the alert rules.
     GenDashboards(Mode),
@@ -47,6 +48,7 @@ const ALL: &[codegen::Generator] = &[
     docs::generate,
     runbooks::generate,
     rules::generate,
+    ruletests::generate,
     kubernetes::generate,
     dashboards::generate,
 ];
@@ -56,9 +58,10 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Gen(mode) => codegen::run(ALL, mode.check),
         Command::GenDocs(mode) => codegen::run(&[docs::generate, runbooks::generate], mode.check),
-        Command::GenRules(mode) => {
-            codegen::run(&[rules::generate, kubernetes::generate], mode.check)
-        }
+        Command::GenRules(mode) => codegen::run(
+            &[rules::generate, ruletests::generate, kubernetes::generate],
+            mode.check,
+        ),
         Command::GenDashboards(mode) => codegen::run(&[dashboards::generate], mode.check),
     };
     match result {

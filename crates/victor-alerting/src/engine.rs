@@ -474,7 +474,12 @@ impl RuleState {
         let annotations = rule
             .annotations
             .iter()
-            .map(|(k, v)| (k.clone(), template::expand(v, tracked.value, &labels)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    template::expand_annotation(v, tracked.value, &labels),
+                )
+            })
             .collect();
         Alert {
             name: rule.name.clone(),

@@ -40,6 +40,7 @@ mod engine;
 mod eval;
 pub mod notify;
 mod promql;
+mod promtool;
 mod rule;
 mod secret;
 mod series;
@@ -55,6 +56,10 @@ pub use notify::{
     SmtpSettings, WebhookNotifier, sign,
 };
 pub use promql::{FLEET_LABELS, PrometheusRule, duration as prometheus_duration};
+pub use promtool::{
+    AlertRuleTest, ExpectedAlert, FIRING_INSTANCE, InputSeries, PromtoolTest, PromtoolTestError,
+    QUIET_INSTANCE, TEST_JOB,
+};
 pub use rule::{
     Comparison, Condition, CounterSelector, CustomCondition, DEFAULT_COOLDOWN, GaugeSelector,
     HistogramSelector, Rule, RuleBuilder, RuleError, Severity, Signal, Threshold, counter, gauge,
@@ -62,4 +67,4 @@ pub use rule::{
 };
 pub use secret::{Secret, SecretUrl, SecretUrlError};
 pub use series::ParseError;
-pub use template::replace_placeholders;
+pub use template::{expand_annotation, replace_placeholders};

@@ -6,8 +6,17 @@
 
 use std::collections::BTreeMap;
 
-/// Expands `template` for one alert.
-pub(crate) fn expand(
+/// Expands an annotation `template` for one alert as Prometheus would: `{{ $value }}` (through
+/// `humanize`, `humanizePercentage` or `humanizeDuration` when piped) and `{{ $labels.NAME }}`.
+/// `None` for the value renders `n/a`.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// let labels = BTreeMap::from([("tool".to_owned(), "grep".to_owned())]);
+/// let text = victor_alerting::expand_annotation("{{ $labels.tool }}: {{ $value | humanize }}/s", Some(0.0125), &labels);
+/// assert_eq!(text, "grep: 12.5m/s");
+/// ```
+pub fn expand_annotation(
     template: &str,
     value: Option<f64>,
     labels: &BTreeMap<String, String>,
@@ -66,7 +75,7 @@ fn expand_one(
         None => format_number(value),
         Some("humanize") => humanize(value),
         Some("humanizePercentage") => format!("{}%", format_number(value * 100.0)),
-        Some("humanizeDuration") => format!("{}s", format_number(value)),
+        Some("humanizeDuration") => humanize_duration(value),
         Some(_) => return None,
     })
 }
@@ -87,14 +96,62 @@ fn format_number(value: f64) -> String {
 }
 
 /// SI prefixes, as Prometheus' `humanize`.
+/// Prometheus' `humanizeDuration`: `1d 2h 3m 4s` from a minute up, `12.5s` under a minute,
+/// `250ms` / `12us` under a second.
+fn humanize_duration(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return format!("{}s", format_number(value));
+    }
+    if value.abs() >= 1.0 {
+        let sign = if value < 0.0 { "-" } else { "" };
+        // Whole seconds, truncated as Prometheus does.
+        let total = value.abs() as u64;
+        let (days, hours, minutes, seconds) = (
+            total / 86_400,
+            total / 3_600 % 24,
+            total / 60 % 60,
+            total % 60,
+        );
+        return match (days, hours, minutes) {
+            (0, 0, 0) => format!("{sign}{}s", format_number(value.abs())),
+            (0, 0, _) => format!("{sign}{minutes}m {seconds}s"),
+            (0, _, _) => format!("{sign}{hours}h {minutes}m {seconds}s"),
+            _ => format!("{sign}{days}d {hours}h {minutes}m {seconds}s"),
+        };
+    }
+    let (mut value, mut unit) = (value, "");
+    for prefix in ["m", "u", "n", "p", "f", "a", "z", "y"] {
+        if value.abs() >= 1.0 {
+            break;
+        }
+        (value, unit) = (value * 1000.0, prefix);
+    }
+    format!("{}{unit}s", format_number(value))
+}
+
+/// Prometheus' `humanize`: SI prefixes up (k, M, G, …) for |value| ≥ 1 and down (m, u, n, …)
+/// below 1, dividing or multiplying by 1000 one step at a time as Prometheus does.
 fn humanize(value: f64) -> String {
-    let prefixes = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")];
-    for (size, prefix) in prefixes {
-        if value.abs() >= size {
-            return format!("{}{prefix}", format_number(value / size));
+    if value == 0.0 || !value.is_finite() {
+        return format_number(value);
+    }
+    let (mut value, mut unit) = (value, "");
+    if value.abs() >= 1.0 {
+        for prefix in ["k", "M", "G", "T", "P", "E", "Z", "Y"] {
+            if value.abs() < 1000.0 {
+                break;
+            }
+            (value, unit) = (value / 1000.0, prefix);
+        }
+    } else {
+        for prefix in ["m", "u", "n", "p", "f", "a", "z", "y"] {
+            if value.abs() >= 1.0 {
+                break;
+            }
+            (value, unit) = (value * 1000.0, prefix);
         }
     }
-    format_number(value)
+    format!("{}{unit}", format_number(value))
 }
 
 #[cfg(test)]
@@ -102,10 +159,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn humanizes_as_prometheus_does() {
+        let none = BTreeMap::new();
+        let cases = [
+            ("{{ $value | humanize }}", 0.008_333_333, "8.333m"),
+            ("{{ $value | humanize }}", 1_234_567.0, "1.235M"),
+            ("{{ $value | humanizeDuration }}", 0.002_425, "2.425ms"),
+            ("{{ $value | humanizeDuration }}", 12.5, "12.5s"),
+            ("{{ $value | humanizeDuration }}", 3_725.0, "1h 2m 5s"),
+            ("{{ $value | humanizeDuration }}", 90_061.0, "1d 1h 1m 1s"),
+            ("{{ $value | humanizePercentage }}", 0.1, "10%"),
+        ];
+        for (template, value, expected) in cases {
+            assert_eq!(
+                expand_annotation(template, Some(value), &none),
+                expected,
+                "{template} {value}"
+            );
+        }
+    }
+
+    #[test]
     fn expands_values_and_labels() {
         let labels = BTreeMap::from([("endpoint".to_owned(), "/chat".to_owned())]);
         assert_eq!(
-            expand(
+            expand_annotation(
                 "Error rate is {{ $value | humanizePercentage }} for endpoint {{ $labels.endpoint }}",
                 Some(0.3125),
                 &labels
@@ -113,18 +191,21 @@ mod tests {
             "Error rate is 31.25% for endpoint /chat"
         );
         assert_eq!(
-            expand("P95 is {{ $value }}s", Some(31.0), &labels),
+            expand_annotation("P95 is {{ $value }}s", Some(31.0), &labels),
             "P95 is 31s"
         );
         assert_eq!(
-            expand("{{ $value | humanize }}B", Some(2_500_000.0), &labels),
+            expand_annotation("{{ $value | humanize }}B", Some(2_500_000.0), &labels),
             "2.5MB"
         );
-        assert_eq!(expand("{{ $value }}", None, &labels), "n/a");
+        assert_eq!(expand_annotation("{{ $value }}", None, &labels), "n/a");
         assert_eq!(
-            expand("{{ .Unknown }} and {{", None, &labels),
+            expand_annotation("{{ .Unknown }} and {{", None, &labels),
             "{{ .Unknown }} and {{"
         );
-        assert_eq!(expand("{{ $labels.missing }}!", None, &labels), "!");
+        assert_eq!(
+            expand_annotation("{{ $labels.missing }}!", None, &labels),
+            "!"
+        );
     }
 }
