@@ -274,6 +274,31 @@ const COORDINATOR: Runbook = Runbook {
     ],
 };
 
+/// Where two source documents give one alert name two meanings, both are kept under distinct
+/// names; each section says which is which.
+const SAME_NAME: &[(&str, &str)] = &[
+    (
+        "HighErrorRate",
+        "This is `001`'s HighErrorRate: the share of **5xx** answers, critical after 2 minutes. `004` uses the same name for errors of any kind (warning after 5 minutes); that one is HighRequestErrorRate.",
+    ),
+    (
+        "HighRequestErrorRate",
+        "This is `004`'s HighErrorRate (errors of **any** kind, warning after 5 minutes), renamed because `001` gives HighErrorRate to the 5xx share (critical after 2 minutes).",
+    ),
+    (
+        "HighMemoryUsage",
+        "This is `001`'s HighMemoryUsage: memory as a **share of the limit**. `002` uses the same name for resident bytes above 1 GiB; that one is HighProcessMemory (and its critical form CriticalProcessMemory).",
+    ),
+    (
+        "HighProcessMemory",
+        "This is `002`'s HighMemoryUsage (resident **bytes** above 1 GiB), renamed because `001` gives HighMemoryUsage to the share of the memory limit.",
+    ),
+    (
+        "CriticalProcessMemory",
+        "This is `002`'s CriticalMemoryUsage (resident **bytes** above 2 GiB), renamed with HighProcessMemory.",
+    ),
+];
+
 fn runbook(alert: &str) -> Option<&'static Runbook> {
     Some(match alert {
         "HighErrorRate" | "HighRequestErrorRate" => &ERRORS,
@@ -401,6 +426,9 @@ fn section(out: &mut String, alert: &Section) {
         "What it means: {}.\n",
         readable(&annotation("description")).trim_end_matches('.')
     );
+    if let Some((_, note)) = SAME_NAME.iter().find(|(name, _)| *name == alert.name) {
+        let _ = writeln!(out, "{note}\n");
+    }
     if alert.prometheus_only {
         let _ = writeln!(
             out,
