@@ -244,7 +244,9 @@ impl Panel {
         let mut defaults = json!({
             "unit": self.unit,
             "thresholds": self.thresholds(),
-            "color": {"mode": if self.alerts.is_empty() && !self.up_down { "palette-classic" } else { "thresholds" }},
+            // Graphs keep one colour per series (thresholds are drawn as lines); single values
+            // take the colour of the threshold they are past.
+            "color": {"mode": if self.kind == Kind::TimeSeries || (self.alerts.is_empty() && !self.up_down) { "palette-classic" } else { "thresholds" }},
         });
         if self.unit == unit::SHARE {
             defaults["min"] = json!(0);
