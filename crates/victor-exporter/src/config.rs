@@ -10,6 +10,7 @@
 //! window_seconds = 300.0           # span of the sliding-window ratio gauges
 //! header_read_timeout_seconds = 10.0  # a client slower than this to send headers is cut off
 //! simulate = false                 # run the built-in synthetic Victor workload
+//! events_max_body_bytes = 8388608  # POST /api/events bodies above this get 413 (VICTOR_EVENTS_MAX_BODY_BYTES)
 //!
 //! [health]
 //! startup_timeout_seconds = 60.0   # start-up checks must all pass within this
@@ -63,6 +64,8 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// Whether the synthetic workload runs.
     pub simulate: bool,
+    /// The largest `POST /api/events` body accepted; larger ones get 413 and apply nothing.
+    pub events_max_body_bytes: usize,
     /// The share of simulated requests that fail with a 5xx (`--simulate-error-rate`); `None`
     /// keeps the workload's own mix (1%, 9% during its incidents).
     pub simulate_error_rate: Option<f64>,
@@ -116,6 +119,7 @@ impl Default for Config {
             window: Duration::from_secs(300),
             header_read_timeout: Duration::from_secs(10),
             simulate: false,
+            events_max_body_bytes: crate::events::DEFAULT_MAX_BODY_BYTES,
             simulate_error_rate: None,
             health: HealthConfig::default(),
             tracing: TracingConfig::new("victor-exporter", env!("CARGO_PKG_VERSION")),
@@ -177,6 +181,7 @@ struct FileConfig {
     window_seconds: Option<f64>,
     header_read_timeout_seconds: Option<f64>,
     simulate: Option<bool>,
+    events_max_body_bytes: Option<usize>,
     health: Option<FileHealth>,
     tracing: Option<FileTracing>,
     alerting: Option<FileAlerting>,
@@ -284,6 +289,9 @@ impl Config {
         if let Some(simulate) = file.simulate {
             self.simulate = simulate;
         }
+        if let Some(limit) = file.events_max_body_bytes {
+            self.events_max_body_bytes = limit;
+        }
         let health = file.health.unwrap_or_default();
         let target = &mut self.health;
         if let Some(value) = health.startup_timeout_seconds {
@@ -351,6 +359,13 @@ impl Config {
             })?;
             self.listen.set_port(port);
         }
+        if let Some(value) = env("VICTOR_EVENTS_MAX_BODY_BYTES") {
+            self.events_max_body_bytes = value.trim().parse().map_err(|_| ConfigError::Env {
+                name: "VICTOR_EVENTS_MAX_BODY_BYTES",
+                value: value.clone(),
+                expected: "expected a number of bytes",
+            })?;
+        }
         if let Some(value) = env("VICTOR_LOG_FORMAT") {
             self.tracing.log_format = value.parse().map_err(|expected| ConfigError::Env {
                 name: "VICTOR_LOG_FORMAT",
@@ -371,6 +386,12 @@ impl Config {
             return Err(ConfigError::Value {
                 key: "--simulate-error-rate",
                 reason: "must be a share between 0 and 1",
+            });
+        }
+        if self.events_max_body_bytes == 0 {
+            return Err(ConfigError::Value {
+                key: "events_max_body_bytes",
+                reason: "must be at least 1",
             });
         }
         if self.cardinality_limit == 0 {

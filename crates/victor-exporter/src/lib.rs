@@ -8,6 +8,7 @@
 //! | `GET /health/live`, `/health/ready`, `/health/startup` | the probe's JSON report; 200 healthy, 503 not |
 //! | `GET /health/{probe}/{check}` | one check of a probe, same JSON and codes |
 //! | `GET /api/alerts` | pending and firing alerts as JSON: `{"alerts": [...]}` |
+//! | `POST /api/events` | events from agents (JSON array or NDJSON), applied to the metrics: `{"accepted", "rejected", "errors"}` ([`events`]) |
 //!
 //! The probe routes take `?exclude=NAME` (repeatable) to leave checks out and `?verbose` for
 //! kube-apiserver style text (`[+]disk ok: …`). Naming a check the probe lacks is a 404 (in the
@@ -22,7 +23,7 @@
 //! serves, every `alerting.eval_interval`, and delivers notifications to the channels the
 //! configuration names ([`alerting`]).
 //!
-//! Later issues add `/api/performance/*` and `POST /api/events`.
+//! A later issue adds `/api/performance/*`.
 //!
 //! The exporter installs the process-wide `metrics` recorder, so there is one [`Exporter`] per
 //! process. Components (anything implementing [`Component`]) are refreshed before every render.
@@ -42,6 +43,7 @@
 
 pub mod alerting;
 pub mod config;
+pub mod events;
 pub mod simulate;
 
 use std::future::Future;
@@ -50,10 +52,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -103,6 +107,8 @@ struct Shared {
     components: Vec<Box<dyn Component>>,
     /// The alert engine; `None` when alerting or metrics are disabled.
     alerts: Option<Arc<Engine>>,
+    /// Applies `POST /api/events`.
+    events: events::Ingestor,
 }
 
 impl Shared {
@@ -162,6 +168,7 @@ impl Exporter {
         let own_requests = VictorMetrics::builder()
             .cardinality_limit(config.cardinality_limit)
             .build();
+        let events = events::Ingestor::new(metrics.clone());
         Ok(Exporter {
             config,
             metrics,
@@ -171,6 +178,7 @@ impl Exporter {
                 health,
                 components,
                 alerts,
+                events,
             }),
             channels,
             _upkeep: upkeep,
@@ -199,6 +207,10 @@ impl Exporter {
             .route("/health/{probe}", get(serve_probe))
             .route("/health/{probe}/{check}", get(serve_probe_check))
             .route("/api/alerts", get(serve_alerts))
+            .route(
+                "/api/events",
+                post(ingest_events).layer(DefaultBodyLimit::max(self.config.events_max_body_bytes)),
+            )
             .fallback(not_found)
             .with_state(Arc::clone(&self.shared))
             // Last, so it wraps every route: request metrics by route template, server spans.
@@ -537,9 +549,42 @@ async fn serve_alerts(State(shared): State<Arc<Shared>>) -> Response {
     }
 }
 
+/// `POST /api/events`: applies the valid events, reports the rest ([`events`]).
+async fn ingest_events(
+    State(shared): State<Arc<Shared>>,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Response {
+    if shared.exposition.is_none() {
+        return (
+            StatusCode::NOT_FOUND,
+            "metrics are disabled (metrics_enabled = false): events would be dropped\n",
+        )
+            .into_response();
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                shared.events.count_too_large();
+            }
+            return (rejection.status(), format!("{}\n", rejection.body_text())).into_response();
+        }
+    };
+    match shared.events.ingest(&body) {
+        Ok(report) => axum::Json(report).into_response(),
+        Err(err) => (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the body starts as a JSON array but is not one ({err}); nothing was applied\n"
+            ),
+        )
+            .into_response(),
+    }
+}
+
 async fn not_found() -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,
-        "not found; the exporter serves GET /metrics, /health/live, /health/ready, /health/startup and /api/alerts\n",
+        "not found; the exporter serves GET /metrics, /health/live, /health/ready, /health/startup, /api/alerts and POST /api/events\n",
     )
 }

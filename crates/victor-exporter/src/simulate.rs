@@ -482,15 +482,18 @@ mod tests {
             metrics.refresh();
             exposition.render()
         });
-        // Health, tracing and alerting metrics come from the exporter's own checker, span
-        // pipeline and alert engine, not from the simulated agent; tests/simulate.rs checks that
+        // Health, tracing, alerting and ingestion metrics come from the exporter's own checker,
+        // span pipeline, alert engine and event route, not from the simulated agent; tests/simulate.rs checks that
         // the running exporter exposes them too.
         let missing: Vec<&str> = catalog::ALL
             .iter()
             .filter(|def| {
                 !matches!(
                     def.group(),
-                    catalog::Group::Health | catalog::Group::Tracing | catalog::Group::Alerting
+                    catalog::Group::Health
+                        | catalog::Group::Tracing
+                        | catalog::Group::Alerting
+                        | catalog::Group::Ingestion
                 )
             })
             .map(|def| def.name())

@@ -147,13 +147,15 @@ pub enum Group {
     Tracing,
     /// The in-process alert engine and its notification channels.
     Alerting,
+    /// Events posted to the exporter by agents without a Rust dependency.
+    Ingestion,
     /// The observability toolkit's own health.
     SelfMonitoring,
 }
 
 impl Group {
     /// Every group, in the order the docs list them.
-    pub const ALL: [Group; 22] = [
+    pub const ALL: [Group; 23] = [
         Group::Request,
         Group::Llm,
         Group::Provider,
@@ -175,6 +177,7 @@ impl Group {
         Group::Health,
         Group::Tracing,
         Group::Alerting,
+        Group::Ingestion,
         Group::SelfMonitoring,
     ];
 
@@ -202,6 +205,7 @@ impl Group {
             Group::Health => "Health probes",
             Group::Tracing => "Tracing",
             Group::Alerting => "Alerting",
+            Group::Ingestion => "Event ingestion",
             Group::SelfMonitoring => "Self-monitoring",
         }
     }
@@ -943,6 +947,20 @@ catalog! {
          (the channel's queue was at its bound when the notification arrived) or channel_closed \
          (the channel had stopped).")
         .sources("added: failed deliveries are counted, never silent");
+
+    // ---- Ingestion: POST /api/events ----
+    /// Events applied.
+    EVENTS_ACCEPTED_TOTAL: CounterDef<1> = CounterDef::new(
+        "victor_events_accepted_total", G::Ingestion, &["type"],
+        "Events posted to /api/events and applied, by event type (tool.executed, llm.completed, …).")
+        .sources("added: the ingestion path of agents without a Rust dependency (002 REST API)");
+    /// Events refused.
+    EVENTS_REJECTED_TOTAL: CounterDef<1> = CounterDef::new(
+        "victor_events_rejected_total", G::Ingestion, &["reason"],
+        "Events posted to /api/events and refused: invalid_json (the line or element is not \
+         JSON), unknown_type, missing_field, invalid_field (wrong type or out of range) or \
+         negative_duration; too_large counts whole bodies over the limit.")
+        .sources("added: rejected events are counted, never silent");
 
     // ---- Self-monitoring ----
     /// Overall health score.

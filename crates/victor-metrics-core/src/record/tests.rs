@@ -600,6 +600,11 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         ["email", "retries_exhausted"],
     )
     .increment(1);
+    // The exporter's event ingestion.
+    m.counter(&crate::catalog::EVENTS_ACCEPTED_TOTAL, ["tool.executed"])
+        .increment(1);
+    m.counter(&crate::catalog::EVENTS_REJECTED_TOTAL, ["unknown_type"])
+        .increment(1);
 }
 
 #[test]
