@@ -677,6 +677,17 @@ mod tests {
     }
 
     #[test]
+    fn docs_api_md_lists_every_event_type() {
+        let docs = include_str!("../../../docs/api.md");
+        for kind in EVENT_TYPES {
+            assert!(
+                docs.contains(&format!("`{kind}`")),
+                "docs/api.md lacks {kind}"
+            );
+        }
+    }
+
+    #[test]
     fn only_the_first_errors_are_listed() {
         let body = "x\n".repeat(MAX_REPORTED_ERRORS + 5);
         let report = ingestor().ingest(body.as_bytes()).expect("ndjson");

@@ -1,5 +1,6 @@
 //! `POST /api/events` over HTTP against an exporter in this process: counts applied exactly,
-//! errors reported per event, hostile label values escaped in `/metrics`, 413 past the limit.
+//! errors reported per event, hostile label values escaped in `/metrics`, 413 past the limit,
+//! and the Python example client (`examples/python/victor_events.py`) end to end.
 //!
 //! Its own test binary: the exporter installs the process-wide `metrics` recorder.
 
@@ -152,9 +153,32 @@ fn events_over_http() {
         1.0
     );
 
+    // The Python example client posts the way the Python Victor would.
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/python/victor_events.py");
+    let output = std::process::Command::new("python3")
+        .arg(&example)
+        .args(["--url", &running.base])
+        .output()
+        .expect("python3 runs the example");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("report");
+    assert_eq!(report["accepted"], 5, "{report}");
+    assert_eq!(report["rejected"], 1, "{report}");
+    assert_eq!(running.value(executions), 1_002.0);
+    assert_eq!(
+        running.value(r#"victor_llm_tokens_total{provider="anthropic",model="claude-sonnet-4-5",type="prompt"}"#),
+        1_200.0
+    );
+
     // A broken JSON array: 400, nothing applied.
     let (status, body) = running.post(&format!("[{EXAMPLE}, {EXAMPLE}"));
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("nothing was applied"), "{body}");
-    assert_eq!(running.value(executions), 1_001.0);
+    assert_eq!(running.value(executions), 1_002.0);
 }
