@@ -8,6 +8,9 @@
 //! | `GET /health/live`, `/health/ready`, `/health/startup` | the probe's JSON report; 200 healthy, 503 not |
 //! | `GET /health/{probe}/{check}` | one check of a probe, same JSON and codes |
 //! | `GET /api/alerts` | pending and firing alerts as JSON: `{"alerts": [...]}` |
+//! | `GET /api/performance/summary` | the agent's totals, rates and percentiles, and the system figures (JSON) |
+//! | `GET /api/performance/system` | the last process and host sample ([`system`]) |
+//! | `GET /api/performance/prometheus` | the same text as `/metrics` |
 //! | `POST /api/events` | events from agents (JSON array or NDJSON), applied to the metrics: `{"accepted", "rejected", "errors"}` ([`events`]) |
 //!
 //! The probe routes take `?exclude=NAME` (repeatable) to leave checks out and `?verbose` for
@@ -23,7 +26,8 @@
 //! serves, every `alerting.eval_interval`, and delivers notifications to the channels the
 //! configuration names ([`alerting`]).
 //!
-//! A later issue adds `/api/performance/*`.
+//! The cache, provider, tool and bootstrap views of `/api/performance/*` and the health score
+//! are still to come.
 //!
 //! The exporter installs the process-wide `metrics` recorder, so there is one [`Exporter`] per
 //! process. Components (anything implementing [`Component`]) are refreshed before every render.
@@ -45,6 +49,7 @@ pub mod alerting;
 pub mod config;
 pub mod events;
 pub mod simulate;
+pub mod system;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -109,6 +114,10 @@ struct Shared {
     alerts: Option<Arc<Engine>>,
     /// Applies `POST /api/events`.
     events: events::Ingestor,
+    /// Process and host figures; also one of `components`.
+    system: Arc<system::SystemSampler>,
+    /// Open client connections, kept by the accept loop.
+    connections: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Shared {
@@ -169,6 +178,13 @@ impl Exporter {
             .cardinality_limit(config.cardinality_limit)
             .build();
         let events = events::Ingestor::new(metrics.clone());
+        let connections = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let system = Arc::new(system::SystemSampler::new(
+            metrics.clone(),
+            config.health.disk_path.clone(),
+            Arc::clone(&connections),
+        ));
+        components.push(Box::new(Arc::clone(&system)));
         Ok(Exporter {
             config,
             metrics,
@@ -179,6 +195,8 @@ impl Exporter {
                 components,
                 alerts,
                 events,
+                system,
+                connections,
             }),
             channels,
             _upkeep: upkeep,
@@ -207,6 +225,9 @@ impl Exporter {
             .route("/health/{probe}", get(serve_probe))
             .route("/health/{probe}/{check}", get(serve_probe_check))
             .route("/api/alerts", get(serve_alerts))
+            .route("/api/performance/summary", get(serve_performance_summary))
+            .route("/api/performance/system", get(serve_performance_system))
+            .route("/api/performance/prometheus", get(serve_metrics))
             .route(
                 "/api/events",
                 post(ingest_events).layer(DefaultBodyLimit::max(self.config.events_max_body_bytes)),
@@ -293,13 +314,20 @@ impl Exporter {
                 tokio::time::sleep(delay).await;
             }
         };
+        // The simulation records its own system figures (to show the resource alerts working).
+        let sampling = (self.config.metrics_enabled && !self.config.simulate)
+            .then(|| Arc::clone(&self.shared.system).spawn(system::DEFAULT_INTERVAL));
         serve_connections(
             listener,
             self.router(),
             self.config.header_read_timeout,
+            Arc::clone(&self.shared.connections),
             shutdown,
         )
         .await;
+        if let Some(sampling) = sampling {
+            sampling.abort();
+        }
         if let Some(simulation) = simulation {
             simulation.abort();
         }
@@ -373,6 +401,7 @@ async fn serve_connections(
     listener: TcpListener,
     router: Router,
     header_read_timeout: Duration,
+    connections: Arc<std::sync::atomic::AtomicU64>,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -395,10 +424,12 @@ async fn serve_connections(
         };
         let service = TowerToHyperService::new(router.clone());
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let open = OpenConnection::new(Arc::clone(&connections));
         tokio::spawn(async move {
             if let Err(err) = connection.await {
                 tracing::debug!(%peer, error = %err, "connection closed with an error");
             }
+            drop(open);
         });
     }
     drop(listener);
@@ -409,6 +440,22 @@ async fn serve_connections(
         tracing::warn!(
             "connections still open {DRAIN_TIMEOUT:?} after shutdown began; closing them"
         );
+    }
+}
+
+/// Counts one open connection while alive (`victor_active_connections`).
+struct OpenConnection(Arc<std::sync::atomic::AtomicU64>);
+
+impl OpenConnection {
+    fn new(count: Arc<std::sync::atomic::AtomicU64>) -> Self {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        OpenConnection(count)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -549,6 +596,26 @@ async fn serve_alerts(State(shared): State<Arc<Shared>>) -> Response {
     }
 }
 
+/// `GET /api/performance/summary`: the agent summary and the last system sample.
+async fn serve_performance_summary(State(shared): State<Arc<Shared>>) -> Response {
+    let body = tokio::task::spawn_blocking(move || {
+        let agent = shared
+            .components
+            .iter()
+            .find(|component| component.name() == "agent")
+            .map(|agent| agent.json());
+        serde_json::json!({ "agent": agent, "system": shared.system.json() })
+    })
+    .await
+    .unwrap_or_default();
+    axum::Json(body).into_response()
+}
+
+/// `GET /api/performance/system`: the last process and host sample.
+async fn serve_performance_system(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(shared.system.json()).into_response()
+}
+
 /// `POST /api/events`: applies the valid events, reports the rest ([`events`]).
 async fn ingest_events(
     State(shared): State<Arc<Shared>>,
@@ -585,6 +652,6 @@ async fn ingest_events(
 async fn not_found() -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,
-        "not found; the exporter serves GET /metrics, /health/live, /health/ready, /health/startup, /api/alerts and POST /api/events\n",
+        "not found; the exporter serves GET /metrics, /health/live, /health/ready, /health/startup, /api/alerts, /api/performance/{summary,system,prometheus} and POST /api/events\n",
     )
 }

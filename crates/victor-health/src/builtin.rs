@@ -68,12 +68,19 @@ fn memory_figures(system: &mut System) -> Option<(u64, u64, &'static str)> {
         ProcessRefreshKind::nothing().with_memory(),
     );
     let rss = system.process(pid)?.memory();
+    let (limit, source) = memory_limit(system)?;
+    Some((rss, limit, source))
+}
+
+/// The memory this process may use: the cgroup limit when there is one (a container), the
+/// host's memory otherwise, with which it is. `None` when neither can be read.
+pub fn memory_limit(system: &mut System) -> Option<(u64, &'static str)> {
     system.refresh_memory_specifics(MemoryRefreshKind::nothing().with_ram());
     let (limit, source) = match system.cgroup_limits() {
         Some(cgroup) if cgroup.total_memory > 0 => (cgroup.total_memory, "cgroup limit"),
         _ => (system.total_memory(), "host memory"),
     };
-    (limit > 0).then_some((rss, limit, source))
+    (limit > 0).then_some((limit, source))
 }
 
 /// Readiness: the file system holding `path` has at least `min_free_ratio` of its space
@@ -81,7 +88,7 @@ fn memory_figures(system: &mut System) -> Option<(u64, u64, &'static str)> {
 pub fn disk_free_above(path: impl Into<PathBuf>, min_free_ratio: f64) -> Check {
     let path = path.into();
     Check::builtin("disk", move || {
-        let Some((mount, free, total)) = disk_figures(&path) else {
+        let Some((mount, free, total)) = disk_usage(&path) else {
             return Outcome::fail(format!(
                 "no mounted file system found for {}",
                 path.display()
@@ -105,8 +112,9 @@ pub fn disk_free_above(path: impl Into<PathBuf>, min_free_ratio: f64) -> Check {
     })
 }
 
-/// The mount point holding `path` (the longest mount-point prefix), its available and total bytes.
-fn disk_figures(path: &Path) -> Option<(PathBuf, u64, u64)> {
+/// The mount point holding `path` (the longest mount-point prefix), its available and total
+/// bytes; `None` when no mounted file system holds it.
+pub fn disk_usage(path: &Path) -> Option<(PathBuf, u64, u64)> {
     let path = std::fs::canonicalize(path).ok()?;
     let disks =
         Disks::new_with_refreshed_list_specifics(DiskRefreshKind::nothing().with_storage()).ok()?;

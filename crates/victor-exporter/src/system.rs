@@ -1,0 +1,201 @@
+//! Process and host figures from `sysinfo`, sampled on a timer off the request path and
+//! recorded in the catalog's system metrics (`victor_cpu_usage_percent`,
+//! `victor_system_memory_bytes`, `victor_memory_limit_bytes`, `victor_system_threads`,
+//! `victor_system_open_fds`, `victor_system_disk_free_bytes`, `victor_active_connections`, …).
+//!
+//! The memory limit is the cgroup limit in a container, the host's memory otherwise; the disk
+//! figures are for the file system holding the data directory (`health.disk_path`). Process CPU
+//! is measured between two samples, so the first sample reads 0.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use sysinfo::{CpuRefreshKind, Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+use victor_metrics_core::{Component, MetricDef, SystemSample, VictorMetrics, catalog};
+
+/// How often the exporter samples by default.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Samples this process and its host and records the figures.
+pub struct SystemSampler {
+    metrics: VictorMetrics,
+    disk_path: PathBuf,
+    connections: Arc<AtomicU64>,
+    started: Instant,
+    state: Mutex<State>,
+}
+
+struct State {
+    system: Option<System>,
+    last: Option<SystemSample>,
+}
+
+impl SystemSampler {
+    /// A sampler recording into `metrics`, watching the file system of `disk_path`, reading
+    /// open connections from `connections` (the server keeps it).
+    pub fn new(metrics: VictorMetrics, disk_path: PathBuf, connections: Arc<AtomicU64>) -> Self {
+        SystemSampler {
+            metrics,
+            disk_path,
+            connections,
+            started: Instant::now(),
+            state: Mutex::new(State {
+                system: System::new().ok(),
+                last: None,
+            }),
+        }
+    }
+
+    /// Takes one sample, records it and keeps it for [`Component::json`]; `None` when this
+    /// platform gives no process figures.
+    pub fn sample(&self) -> Option<SystemSample> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let system = state.system.as_mut()?;
+        let pid = Pid::from_u32(std::process::id());
+        system.refresh_processes_specifics(
+            ProcessesToUpdate::Some(&[pid]),
+            false,
+            ProcessRefreshKind::nothing()
+                .with_cpu()
+                .with_memory()
+                .with_tasks(),
+        );
+        system.refresh_cpu_specifics(CpuRefreshKind::nothing().with_usage());
+        let host_cpu_percent = f64::from(system.global_cpu_usage());
+        let process = system.process(pid)?;
+        let (rss_bytes, virtual_bytes) = (process.memory(), process.virtual_memory());
+        let process_cpu_percent = f64::from(process.cpu_usage());
+        let threads = process.tasks().map_or(1, |tasks| tasks.len().max(1)) as u64;
+        let open_fds = process.open_files().unwrap_or(0) as u64;
+        let max_fds = process.open_files_limit().unwrap_or(0) as u64;
+        let memory_limit_bytes =
+            victor_health::builtin::memory_limit(system).map_or(0, |(limit, _)| limit);
+        let disk = victor_health::builtin::disk_usage(&self.disk_path)
+            .map(|(_, free, total)| (self.disk_path.display().to_string(), free, total));
+        let sample = SystemSample {
+            process_cpu_percent,
+            host_cpu_percent,
+            rss_bytes,
+            virtual_bytes,
+            memory_limit_bytes,
+            threads,
+            open_fds,
+            max_fds,
+            uptime: self.started.elapsed(),
+            disk,
+            active_connections: self.connections.load(Ordering::Relaxed),
+        };
+        self.metrics.record_system(&sample);
+        state.last = Some(sample.clone());
+        Some(sample)
+    }
+
+    /// Samples every `interval` on the blocking pool until the task is aborted.
+    pub fn spawn(self: Arc<Self>, interval: Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                ticks.tick().await;
+                let sampler = Arc::clone(&self);
+                if tokio::task::spawn_blocking(move || sampler.sample())
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_none()
+                {
+                    tracing::warn!("cannot read this process' figures; system metrics stay unset");
+                }
+            }
+        })
+    }
+}
+
+impl Component for SystemSampler {
+    fn name(&self) -> &'static str {
+        "system"
+    }
+
+    fn metrics(&self) -> Vec<&'static MetricDef> {
+        vec![
+            catalog::CPU_USAGE_PERCENT.def(),
+            catalog::SYSTEM_CPU_PERCENT.def(),
+            catalog::SYSTEM_MEMORY_BYTES.def(),
+            catalog::MEMORY_USAGE_BYTES.def(),
+            catalog::MEMORY_LIMIT_BYTES.def(),
+            catalog::SYSTEM_THREADS.def(),
+            catalog::SYSTEM_OPEN_FDS.def(),
+            catalog::SYSTEM_MAX_FDS.def(),
+            catalog::SYSTEM_UPTIME_SECONDS.def(),
+            catalog::SYSTEM_DISK_FREE_BYTES.def(),
+            catalog::SYSTEM_DISK_TOTAL_BYTES.def(),
+            catalog::ACTIVE_CONNECTIONS.def(),
+        ]
+    }
+
+    /// The last sample (`null` fields before the first): the `/api/performance/system` view.
+    fn json(&self) -> serde_json::Value {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(s) = &state.last else {
+            return serde_json::json!({ "sampled": false });
+        };
+        let share = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
+        serde_json::json!({
+            "sampled": true,
+            "process_cpu_percent": s.process_cpu_percent,
+            "host_cpu_percent": s.host_cpu_percent,
+            "rss_bytes": s.rss_bytes,
+            "virtual_bytes": s.virtual_bytes,
+            "memory_limit_bytes": s.memory_limit_bytes,
+            "memory_used_ratio": share(s.rss_bytes, s.memory_limit_bytes),
+            "threads": s.threads,
+            "open_fds": s.open_fds,
+            "max_fds": s.max_fds,
+            "uptime_seconds": s.uptime.as_secs_f64(),
+            "disk": s.disk.as_ref().map(|(path, free, total)| serde_json::json!({
+                "path": path, "free_bytes": free, "total_bytes": total,
+                "free_ratio": share(*free, *total),
+            })),
+            "active_connections": s.active_connections,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resident_memory_moves_when_the_process_allocates() {
+        let sampler = SystemSampler::new(
+            VictorMetrics::new(),
+            PathBuf::from("."),
+            Arc::new(AtomicU64::new(3)),
+        );
+        let before = sampler.sample().expect("process figures on Linux");
+        // 256 MiB, touched so it is resident.
+        let block = vec![1_u8; 256 << 20];
+        let after = sampler.sample().expect("process figures");
+        assert!(
+            after.rss_bytes >= before.rss_bytes + (200 << 20),
+            "rss {} -> {}",
+            before.rss_bytes,
+            after.rss_bytes
+        );
+        assert_eq!(block.iter().map(|b| u64::from(*b)).sum::<u64>(), 256 << 20);
+        assert!(after.memory_limit_bytes > 0);
+        assert!(after.threads >= 1 && after.open_fds > 0 && after.max_fds > 0);
+        assert!(
+            after
+                .disk
+                .as_ref()
+                .is_some_and(|(_, free, total)| free <= total)
+        );
+        assert_eq!(after.active_connections, 3);
+        let json = sampler.json();
+        assert_eq!(json["rss_bytes"], after.rss_bytes);
+        assert_eq!(json["sampled"], true);
+    }
+}

@@ -1,0 +1,85 @@
+//! `/api/performance/{summary,system,prometheus}` against an exporter in this process, with the
+//! real system sampler running.
+//!
+//! Its own test binary: the exporter installs the process-wide `metrics` recorder.
+
+use std::time::{Duration, Instant};
+
+use victor_exporter::Exporter;
+use victor_exporter::config::Config;
+
+fn get(agent: &ureq::Agent, url: &str) -> (u16, String, String) {
+    let mut response = agent.get(url).call().expect("get");
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (
+        status,
+        content_type,
+        response.body_mut().read_to_string().expect("body"),
+    )
+}
+
+#[test]
+fn performance_routes_serve_the_summary_the_system_sample_and_the_exposition() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let config = Config {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        ..Config::default()
+    };
+    let exporter = Exporter::new(config).expect("exporter");
+    let listener = runtime.block_on(exporter.bind()).expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = runtime.spawn(exporter.serve(listener, async {
+        let _ = stopped.await;
+    }));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+
+    // The sampler takes its first sample at start.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let system = loop {
+        let (status, _, body) = get(&agent, &format!("{base}/api/performance/system"));
+        assert_eq!(status, 200, "{body}");
+        let system: serde_json::Value = serde_json::from_str(&body).expect("json");
+        if system["sampled"] == true || Instant::now() > deadline {
+            break system;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(system["sampled"], true, "{system}");
+    assert!(
+        system["rss_bytes"].as_u64().unwrap_or(0) > 1 << 20,
+        "{system}"
+    );
+    assert!(
+        system["memory_limit_bytes"].as_u64().unwrap_or(0) > 0,
+        "{system}"
+    );
+    assert!(system["threads"].as_u64().unwrap_or(0) >= 2, "{system}");
+    assert!(system["disk"]["free_ratio"].as_f64().is_some(), "{system}");
+
+    let (status, _, body) = get(&agent, &format!("{base}/api/performance/summary"));
+    assert_eq!(status, 200, "{body}");
+    let summary: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert!(summary["agent"]["requests"]["total"].is_u64(), "{summary}");
+    assert_eq!(summary["system"]["sampled"], true, "{summary}");
+
+    let (status, content_type, text) = get(&agent, &format!("{base}/api/performance/prometheus"));
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    let rss = text
+        .lines()
+        .find(|line| line.starts_with(r#"victor_system_memory_bytes{type="rss"}"#))
+        .unwrap_or_else(|| panic!("no rss in\n{text}"));
+    assert!(!rss.ends_with(" 0"), "{rss}");
+    let _ = stop.send(());
+    runtime.block_on(server).expect("join").expect("serve");
+}
