@@ -655,3 +655,23 @@ async fn not_found() -> impl IntoResponse {
         "not found; the exporter serves GET /metrics, /health/live, /health/ready, /health/startup, /api/alerts, /api/performance/{summary,system,prometheus} and POST /api/events\n",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::OpenConnection;
+
+    #[test]
+    fn open_connections_are_counted_while_their_guards_live() {
+        let count = Arc::new(AtomicU64::new(0));
+        let first = OpenConnection::new(Arc::clone(&count));
+        let second = OpenConnection::new(Arc::clone(&count));
+        assert_eq!(count.load(Ordering::Relaxed), 2);
+        drop(first);
+        assert_eq!(count.load(Ordering::Relaxed), 1);
+        drop(second);
+        assert_eq!(count.load(Ordering::Relaxed), 0);
+    }
+}
