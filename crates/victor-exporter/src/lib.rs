@@ -10,6 +10,7 @@
 //! | `GET /api/alerts` | pending and firing alerts as JSON: `{"alerts": [...]}` |
 //! | `GET /api/performance/summary` | the agent's totals, rates and percentiles, and the system figures (JSON) |
 //! | `GET /api/performance/system` | the last process and host sample ([`system`]) |
+//! | `GET /api/performance/tools`, `/providers`, `/cache` | per tool, provider, cache and tool-selection namespace since start (JSON) |
 //! | `GET /api/performance/prometheus` | the same text as `/metrics` |
 //! | `POST /api/events` | events from agents (JSON array or NDJSON), applied to the metrics: `{"accepted", "rejected", "errors"}` ([`events`]) |
 //!
@@ -26,8 +27,7 @@
 //! serves, every `alerting.eval_interval`, and delivers notifications to the channels the
 //! configuration names ([`alerting`]).
 //!
-//! The cache, provider, tool and bootstrap views of `/api/performance/*` and the health score
-//! are still to come.
+//! The bootstrap view of `/api/performance/*` and the health score are still to come.
 //!
 //! The exporter installs the process-wide `metrics` recorder, so there is one [`Exporter`] per
 //! process. Components (anything implementing [`Component`]) are refreshed before every render.
@@ -118,6 +118,8 @@ struct Shared {
     system: Arc<system::SystemSampler>,
     /// Open client connections, kept by the accept loop.
     connections: Arc<std::sync::atomic::AtomicU64>,
+    /// The recording state, for the per-tool, per-provider and per-cache views.
+    metrics: VictorMetrics,
 }
 
 impl Shared {
@@ -187,7 +189,7 @@ impl Exporter {
         components.push(Box::new(Arc::clone(&system)));
         Ok(Exporter {
             config,
-            metrics,
+            metrics: metrics.clone(),
             own_requests,
             shared: Arc::new(Shared {
                 exposition,
@@ -197,6 +199,7 @@ impl Exporter {
                 events,
                 system,
                 connections,
+                metrics,
             }),
             channels,
             _upkeep: upkeep,
@@ -227,6 +230,12 @@ impl Exporter {
             .route("/api/alerts", get(serve_alerts))
             .route("/api/performance/summary", get(serve_performance_summary))
             .route("/api/performance/system", get(serve_performance_system))
+            .route("/api/performance/tools", get(serve_performance_tools))
+            .route(
+                "/api/performance/providers",
+                get(serve_performance_providers),
+            )
+            .route("/api/performance/cache", get(serve_performance_cache))
             .route("/api/performance/prometheus", get(serve_metrics))
             .route(
                 "/api/events",
@@ -611,6 +620,26 @@ async fn serve_performance_summary(State(shared): State<Arc<Shared>>) -> Respons
     axum::Json(body).into_response()
 }
 
+/// `GET /api/performance/tools`: per tool since start, most executed first.
+async fn serve_performance_tools(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(serde_json::json!({ "tools": shared.metrics.tool_breakdown() })).into_response()
+}
+
+/// `GET /api/performance/providers`: per LLM provider since start, most called first.
+async fn serve_performance_providers(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(serde_json::json!({ "providers": shared.metrics.provider_breakdown() }))
+        .into_response()
+}
+
+/// `GET /api/performance/cache`: named caches and tool-selection namespaces since start.
+async fn serve_performance_cache(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(serde_json::json!({
+        "caches": shared.metrics.cache_breakdown(),
+        "tool_selection": shared.metrics.tool_selection_breakdown(),
+    }))
+    .into_response()
+}
+
 /// `GET /api/performance/system`: the last process and host sample.
 async fn serve_performance_system(State(shared): State<Arc<Shared>>) -> Response {
     axum::Json(shared.system.json()).into_response()
@@ -652,7 +681,7 @@ async fn ingest_events(
 async fn not_found() -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,
-        "not found; the exporter serves GET /metrics, /health/live, /health/ready, /health/startup, /api/alerts, /api/performance/{summary,system,prometheus} and POST /api/events\n",
+        "not found; the exporter serves GET /metrics, /health/live, /health/ready, /health/startup, /api/alerts, /api/performance/{summary,system,tools,providers,cache,prometheus} and POST /api/events\n",
     )
 }
 

@@ -1,5 +1,5 @@
-//! `/api/performance/{summary,system,prometheus}` against an exporter in this process, with the
-//! real system sampler running.
+//! `/api/performance/{summary,system,tools,providers,cache,prometheus}` against an exporter in
+//! this process, with the real system sampler running.
 //!
 //! Its own test binary: the exporter installs the process-wide `metrics` recorder.
 
@@ -32,6 +32,7 @@ fn performance_routes_serve_the_summary_the_system_sample_and_the_exposition() {
         ..Config::default()
     };
     let exporter = Exporter::new(config).expect("exporter");
+    let exporter_metrics = exporter.metrics().clone();
     let listener = runtime.block_on(exporter.bind()).expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -71,6 +72,52 @@ fn performance_routes_serve_the_summary_the_system_sample_and_the_exposition() {
     let summary: serde_json::Value = serde_json::from_str(&body).expect("json");
     assert!(summary["agent"]["requests"]["total"].is_u64(), "{summary}");
     assert_eq!(summary["system"]["sampled"], true, "{summary}");
+
+    // Per-tool, per-provider and per-cache views of what was recorded.
+    let metrics = exporter_metrics.clone();
+    metrics.record_tool_execution(&victor_metrics_core::ToolExecution {
+        tool: "grep",
+        vertical: "coding",
+        mode: victor_metrics_core::AgentMode::Build,
+        status: victor_metrics_core::ToolStatus::Failure,
+        duration: Duration::from_millis(30),
+        error_type: Some("exit_code"),
+    });
+    metrics.record_llm_call(&victor_metrics_core::LlmCall {
+        provider: "anthropic",
+        model: "claude",
+        operation: victor_metrics_core::LlmOperation::Chat,
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        cost_usd: 0.001,
+        tool_calls: false,
+        duration: Duration::from_millis(900),
+        error_type: None,
+    });
+    metrics.record_cache_miss("responses");
+    metrics.record_tool_selection("default", Duration::from_micros(300), true);
+    let view = |route: &str| -> serde_json::Value {
+        let (status, _, body) = get(&agent, &format!("{base}/api/performance/{route}"));
+        assert_eq!(status, 200, "{route}: {body}");
+        serde_json::from_str(&body).expect("json")
+    };
+    let tools = view("tools");
+    assert_eq!(tools["tools"][0]["name"], "grep", "{tools}");
+    assert_eq!(tools["tools"][0]["errors"], 1, "{tools}");
+    let providers = view("providers");
+    assert_eq!(
+        providers["providers"][0]["name"], "anthropic",
+        "{providers}"
+    );
+    assert!(
+        providers["providers"][0]["duration_seconds"]["p50"]
+            .as_f64()
+            .is_some()
+    );
+    let cache = view("cache");
+    assert_eq!(cache["caches"][0]["hit_rate"], 0.0, "{cache}");
+    assert_eq!(cache["tool_selection"][0]["name"], "default", "{cache}");
+    assert_eq!(cache["tool_selection"][0]["hits"], 1, "{cache}");
 
     let (status, content_type, text) = get(&agent, &format!("{base}/api/performance/prometheus"));
     assert_eq!(status, 200);

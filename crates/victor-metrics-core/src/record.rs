@@ -34,7 +34,9 @@ use crate::series::{
     DEFAULT_CARDINALITY_LIMIT, SeriesCache, register_counter, register_gauge, register_histogram,
 };
 use crate::stats::{BucketCounts, HistogramSnapshot, Tally, Window};
-use crate::summary::{CacheSummary, LlmSummary, OutcomeSummary, Summary};
+use crate::summary::{
+    Breakdown, CacheBreakdown, CacheSummary, LlmSummary, OutcomeSummary, Summary,
+};
 
 /// How a tool execution ended (`001`: success, failure, timeout).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -1368,6 +1370,40 @@ impl VictorMetrics {
         }
     }
 
+    /// Per tool (every vertical, mode and status together), most executed first.
+    pub fn tool_breakdown(&self) -> Vec<Breakdown> {
+        let mut by_tool: HashMap<Box<str>, Totals> = HashMap::new();
+        self.inner.tools.for_each(|labels, series| {
+            by_tool
+                .entry(labels[0].clone())
+                .or_insert_with(|| Totals::new(cat::TOOL_EXECUTION_DURATION_SECONDS.def()))
+                .add(&series.stats);
+        });
+        breakdown(by_tool)
+    }
+
+    /// Per LLM provider (every model and operation together), most called first.
+    pub fn provider_breakdown(&self) -> Vec<Breakdown> {
+        let mut by_provider: HashMap<Box<str>, Totals> = HashMap::new();
+        self.inner.llm.for_each(|labels, series| {
+            by_provider
+                .entry(labels[0].clone())
+                .or_insert_with(|| Totals::new(cat::LLM_DURATION_SECONDS.def()))
+                .add(&series.stats);
+        });
+        breakdown(by_provider)
+    }
+
+    /// Per named cache, by name.
+    pub fn cache_breakdown(&self) -> Vec<CacheBreakdown> {
+        hit_miss_breakdown(&self.inner.caches)
+    }
+
+    /// Per tool-selection cache namespace, by name.
+    pub fn tool_selection_breakdown(&self) -> Vec<CacheBreakdown> {
+        hit_miss_breakdown(&self.inner.selection)
+    }
+
     /// Label sets held per family, for tests and the self-monitoring view.
     pub fn series_counts(&self) -> HashMap<&'static str, usize> {
         let inner = &*self.inner;
@@ -1381,6 +1417,44 @@ impl VictorMetrics {
             ),
         ])
     }
+}
+
+/// Breakdowns from per-name totals, most operations first (then by name, for a stable order).
+fn breakdown(totals: HashMap<Box<str>, Totals>) -> Vec<Breakdown> {
+    let mut rows: Vec<Breakdown> = totals
+        .into_iter()
+        .map(|(name, totals)| Breakdown {
+            name: name.into(),
+            outcome: totals.summary(),
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.outcome
+            .total
+            .cmp(&a.outcome.total)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    rows
+}
+
+fn hit_miss_breakdown(family: &HitMissFamily) -> Vec<CacheBreakdown> {
+    let mut rows = Vec::new();
+    family.series.for_each(|labels, series| {
+        let hits = series.hit_count.load(Ordering::Relaxed);
+        let misses = series.miss_count.load(Ordering::Relaxed);
+        rows.push(CacheBreakdown {
+            name: labels[0].to_string(),
+            hits,
+            misses,
+            hit_rate: Tally {
+                good: hits,
+                total: hits + misses,
+            }
+            .ratio_or_none(),
+        });
+    });
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    rows
 }
 
 impl crate::Component for VictorMetrics {

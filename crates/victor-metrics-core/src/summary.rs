@@ -115,3 +115,27 @@ impl Tally {
         (self.total > 0).then(|| self.good as f64 / self.total as f64)
     }
 }
+
+/// One tool's or provider's share of the traffic since start, for the per-component views
+/// (`/api/performance/tools`, `/providers`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Breakdown {
+    /// The tool or provider.
+    pub name: String,
+    /// Its operations: totals, error and success rates, latency percentiles.
+    #[serde(flatten)]
+    pub outcome: OutcomeSummary,
+}
+
+/// One cache's or tool-selection namespace's lookups since start.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CacheBreakdown {
+    /// The cache name or namespace.
+    pub name: String,
+    /// Lookups served from cache.
+    pub hits: u64,
+    /// Lookups not served from cache.
+    pub misses: u64,
+    /// Hits over lookups, 0 to 1; `null` before the first lookup.
+    pub hit_rate: Option<f64>,
+}

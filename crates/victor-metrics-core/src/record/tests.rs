@@ -735,3 +735,45 @@ fn recording_without_a_recorder_is_harmless() {
     metrics.record_request(&request("/chat", 200, 1));
     assert_eq!(metrics.summary().requests.total, 1);
 }
+
+#[test]
+fn breakdowns_group_by_tool_provider_and_cache() {
+    let metrics = VictorMetrics::new();
+    let tool = |tool, status, millis| ToolExecution {
+        tool,
+        vertical: "coding",
+        mode: AgentMode::Build,
+        status,
+        duration: Duration::from_millis(millis),
+        error_type: None,
+    };
+    for _ in 0..3 {
+        metrics.record_tool_execution(&tool("grep", ToolStatus::Success, 40));
+    }
+    metrics.record_tool_execution(&tool("grep", ToolStatus::Failure, 40));
+    metrics.record_tool_execution(&tool("shell", ToolStatus::Success, 2_000));
+    let tools = metrics.tool_breakdown();
+    assert_eq!(
+        tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        ["grep", "shell"]
+    );
+    assert_eq!((tools[0].outcome.total, tools[0].outcome.errors), (4, 1));
+    assert_eq!(tools[0].outcome.success_rate, Some(0.75));
+    let json = serde_json::to_value(&tools[0]).expect("json");
+    assert_eq!(json["name"], "grep");
+    assert_eq!(json["total"], 4);
+    assert!(
+        json["duration_seconds"]["p95"]
+            .as_f64()
+            .is_some_and(|p| p <= 0.05)
+    );
+
+    metrics.record_cache_hit("responses");
+    metrics.record_cache_miss("responses");
+    metrics.record_cache_hit("embeddings");
+    let caches = metrics.cache_breakdown();
+    assert_eq!(caches[0].name, "embeddings");
+    assert_eq!(caches[1].hit_rate, Some(0.5));
+    assert!(metrics.provider_breakdown().is_empty());
+    assert!(metrics.tool_selection_breakdown().is_empty());
+}
