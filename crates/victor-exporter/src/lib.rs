@@ -10,7 +10,7 @@
 //! | `GET /api/alerts` | pending and firing alerts as JSON: `{"alerts": [...]}` |
 //! | `GET /api/performance/summary` | the agent's totals, rates and percentiles, and the system figures (JSON) |
 //! | `GET /api/performance/system` | the last process and host sample ([`system`]) |
-//! | `GET /api/performance/tools`, `/providers`, `/cache` | per tool, provider, cache and tool-selection namespace since start (JSON) |
+//! | `GET /api/performance/tools`, `/providers`, `/cache`, `/bootstrap` | per tool, provider, cache and tool-selection namespace since start; start-up phases (JSON) |
 //! | `GET /api/performance/prometheus` | the same text as `/metrics` |
 //! | `POST /api/events` | events from agents (JSON array or NDJSON), applied to the metrics: `{"accepted", "rejected", "errors"}` ([`events`]) |
 //!
@@ -27,7 +27,7 @@
 //! serves, every `alerting.eval_interval`, and delivers notifications to the channels the
 //! configuration names ([`alerting`]).
 //!
-//! The bootstrap view of `/api/performance/*` and the health score are still to come.
+//! The health score ([`performance`]) is recomputed before every render.
 //!
 //! The exporter installs the process-wide `metrics` recorder, so there is one [`Exporter`] per
 //! process. Components (anything implementing [`Component`]) are refreshed before every render.
@@ -48,6 +48,7 @@
 pub mod alerting;
 pub mod config;
 pub mod events;
+pub mod performance;
 pub mod simulate;
 pub mod system;
 
@@ -120,6 +121,8 @@ struct Shared {
     connections: Arc<std::sync::atomic::AtomicU64>,
     /// The recording state, for the per-tool, per-provider and per-cache views.
     metrics: VictorMetrics,
+    /// The health score and the window figures it reads.
+    performance: Arc<performance::Performance>,
 }
 
 impl Shared {
@@ -187,6 +190,13 @@ impl Exporter {
             Arc::clone(&connections),
         ));
         components.push(Box::new(Arc::clone(&system)));
+        // After the recording state in `components`, whose refresh computes the window figures.
+        let performance = Arc::new(performance::Performance::new(
+            metrics.clone(),
+            Arc::clone(&system),
+            !config.simulate,
+        ));
+        components.push(Box::new(Arc::clone(&performance)));
         Ok(Exporter {
             config,
             metrics: metrics.clone(),
@@ -200,6 +210,7 @@ impl Exporter {
                 system,
                 connections,
                 metrics,
+                performance,
             }),
             channels,
             _upkeep: upkeep,
@@ -236,6 +247,10 @@ impl Exporter {
                 get(serve_performance_providers),
             )
             .route("/api/performance/cache", get(serve_performance_cache))
+            .route(
+                "/api/performance/bootstrap",
+                get(serve_performance_bootstrap),
+            )
             .route("/api/performance/prometheus", get(serve_metrics))
             .route(
                 "/api/events",
@@ -608,12 +623,22 @@ async fn serve_alerts(State(shared): State<Arc<Shared>>) -> Response {
 /// `GET /api/performance/summary`: the agent summary and the last system sample.
 async fn serve_performance_summary(State(shared): State<Arc<Shared>>) -> Response {
     let body = tokio::task::spawn_blocking(move || {
+        // Bring the window figures and the score up to date, as a scrape would.
+        for component in &shared.components {
+            component.refresh();
+        }
         let agent = shared
             .components
             .iter()
             .find(|component| component.name() == "agent")
             .map(|agent| agent.json());
-        serde_json::json!({ "agent": agent, "system": shared.system.json() })
+        let performance = shared.performance.json();
+        serde_json::json!({
+            "health": performance["health"],
+            "window": performance["window"],
+            "agent": agent,
+            "system": shared.system.json(),
+        })
     })
     .await
     .unwrap_or_default();
@@ -627,8 +652,28 @@ async fn serve_performance_tools(State(shared): State<Arc<Shared>>) -> Response 
 
 /// `GET /api/performance/providers`: per LLM provider since start, most called first.
 async fn serve_performance_providers(State(shared): State<Arc<Shared>>) -> Response {
-    axum::Json(serde_json::json!({ "providers": shared.metrics.provider_breakdown() }))
-        .into_response()
+    let health = shared.metrics.provider_health();
+    let providers: Vec<serde_json::Value> = shared
+        .metrics
+        .provider_breakdown()
+        .into_iter()
+        .map(|provider| {
+            let healthy = health.get(&provider.name).copied();
+            let mut json = serde_json::to_value(provider).unwrap_or_default();
+            json["healthy"] = serde_json::json!(healthy);
+            json
+        })
+        .collect();
+    let healthy = health.values().filter(|healthy| **healthy).count();
+    axum::Json(
+        serde_json::json!({ "providers": providers, "healthy": healthy, "known": health.len() }),
+    )
+    .into_response()
+}
+
+/// `GET /api/performance/bootstrap`: start-up time, phases and lazy loads.
+async fn serve_performance_bootstrap(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(shared.metrics.bootstrap()).into_response()
 }
 
 /// `GET /api/performance/cache`: named caches and tool-selection namespaces since start.
@@ -636,6 +681,7 @@ async fn serve_performance_cache(State(shared): State<Arc<Shared>>) -> Response 
     axum::Json(serde_json::json!({
         "caches": shared.metrics.cache_breakdown(),
         "tool_selection": shared.metrics.tool_selection_breakdown(),
+        "tool_selection_fill": shared.metrics.tool_selection_fill(),
     }))
     .into_response()
 }
@@ -681,7 +727,7 @@ async fn ingest_events(
 async fn not_found() -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,
-        "not found; the exporter serves GET /metrics, /health/live, /health/ready, /health/startup, /api/alerts, /api/performance/{summary,system,tools,providers,cache,prometheus} and POST /api/events\n",
+        "not found; the exporter serves GET /metrics, /health/live, /health/ready, /health/startup, /api/alerts, /api/performance/{summary,system,tools,providers,cache,bootstrap,prometheus} and POST /api/events\n",
     )
 }
 

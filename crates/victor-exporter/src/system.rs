@@ -92,6 +92,14 @@ impl SystemSampler {
         Some(sample)
     }
 
+    /// Resident memory over the memory limit at the last sample; `None` before one.
+    pub fn memory_used_ratio(&self) -> Option<f64> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let sample = state.last.as_ref()?;
+        (sample.memory_limit_bytes > 0)
+            .then(|| sample.rss_bytes as f64 / sample.memory_limit_bytes as f64)
+    }
+
     /// Samples every `interval` on the blocking pool until the task is aborted.
     pub fn spawn(self: Arc<Self>, interval: Duration) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {

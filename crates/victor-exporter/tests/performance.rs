@@ -1,4 +1,4 @@
-//! `/api/performance/{summary,system,tools,providers,cache,prometheus}` against an exporter in
+//! `/api/performance/{summary,system,tools,providers,cache,bootstrap,prometheus}` against an exporter in
 //! this process, with the real system sampler running.
 //!
 //! Its own test binary: the exporter installs the process-wide `metrics` recorder.
@@ -96,6 +96,16 @@ fn performance_routes_serve_the_summary_the_system_sample_and_the_exposition() {
     });
     metrics.record_cache_miss("responses");
     metrics.record_tool_selection("default", Duration::from_micros(300), true);
+    metrics.set_provider_health("anthropic", true);
+    metrics.record_initialization(Duration::from_millis(1_200));
+    metrics.set_bootstrap_phase("load_tools", Duration::from_millis(200));
+    metrics.record_request(&victor_metrics_core::Request {
+        endpoint: "/chat",
+        method: "POST",
+        status: 503,
+        duration: Duration::from_millis(20),
+        error_type: None,
+    });
     let view = |route: &str| -> serde_json::Value {
         let (status, _, body) = get(&agent, &format!("{base}/api/performance/{route}"));
         assert_eq!(status, 200, "{route}: {body}");
@@ -119,9 +129,34 @@ fn performance_routes_serve_the_summary_the_system_sample_and_the_exposition() {
     assert_eq!(cache["tool_selection"][0]["name"], "default", "{cache}");
     assert_eq!(cache["tool_selection"][0]["hits"], 1, "{cache}");
 
+    assert_eq!(view("providers")["providers"][0]["healthy"], true);
+    let bootstrap = view("bootstrap");
+    assert_eq!(bootstrap["initialization_seconds"], 1.2, "{bootstrap}");
+    assert_eq!(bootstrap["phases"]["load_tools"], 0.2, "{bootstrap}");
+    // One request, failed: the window's error ratio is 1, which costs the score all 40 points.
+    let summary = view("summary");
+    assert_eq!(summary["window"]["request_error_ratio"], 1.0, "{summary}");
+    assert_eq!(summary["health"]["errors"], 40.0, "{summary}");
+    assert!(
+        summary["health"]["score"]
+            .as_f64()
+            .is_some_and(|s| s <= 60.0),
+        "{summary}"
+    );
+
     let (status, content_type, text) = get(&agent, &format!("{base}/api/performance/prometheus"));
     assert_eq!(status, 200);
     assert!(content_type.starts_with("text/plain"), "{content_type}");
+    let score = text
+        .lines()
+        .find(|line| line.starts_with("victor_performance_health_score "))
+        .unwrap_or_else(|| panic!("no health score in\n{text}"));
+    let score: f64 = score
+        .rsplit(' ')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("score");
+    assert!(score <= 60.0, "{score}");
     let rss = text
         .lines()
         .find(|line| line.starts_with(r#"victor_system_memory_bytes{type="rss"}"#))

@@ -21,7 +21,7 @@
 //! assert_eq!(metrics.summary().tools.total, 1);
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
@@ -35,7 +35,8 @@ use crate::series::{
 };
 use crate::stats::{BucketCounts, HistogramSnapshot, Tally, Window};
 use crate::summary::{
-    Breakdown, CacheBreakdown, CacheSummary, LlmSummary, OutcomeSummary, Summary,
+    BootstrapView, Breakdown, CacheBreakdown, CacheSummary, LlmSummary, OutcomeSummary,
+    SelectionFill, Summary, WindowFigures,
 };
 
 /// How a tool execution ended (`001`: success, failure, timeout).
@@ -327,7 +328,14 @@ impl VictorMetricsBuilder {
                 },
                 generic,
                 custom: CustomMetrics::new(limit),
+                views: Mutex::default(),
                 windows: Mutex::new(Windows {
+                    latency: VecDeque::from([(
+                        started,
+                        HistogramSnapshot::empty(cat::REQUEST_DURATION_SECONDS.def().buckets()),
+                    )]),
+                    span: self.window,
+                    figures: WindowFigures::default(),
                     requests: Window::new(self.window, started),
                     tools: Window::new(self.window, started),
                     providers: Window::new(self.window, started),
@@ -373,6 +381,15 @@ struct Inner {
     generic: Box<[Generic]>,
     custom: CustomMetrics,
     windows: Mutex<Windows>,
+    /// Values the JSON views read back (set rarely: start-up, pool health, cache fill).
+    views: Mutex<Views>,
+}
+
+#[derive(Default)]
+struct Views {
+    bootstrap: BootstrapView,
+    provider_health: BTreeMap<String, bool>,
+    selection_fill: BTreeMap<String, SelectionFill>,
 }
 
 enum Generic {
@@ -438,6 +455,11 @@ impl CounterHandle {
 }
 
 struct Windows {
+    /// Request latency snapshots across the span, oldest first (the first is the base).
+    latency: VecDeque<(Instant, HistogramSnapshot)>,
+    span: Duration,
+    /// What the last refresh computed.
+    figures: WindowFigures,
     requests: Window<()>,
     tools: Window<(Box<str>, Box<str>)>,
     providers: Window<(Box<str>, Box<str>)>,
@@ -551,6 +573,7 @@ struct HitMissSeries {
     evictions: Counter,
     hit_count: AtomicU64,
     miss_count: AtomicU64,
+    eviction_count: AtomicU64,
 }
 
 /// Keeps a gauge incremented while alive; see [`VictorMetrics::track_request`].
@@ -779,6 +802,9 @@ impl VictorMetrics {
 
     /// Sets whether the provider pool considers `provider` healthy (`victor_provider_healthy`).
     pub fn set_provider_health(&self, provider: &str, healthy: bool) {
+        self.views()
+            .provider_health
+            .insert(provider.to_owned(), healthy);
         self.set(
             &cat::PROVIDER_HEALTHY,
             [provider],
@@ -799,7 +825,8 @@ impl VictorMetrics {
     /// Records `count` entries evicted from the named cache.
     pub fn record_cache_eviction(&self, cache: &str, count: u64) {
         self.with_hit_miss(&self.inner.caches, cache, |series| {
-            series.evictions.increment(count)
+            series.evictions.increment(count);
+            series.eviction_count.fetch_add(count, Ordering::Relaxed);
         });
     }
 
@@ -821,7 +848,8 @@ impl VictorMetrics {
     /// Records `count` entries evicted from the tool-selection cache.
     pub fn record_tool_selection_eviction(&self, namespace: &str, count: u64) {
         self.with_hit_miss(&self.inner.selection, namespace, |series| {
-            series.evictions.increment(count)
+            series.evictions.increment(count);
+            series.eviction_count.fetch_add(count, Ordering::Relaxed);
         });
     }
 
@@ -833,6 +861,15 @@ impl VictorMetrics {
         capacity: u64,
         memory_bytes: u64,
     ) {
+        self.views().selection_fill.insert(
+            namespace.to_owned(),
+            SelectionFill {
+                entries,
+                capacity,
+                utilization: (capacity > 0).then(|| entries as f64 / capacity as f64),
+                memory_bytes,
+            },
+        );
         self.set(
             &cat::TOOL_SELECTION_CACHE_ENTRIES,
             [namespace],
@@ -1033,6 +1070,7 @@ impl VictorMetrics {
 
     /// Records how long the system took to initialize.
     pub fn record_initialization(&self, duration: Duration) {
+        self.views().bootstrap.initialization_seconds = Some(duration.as_secs_f64());
         self.observe(
             &cat::INITIALIZATION_DURATION_SECONDS,
             [],
@@ -1042,6 +1080,10 @@ impl VictorMetrics {
 
     /// Sets how long the last start-up spent in a bootstrap phase.
     pub fn set_bootstrap_phase(&self, phase: &str, duration: Duration) {
+        self.views()
+            .bootstrap
+            .phases
+            .insert(phase.to_owned(), duration.as_secs_f64());
         self.set(
             &cat::BOOTSTRAP_PHASE_DURATION_SECONDS,
             [phase],
@@ -1051,6 +1093,12 @@ impl VictorMetrics {
 
     /// Records a component loaded lazily after start-up.
     pub fn record_lazy_load(&self, component: &str) {
+        *self
+            .views()
+            .bootstrap
+            .lazy_loads
+            .entry(component.to_owned())
+            .or_default() += 1;
         self.increment(&cat::BOOTSTRAP_LAZY_LOADS_TOTAL, [component], 1);
     }
 
@@ -1226,6 +1274,7 @@ impl VictorMetrics {
                 evictions: register_counter(family.evictions.def(), labels),
                 hit_count: AtomicU64::new(0),
                 miss_count: AtomicU64::new(0),
+                eviction_count: AtomicU64::new(0),
             },
             f,
         );
@@ -1271,6 +1320,7 @@ impl VictorMetrics {
             good: requests.total - requests.good,
             total: requests.total,
         };
+        let mut figures = WindowFigures::default();
         for ((), change, seconds) in windows.requests.advance(now, HashMap::from([((), errors)])) {
             let rate = if seconds > 0.0 {
                 change.total as f64 / seconds
@@ -1279,7 +1329,15 @@ impl VictorMetrics {
             };
             self.set(&cat::REQUEST_RATE, [], rate);
             self.set(&cat::ERROR_RATE, [], change.ratio());
+            figures.seconds = seconds;
+            figures.requests = change.total;
+            figures.request_error_ratio = change.ratio_or_none();
         }
+        let mut latency = HistogramSnapshot::empty(cat::REQUEST_DURATION_SECONDS.def().buckets());
+        inner
+            .requests
+            .for_each(|_, series| latency.merge(&series.stats.durations.snapshot()));
+        figures.request_p95_seconds = windows.latency_p95(now, latency);
 
         let mut tools: HashMap<(Box<str>, Box<str>), Tally> = HashMap::new();
         inner.tools.for_each(|labels, series| {
@@ -1288,9 +1346,12 @@ impl VictorMetrics {
                 .or_default();
             tally.add(series.stats.tally());
         });
+        let mut all_tools = Tally::default();
         for ((tool, vertical), change, _) in windows.tools.advance(now, tools) {
             self.set(&cat::TOOL_SUCCESS_RATE, [&tool, &vertical], change.ratio());
+            all_tools.add(change);
         }
+        figures.tool_failure_ratio = all_tools.ratio_or_none().map(|ok| 1.0 - ok);
 
         let mut providers: HashMap<(Box<str>, Box<str>), Tally> = HashMap::new();
         inner.llm.for_each(|labels, series| {
@@ -1307,10 +1368,12 @@ impl VictorMetrics {
             );
         }
 
+        let mut named_caches = Tally::default();
         for (family, window) in [
             (&inner.caches, &mut windows.caches),
             (&inner.selection, &mut windows.selection),
         ] {
+            let named = std::ptr::eq(family, &inner.caches);
             let mut tallies = HashMap::new();
             family.series.for_each(|labels, series| {
                 let hits = series.hit_count.load(Ordering::Relaxed);
@@ -1325,8 +1388,47 @@ impl VictorMetrics {
             });
             for (name, change, _) in window.advance(now, tallies) {
                 self.set(family.hit_rate, [&name], change.ratio());
+                if named {
+                    named_caches.add(change);
+                }
             }
         }
+        figures.cache_hit_rate = named_caches.ratio_or_none();
+        windows.figures = figures;
+    }
+
+    /// The figures over the sliding window as of the last [`VictorMetrics::refresh`].
+    pub fn window_figures(&self) -> WindowFigures {
+        self.inner
+            .windows
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .figures
+            .clone()
+    }
+
+    /// Start-up as recorded ([`VictorMetrics::record_initialization`],
+    /// [`VictorMetrics::set_bootstrap_phase`], [`VictorMetrics::record_lazy_load`]).
+    pub fn bootstrap(&self) -> BootstrapView {
+        self.views().bootstrap.clone()
+    }
+
+    /// Each provider's health as last set ([`VictorMetrics::set_provider_health`]).
+    pub fn provider_health(&self) -> BTreeMap<String, bool> {
+        self.views().provider_health.clone()
+    }
+
+    /// Each tool-selection namespace's fill as last set
+    /// ([`VictorMetrics::set_tool_selection_cache`]).
+    pub fn tool_selection_fill(&self) -> BTreeMap<String, SelectionFill> {
+        self.views().selection_fill.clone()
+    }
+
+    fn views(&self) -> std::sync::MutexGuard<'_, Views> {
+        self.inner
+            .views
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Totals, rates and percentiles since start, for `/api/performance/summary` and logs.
@@ -1446,6 +1548,7 @@ fn hit_miss_breakdown(family: &HitMissFamily) -> Vec<CacheBreakdown> {
             name: labels[0].to_string(),
             hits,
             misses,
+            evictions: series.eviction_count.load(Ordering::Relaxed),
             hit_rate: Tally {
                 good: hits,
                 total: hits + misses,
@@ -1455,6 +1558,30 @@ fn hit_miss_breakdown(family: &HitMissFamily) -> Vec<CacheBreakdown> {
     });
     rows.sort_by(|a, b| a.name.cmp(&b.name));
     rows
+}
+
+impl Windows {
+    /// Keeps `current` (cumulative request latency) and answers the p95 of what was observed
+    /// since the oldest snapshot inside the span.
+    fn latency_p95(&mut self, now: Instant, current: HistogramSnapshot) -> Option<f64> {
+        let horizon = now.checked_sub(self.span);
+        while self.latency.len() > 1 && horizon.is_some_and(|horizon| self.latency[0].0 < horizon) {
+            self.latency.pop_front();
+        }
+        let p95 = self
+            .latency
+            .front()
+            .and_then(|(_, base)| current.since(base).quantile(0.95));
+        let spacing = self.span / crate::stats::SNAPSHOTS_PER_SPAN;
+        if self
+            .latency
+            .back()
+            .is_none_or(|(at, _)| now.saturating_duration_since(*at) >= spacing)
+        {
+            self.latency.push_back((now, current));
+        }
+        p95
+    }
 }
 
 impl crate::Component for VictorMetrics {

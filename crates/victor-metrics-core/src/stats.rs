@@ -94,6 +94,19 @@ impl HistogramSnapshot {
         self.cumulative.last().copied().unwrap_or(0)
     }
 
+    /// The observations since `base`, an earlier snapshot of the same counts.
+    pub(crate) fn since(&self, base: &HistogramSnapshot) -> HistogramSnapshot {
+        HistogramSnapshot {
+            bounds: self.bounds,
+            cumulative: self
+                .cumulative
+                .iter()
+                .zip(&base.cumulative)
+                .map(|(now, before)| now.saturating_sub(*before))
+                .collect(),
+        }
+    }
+
     pub(crate) fn quantile(&self, q: f64) -> Option<f64> {
         quantile(q, self.bounds, &self.cumulative)
     }

@@ -777,3 +777,56 @@ fn breakdowns_group_by_tool_provider_and_cache() {
     assert!(metrics.provider_breakdown().is_empty());
     assert!(metrics.tool_selection_breakdown().is_empty());
 }
+
+#[test]
+fn window_figures_and_views_read_back_what_was_recorded() {
+    let metrics = VictorMetrics::new();
+    for i in 0..20_u64 {
+        metrics.record_request(&Request {
+            endpoint: "/chat",
+            method: "POST",
+            status: if i < 2 { 503 } else { 200 },
+            duration: Duration::from_millis(if i < 19 { 50 } else { 9_000 }),
+            error_type: None,
+        });
+    }
+    metrics.record_tool_execution(&ToolExecution {
+        tool: "grep",
+        vertical: "coding",
+        mode: AgentMode::Build,
+        status: ToolStatus::Failure,
+        duration: Duration::from_millis(5),
+        error_type: None,
+    });
+    metrics.record_cache_hit("responses");
+    metrics.record_cache_miss("responses");
+    metrics.record_cache_eviction("responses", 4);
+    metrics.refresh();
+    let figures = metrics.window_figures();
+    assert_eq!(figures.requests, 20);
+    assert_eq!(figures.request_error_ratio, Some(0.1));
+    // 19 of 20 at 50 ms: the p95 rank (19) falls in the 50 ms bucket.
+    assert!(
+        figures.request_p95_seconds.is_some_and(|p| p <= 0.05),
+        "{figures:?}"
+    );
+    assert_eq!(figures.tool_failure_ratio, Some(1.0));
+    assert_eq!(figures.cache_hit_rate, Some(0.5));
+    assert_eq!(metrics.cache_breakdown()[0].evictions, 4);
+
+    metrics.record_initialization(Duration::from_millis(1_500));
+    metrics.set_bootstrap_phase("load_tools", Duration::from_millis(300));
+    metrics.record_lazy_load("rag_index");
+    metrics.record_lazy_load("rag_index");
+    let bootstrap = metrics.bootstrap();
+    assert_eq!(bootstrap.initialization_seconds, Some(1.5));
+    assert_eq!(bootstrap.phases["load_tools"], 0.3);
+    assert_eq!(bootstrap.lazy_loads["rag_index"], 2);
+    metrics.set_provider_health("openai", false);
+    assert!(!metrics.provider_health()["openai"]);
+    metrics.set_tool_selection_cache("default", 250, 1_000, 4_096);
+    assert_eq!(
+        metrics.tool_selection_fill()["default"].utilization,
+        Some(0.25)
+    );
+}
