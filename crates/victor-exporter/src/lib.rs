@@ -115,12 +115,10 @@ struct Shared {
     alerts: Option<Arc<Engine>>,
     /// Applies `POST /api/events`.
     events: events::Ingestor,
-    /// Process and host figures; also one of `components`.
+    /// Process and host figures; also one of `components` (the `system` view).
     system: Arc<system::SystemSampler>,
     /// Open client connections, kept by the accept loop.
     connections: Arc<std::sync::atomic::AtomicU64>,
-    /// The recording state, for the per-tool, per-provider and per-cache views.
-    metrics: VictorMetrics,
     /// The health score and the window figures it reads.
     performance: Arc<performance::Performance>,
 }
@@ -197,9 +195,12 @@ impl Exporter {
             !config.simulate,
         ));
         components.push(Box::new(Arc::clone(&performance)));
+        for view in performance::View::all(&metrics) {
+            components.push(Box::new(view));
+        }
         Ok(Exporter {
             config,
-            metrics: metrics.clone(),
+            metrics,
             own_requests,
             shared: Arc::new(Shared {
                 exposition,
@@ -209,7 +210,6 @@ impl Exporter {
                 events,
                 system,
                 connections,
-                metrics,
                 performance,
             }),
             channels,
@@ -240,18 +240,8 @@ impl Exporter {
             .route("/health/{probe}/{check}", get(serve_probe_check))
             .route("/api/alerts", get(serve_alerts))
             .route("/api/performance/summary", get(serve_performance_summary))
-            .route("/api/performance/system", get(serve_performance_system))
-            .route("/api/performance/tools", get(serve_performance_tools))
-            .route(
-                "/api/performance/providers",
-                get(serve_performance_providers),
-            )
-            .route("/api/performance/cache", get(serve_performance_cache))
-            .route(
-                "/api/performance/bootstrap",
-                get(serve_performance_bootstrap),
-            )
             .route("/api/performance/prometheus", get(serve_metrics))
+            .route("/api/performance/{view}", get(serve_performance_view))
             .route(
                 "/api/events",
                 post(ingest_events).layer(DefaultBodyLimit::max(self.config.events_max_body_bytes)),
@@ -645,50 +635,29 @@ async fn serve_performance_summary(State(shared): State<Arc<Shared>>) -> Respons
     axum::Json(body).into_response()
 }
 
-/// `GET /api/performance/tools`: per tool since start, most executed first.
-async fn serve_performance_tools(State(shared): State<Arc<Shared>>) -> Response {
-    axum::Json(serde_json::json!({ "tools": shared.metrics.tool_breakdown() })).into_response()
-}
+/// The views `/api/performance/{view}` serves, each a registered [`Component`]'s JSON.
+pub const PERFORMANCE_VIEWS: [&str; 5] = ["system", "tools", "providers", "cache", "bootstrap"];
 
-/// `GET /api/performance/providers`: per LLM provider since start, most called first.
-async fn serve_performance_providers(State(shared): State<Arc<Shared>>) -> Response {
-    let health = shared.metrics.provider_health();
-    let providers: Vec<serde_json::Value> = shared
-        .metrics
-        .provider_breakdown()
-        .into_iter()
-        .map(|provider| {
-            let healthy = health.get(&provider.name).copied();
-            let mut json = serde_json::to_value(provider).unwrap_or_default();
-            json["healthy"] = serde_json::json!(healthy);
-            json
-        })
-        .collect();
-    let healthy = health.values().filter(|healthy| **healthy).count();
-    axum::Json(
-        serde_json::json!({ "providers": providers, "healthy": healthy, "known": health.len() }),
-    )
-    .into_response()
-}
-
-/// `GET /api/performance/bootstrap`: start-up time, phases and lazy loads.
-async fn serve_performance_bootstrap(State(shared): State<Arc<Shared>>) -> Response {
-    axum::Json(shared.metrics.bootstrap()).into_response()
-}
-
-/// `GET /api/performance/cache`: named caches and tool-selection namespaces since start.
-async fn serve_performance_cache(State(shared): State<Arc<Shared>>) -> Response {
-    axum::Json(serde_json::json!({
-        "caches": shared.metrics.cache_breakdown(),
-        "tool_selection": shared.metrics.tool_selection_breakdown(),
-        "tool_selection_fill": shared.metrics.tool_selection_fill(),
-    }))
-    .into_response()
-}
-
-/// `GET /api/performance/system`: the last process and host sample.
-async fn serve_performance_system(State(shared): State<Arc<Shared>>) -> Response {
-    axum::Json(shared.system.json()).into_response()
+/// `GET /api/performance/{view}`: one registered component's JSON view.
+async fn serve_performance_view(
+    State(shared): State<Arc<Shared>>,
+    Path(view): Path<String>,
+) -> Response {
+    let component = PERFORMANCE_VIEWS
+        .contains(&view.as_str())
+        .then(|| shared.components.iter().find(|c| c.name() == view))
+        .flatten();
+    match component {
+        Some(component) => axum::Json(component.json()).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            format!(
+                "no performance view {view:?}; the views are summary, prometheus, {}\n",
+                PERFORMANCE_VIEWS.join(", ")
+            ),
+        )
+            .into_response(),
+    }
 }
 
 /// `POST /api/events`: applies the valid events, reports the rest ([`events`]).

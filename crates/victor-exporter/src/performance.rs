@@ -64,3 +64,88 @@ impl Component for Performance {
         serde_json::json!({ "health": score, "window": figures })
     }
 }
+
+/// One view of the recording state, served at `/api/performance/{name}`.
+pub struct View {
+    name: &'static str,
+    metrics: VictorMetrics,
+}
+
+impl View {
+    /// The views the performance collector registers: `tools`, `providers`, `cache` and
+    /// `bootstrap`.
+    pub fn all(metrics: &VictorMetrics) -> Vec<View> {
+        ["tools", "providers", "cache", "bootstrap"]
+            .into_iter()
+            .map(|name| View {
+                name,
+                metrics: metrics.clone(),
+            })
+            .collect()
+    }
+}
+
+impl Component for View {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn metrics(&self) -> Vec<&'static MetricDef> {
+        let defs: &[&'static MetricDef] = match self.name {
+            "tools" => &[
+                catalog::TOOL_EXECUTIONS_TOTAL.def(),
+                catalog::TOOL_EXECUTION_DURATION_SECONDS.def(),
+                catalog::TOOL_ERRORS_TOTAL.def(),
+            ],
+            "providers" => &[
+                catalog::LLM_REQUESTS_TOTAL.def(),
+                catalog::LLM_DURATION_SECONDS.def(),
+                catalog::PROVIDER_HEALTHY.def(),
+            ],
+            "cache" => &[
+                catalog::CACHE_HITS_TOTAL.def(),
+                catalog::CACHE_MISSES_TOTAL.def(),
+                catalog::CACHE_EVICTIONS_TOTAL.def(),
+                catalog::TOOL_SELECTION_CACHE_HITS_TOTAL.def(),
+                catalog::TOOL_SELECTION_CACHE_MISSES_TOTAL.def(),
+                catalog::TOOL_SELECTION_CACHE_EVICTIONS_TOTAL.def(),
+                catalog::TOOL_SELECTION_CACHE_ENTRIES.def(),
+                catalog::TOOL_SELECTION_CACHE_UTILIZATION.def(),
+            ],
+            _ => &[
+                catalog::INITIALIZATION_DURATION_SECONDS.def(),
+                catalog::BOOTSTRAP_PHASE_DURATION_SECONDS.def(),
+                catalog::BOOTSTRAP_LAZY_LOADS_TOTAL.def(),
+            ],
+        };
+        defs.to_vec()
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let metrics = &self.metrics;
+        match self.name {
+            "tools" => serde_json::json!({ "tools": metrics.tool_breakdown() }),
+            "providers" => {
+                let health = metrics.provider_health();
+                let providers: Vec<serde_json::Value> = metrics
+                    .provider_breakdown()
+                    .into_iter()
+                    .map(|provider| {
+                        let healthy = health.get(&provider.name).copied();
+                        let mut json = serde_json::to_value(provider).unwrap_or_default();
+                        json["healthy"] = serde_json::json!(healthy);
+                        json
+                    })
+                    .collect();
+                let healthy = health.values().filter(|healthy| **healthy).count();
+                serde_json::json!({ "providers": providers, "healthy": healthy, "known": health.len() })
+            }
+            "cache" => serde_json::json!({
+                "caches": metrics.cache_breakdown(),
+                "tool_selection": metrics.tool_selection_breakdown(),
+                "tool_selection_fill": metrics.tool_selection_fill(),
+            }),
+            _ => serde_json::to_value(metrics.bootstrap()).unwrap_or_default(),
+        }
+    }
+}
