@@ -146,7 +146,10 @@ fn performance_routes_serve_the_summary_the_system_sample_and_the_exposition() {
 
     let (status, _, body) = get(&agent, &format!("{base}/api/performance/nope"));
     assert_eq!(status, 404);
-    assert!(body.contains("summary, prometheus, system, tools"), "{body}");
+    assert!(
+        body.contains("summary, prometheus, system, tools"),
+        "{body}"
+    );
 
     let (status, content_type, text) = get(&agent, &format!("{base}/api/performance/prometheus"));
     assert_eq!(status, 200);

@@ -35,8 +35,8 @@ use crate::series::{
 };
 use crate::stats::{BucketCounts, HistogramSnapshot, Tally, Window};
 use crate::summary::{
-    BootstrapView, Breakdown, CacheBreakdown, CacheSummary, LlmSummary, OutcomeSummary,
-    SelectionFill, Summary, WindowFigures,
+    BootstrapView, Breakdown, CacheBreakdown, CacheSummary, LatencySummary, LlmSummary,
+    OutcomeSummary, SelectionFill, Summary, WindowFigures,
 };
 
 /// How a tool execution ended (`001`: success, failure, timeout).
@@ -574,6 +574,20 @@ struct HitMissSeries {
     hit_count: AtomicU64,
     miss_count: AtomicU64,
     eviction_count: AtomicU64,
+    /// Lookup latency, for the tool-selection family (unused by named caches).
+    durations: BucketCounts,
+}
+
+impl HitMissSeries {
+    fn count(&self, hit: bool) {
+        if hit {
+            self.hits.increment(1);
+            self.hit_count.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.misses.increment(1);
+            self.miss_count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Keeps a gauge incremented while alive; see [`VictorMetrics::track_request`].
@@ -837,12 +851,12 @@ impl VictorMetrics {
 
     /// Records one tool selection: its latency and whether the selection cache served it.
     pub fn record_tool_selection(&self, namespace: &str, duration: Duration, cache_hit: bool) {
-        self.observe(
-            &cat::TOOL_SELECTION_DURATION_SECONDS,
-            [namespace],
-            duration.as_secs_f64(),
-        );
-        self.hit_miss(&self.inner.selection, namespace, cache_hit);
+        let seconds = duration.as_secs_f64();
+        self.observe(&cat::TOOL_SELECTION_DURATION_SECONDS, [namespace], seconds);
+        self.with_hit_miss(&self.inner.selection, namespace, |series| {
+            series.count(cache_hit);
+            series.durations.observe(seconds);
+        });
     }
 
     /// Records `count` entries evicted from the tool-selection cache.
@@ -1275,21 +1289,14 @@ impl VictorMetrics {
                 hit_count: AtomicU64::new(0),
                 miss_count: AtomicU64::new(0),
                 eviction_count: AtomicU64::new(0),
+                durations: BucketCounts::new(cat::TOOL_SELECTION_DURATION_SECONDS.def().buckets()),
             },
             f,
         );
     }
 
     fn hit_miss(&self, family: &HitMissFamily, name: &str, hit: bool) {
-        self.with_hit_miss(family, name, |series| {
-            if hit {
-                series.hits.increment(1);
-                series.hit_count.fetch_add(1, Ordering::Relaxed);
-            } else {
-                series.misses.increment(1);
-                series.miss_count.fetch_add(1, Ordering::Relaxed);
-            }
-        });
+        self.with_hit_miss(family, name, |series| series.count(hit));
     }
 
     /// Brings the exposition up to date: moves [`CounterHandle`] increments into the exporter's
@@ -1498,12 +1505,12 @@ impl VictorMetrics {
 
     /// Per named cache, by name.
     pub fn cache_breakdown(&self) -> Vec<CacheBreakdown> {
-        hit_miss_breakdown(&self.inner.caches)
+        hit_miss_breakdown(&self.inner.caches, false)
     }
 
     /// Per tool-selection cache namespace, by name.
     pub fn tool_selection_breakdown(&self) -> Vec<CacheBreakdown> {
-        hit_miss_breakdown(&self.inner.selection)
+        hit_miss_breakdown(&self.inner.selection, true)
     }
 
     /// Label sets held per family, for tests and the self-monitoring view.
@@ -1539,7 +1546,7 @@ fn breakdown(totals: HashMap<Box<str>, Totals>) -> Vec<Breakdown> {
     rows
 }
 
-fn hit_miss_breakdown(family: &HitMissFamily) -> Vec<CacheBreakdown> {
+fn hit_miss_breakdown(family: &HitMissFamily, timed: bool) -> Vec<CacheBreakdown> {
     let mut rows = Vec::new();
     family.series.for_each(|labels, series| {
         let hits = series.hit_count.load(Ordering::Relaxed);
@@ -1549,6 +1556,7 @@ fn hit_miss_breakdown(family: &HitMissFamily) -> Vec<CacheBreakdown> {
             hits,
             misses,
             evictions: series.eviction_count.load(Ordering::Relaxed),
+            duration_seconds: timed.then(|| LatencySummary::new(&series.durations.snapshot())),
             hit_rate: Tally {
                 good: hits,
                 total: hits + misses,

@@ -77,7 +77,7 @@ pub struct LatencySummary {
 }
 
 impl LatencySummary {
-    fn new(snapshot: &HistogramSnapshot) -> Self {
+    pub(crate) fn new(snapshot: &HistogramSnapshot) -> Self {
         LatencySummary {
             p50: snapshot.quantile(0.50),
             p95: snapshot.quantile(0.95),
@@ -140,6 +140,9 @@ pub struct CacheBreakdown {
     pub hit_rate: Option<f64>,
     /// Entries evicted.
     pub evictions: u64,
+    /// Lookup latency percentiles (tool selection only; absent for named caches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<LatencySummary>,
 }
 
 /// The agent's figures over the sliding window (`window_seconds`, 5 minutes by default), as of

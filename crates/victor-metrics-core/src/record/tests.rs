@@ -776,6 +776,13 @@ fn breakdowns_group_by_tool_provider_and_cache() {
     assert_eq!(caches[1].hit_rate, Some(0.5));
     assert!(metrics.provider_breakdown().is_empty());
     assert!(metrics.tool_selection_breakdown().is_empty());
+    metrics.record_tool_selection("default", Duration::from_micros(300), true);
+    metrics.record_tool_selection("default", Duration::from_micros(300), false);
+    let selection = &metrics.tool_selection_breakdown()[0];
+    assert_eq!((selection.hits, selection.misses), (1, 1));
+    let latency = selection.duration_seconds.as_ref().expect("timed");
+    assert!(latency.p50.is_some_and(|p| p <= 0.0005), "{latency:?}");
+    assert!(caches[0].duration_seconds.is_none());
 }
 
 #[test]
