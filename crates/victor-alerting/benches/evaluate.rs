@@ -83,6 +83,7 @@ fn record_traffic(metrics: &VictorMetrics, round: u64) {
         rss_bytes: 500_000_000,
         virtual_bytes: 2_000_000_000,
         memory_limit_bytes: 4_000_000_000,
+        host_memory: None,
         threads: 30,
         open_fds: 50,
         max_fds: 1024,

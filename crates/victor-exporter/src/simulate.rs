@@ -331,6 +331,7 @@ impl Simulator {
             rss_bytes: rss as u64,
             virtual_bytes: 2 << 30,
             memory_limit_bytes: 4 << 30,
+            host_memory: Some((16 << 30, (9 << 30) - rss as u64)),
             threads: 28 + self.rng.u64(0..6),
             open_fds: 60 + self.rng.u64(0..20),
             max_fds: 65_536,

@@ -70,8 +70,11 @@ impl SystemSampler {
         let threads = process.tasks().map_or(1, |tasks| tasks.len().max(1)) as u64;
         let open_fds = process.open_files().unwrap_or(0) as u64;
         let max_fds = process.open_files_limit().unwrap_or(0) as u64;
+        // Refreshes the host's memory figures too.
         let memory_limit_bytes =
             victor_health::builtin::memory_limit(system).map_or(0, |(limit, _)| limit);
+        let host_memory =
+            (system.total_memory() > 0).then(|| (system.total_memory(), system.available_memory()));
         let disk = victor_health::builtin::disk_usage(&self.disk_path)
             .map(|(_, free, total)| (self.disk_path.display().to_string(), free, total));
         let sample = SystemSample {
@@ -80,6 +83,7 @@ impl SystemSampler {
             rss_bytes,
             virtual_bytes,
             memory_limit_bytes,
+            host_memory,
             threads,
             open_fds,
             max_fds,
@@ -158,6 +162,8 @@ impl Component for SystemSampler {
             "virtual_bytes": s.virtual_bytes,
             "memory_limit_bytes": s.memory_limit_bytes,
             "memory_used_ratio": share(s.rss_bytes, s.memory_limit_bytes),
+            "host_memory_total_bytes": s.host_memory.map(|(total, _)| total),
+            "host_memory_available_bytes": s.host_memory.map(|(_, available)| available),
             "threads": s.threads,
             "open_fds": s.open_fds,
             "max_fds": s.max_fds,
@@ -194,6 +200,11 @@ mod tests {
         );
         assert_eq!(block.iter().map(|b| u64::from(*b)).sum::<u64>(), 256 << 20);
         assert!(after.memory_limit_bytes > 0);
+        assert!(
+            after
+                .host_memory
+                .is_some_and(|(total, available)| available <= total)
+        );
         assert!(after.threads >= 1 && after.open_fds > 0 && after.max_fds > 0);
         assert!(
             after

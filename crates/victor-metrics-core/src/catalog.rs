@@ -854,7 +854,7 @@ catalog! {
     /// Process memory by type.
     SYSTEM_MEMORY_BYTES: GaugeDef<1> = GaugeDef::new(
         "victor_system_memory_bytes", G::System, &["type"],
-        "Process memory by type (rss, vms).")
+        "Memory by type: the process' rss and vms, the host's host_total and host_available.")
         .unit(U::Bytes).sources("004 system; 003 system");
     /// Uptime.
     SYSTEM_UPTIME_SECONDS: GaugeDef<0> = GaugeDef::new(

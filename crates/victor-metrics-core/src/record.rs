@@ -243,6 +243,8 @@ pub struct SystemSample {
     pub virtual_bytes: u64,
     /// The memory the process may use (cgroup limit, else host memory).
     pub memory_limit_bytes: u64,
+    /// The host's memory: total and available bytes, when known.
+    pub host_memory: Option<(u64, u64)>,
     /// Threads in the process.
     pub threads: u64,
     /// Open file descriptors.
@@ -1132,6 +1134,14 @@ impl VictorMetrics {
             sample.virtual_bytes as f64,
         );
         self.set_memory_usage("process", sample.rss_bytes);
+        if let Some((total, available)) = sample.host_memory {
+            self.set(&cat::SYSTEM_MEMORY_BYTES, ["host_total"], total as f64);
+            self.set(
+                &cat::SYSTEM_MEMORY_BYTES,
+                ["host_available"],
+                available as f64,
+            );
+        }
         self.set(
             &cat::MEMORY_LIMIT_BYTES,
             [],

@@ -566,6 +566,7 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         rss_bytes: 200 << 20,
         virtual_bytes: 1 << 30,
         memory_limit_bytes: 4 << 30,
+        host_memory: Some((16 << 30, 8 << 30)),
         threads: 24,
         open_fds: 40,
         max_fds: 1024,
