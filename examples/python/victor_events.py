@@ -16,6 +16,9 @@ on a Prometheus library; the client batches them and posts NDJSON to the exporte
 Wiring it into Victor's EventBus is one subscription per topic, e.g.
 `bus.subscribe("tool.*", lambda e: events.emit(e.topic, **e.data))`.
 
+When the exporter has an API token (VICTOR_API_TOKEN, required once it listens beyond
+loopback), pass it as `token=` or set VICTOR_API_TOKEN in the agent's environment too.
+
 Sending never raises into the agent: a failed post is logged and its events are dropped
 (the exporter counts what it refuses in victor_events_rejected_total). Run this file to post a
 few sample events: `python3 victor_events.py --url http://127.0.0.1:9091`.
@@ -25,6 +28,7 @@ import argparse
 import atexit
 import json
 import logging
+import os
 import threading
 import urllib.error
 import urllib.request
@@ -35,8 +39,9 @@ log = logging.getLogger("victor_events")
 class VictorEvents:
     """Batches events and posts them to a victor-exporter as NDJSON."""
 
-    def __init__(self, url="http://127.0.0.1:9091", batch_size=1000, timeout=5.0):
+    def __init__(self, url="http://127.0.0.1:9091", batch_size=1000, timeout=5.0, token=None):
         self.endpoint = url.rstrip("/") + "/api/events"
+        self.token = token or os.environ.get("VICTOR_API_TOKEN")
         self.batch_size = batch_size
         self.timeout = timeout
         self._pending = []
@@ -76,10 +81,13 @@ class VictorEvents:
             lines, self._pending = self._pending, []
         if not lines:
             return None
+        headers = {"Content-Type": "application/x-ndjson"}
+        if self.token:
+            headers["Authorization"] = "Bearer " + self.token
         request = urllib.request.Request(
             self.endpoint,
             data="\n".join(lines).encode("utf-8"),
-            headers={"Content-Type": "application/x-ndjson"},
+            headers=headers,
             method="POST",
         )
         try:

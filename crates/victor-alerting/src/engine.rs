@@ -106,6 +106,63 @@ pub struct Notification {
     pub channels: Arc<[String]>,
 }
 
+/// The name of the alert a test notification carries.
+pub const TEST_ALERT_NAME: &str = "VictorTestNotification";
+
+impl Notification {
+    /// A notification that says it is a test, for checking a channel end to end
+    /// (`victor alerts test CHANNEL`): alert [`TEST_ALERT_NAME`], severity info, firing now,
+    /// labelled `test="true"` and `channel`, and valid for one minute, so an Alertmanager that
+    /// receives it routes it like any alert and then lets it expire.
+    ///
+    /// ```
+    /// use victor_alerting::{AlertState, Notification, Severity, TEST_ALERT_NAME};
+    ///
+    /// let test = Notification::test("webhook", "victor-exporter on 127.0.0.1:9091");
+    /// assert_eq!(test.alert.name, TEST_ALERT_NAME);
+    /// assert_eq!((test.alert.state, test.alert.severity), (AlertState::Firing, Severity::Info));
+    /// assert_eq!(test.alert.labels["channel"], "webhook");
+    /// ```
+    pub fn test(channel: &str, source: &str) -> Notification {
+        let now = SystemTime::now();
+        let labels = BTreeMap::from([
+            ("alertname".to_owned(), TEST_ALERT_NAME.to_owned()),
+            ("severity".to_owned(), Severity::Info.as_str().to_owned()),
+            ("channel".to_owned(), channel.to_owned()),
+            ("test".to_owned(), "true".to_owned()),
+        ]);
+        let annotations = BTreeMap::from([
+            (
+                "summary".to_owned(),
+                format!("Test notification through channel {channel}"),
+            ),
+            (
+                "description".to_owned(),
+                format!(
+                    "Sent on request by {source} to check that channel {channel} delivers. \
+                     No action is needed."
+                ),
+            ),
+        ]);
+        Notification {
+            alert: Alert {
+                name: TEST_ALERT_NAME.to_owned(),
+                fingerprint: format!("{:016x}", fingerprint(TEST_ALERT_NAME, &[])),
+                state: AlertState::Firing,
+                severity: Severity::Info,
+                value: None,
+                labels,
+                annotations,
+                active_since: now,
+                fired_at: Some(now),
+                resolved_at: None,
+            },
+            valid_until: now + Duration::from_secs(60),
+            channels: Arc::from([channel.to_owned()]),
+        }
+    }
+}
+
 /// Why a rule cannot be added.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {

@@ -50,7 +50,7 @@ pub use defaults::{
     EXPORTER_ENDPOINTS, RUNBOOK_BASE, RuleGroup, WINDOW, default_rule_groups, default_rules,
 };
 pub use delivery::{DeliveryError, DeliverySettings, Dispatcher};
-pub use engine::{Alert, AlertState, Engine, EngineError, Notification};
+pub use engine::{Alert, AlertState, Engine, EngineError, Notification, TEST_ALERT_NAME};
 pub use notify::{
     AlertmanagerNotifier, EmailNotifier, Notifier, NotifyError, SlackNotifier, SmtpSecurity,
     SmtpSettings, WebhookNotifier, sign,

@@ -11,6 +11,7 @@
 //! header_read_timeout_seconds = 10.0  # a client slower than this to send headers is cut off
 //! simulate = false                 # run the built-in synthetic Victor workload
 //! events_max_body_bytes = 8388608  # POST /api/events bodies above this get 413 (VICTOR_EVENTS_MAX_BODY_BYTES)
+//! api_token = "…"                  # bearer token for the routes that change state (VICTOR_API_TOKEN)
 //!
 //! [health]
 //! startup_timeout_seconds = 60.0   # start-up checks must all pass within this
@@ -32,14 +33,22 @@
 //! webhook_url = "https://…"        # VICTOR_ALERT_WEBHOOK_URL
 //! ```
 //!
-//! Unknown keys are errors, so a typo is reported instead of silently ignored.
+//! Unknown keys are errors, so a typo is reported instead of silently ignored. [`check_file`]
+//! reports every problem of a file at once, each with its line (`victor check config FILE`).
+//!
+//! The routes that change state (`POST /api/events`, `POST /api/alerts/test/{channel}`) take
+//! `Authorization: Bearer <api_token>` when a token is set. Without one they are open on
+//! loopback and refused (403) when the exporter listens beyond it.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+use victor_alerting::Secret;
 use victor_tracing::{LogFormat, TracingConfig};
 
 use crate::alerting::{AlertingConfig, FileAlerting};
@@ -66,6 +75,9 @@ pub struct Config {
     pub simulate: bool,
     /// The largest `POST /api/events` body accepted; larger ones get 413 and apply nothing.
     pub events_max_body_bytes: usize,
+    /// The bearer token the routes that change state require; `None`: open on loopback,
+    /// refused beyond it.
+    pub api_token: Option<Secret>,
     /// The share of simulated requests that fail with a 5xx (`--simulate-error-rate`); `None`
     /// keeps the workload's own mix (1%, 9% during its incidents).
     pub simulate_error_rate: Option<f64>,
@@ -120,6 +132,7 @@ impl Default for Config {
             header_read_timeout: Duration::from_secs(10),
             simulate: false,
             events_max_body_bytes: crate::events::DEFAULT_MAX_BODY_BYTES,
+            api_token: None,
             simulate_error_rate: None,
             health: HealthConfig::default(),
             tracing: TracingConfig::new("victor-exporter", env!("CARGO_PKG_VERSION")),
@@ -139,13 +152,13 @@ pub enum ConfigError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The file is not valid TOML or has a wrong key or value (the message carries the line).
-    #[error("invalid config file {path}: {message}")]
+    /// The file is not valid TOML or has wrong keys or values: every problem, with its line.
+    #[error("invalid config file {path}:{}", problems.iter().map(|p| format!("\n  {p}")).collect::<String>())]
     Parse {
         /// The file.
         path: PathBuf,
-        /// The parser's message, with line and column.
-        message: String,
+        /// What is wrong, in file order.
+        problems: Vec<FileProblem>,
     },
     /// An environment variable has a value that cannot be used.
     #[error("invalid {name}={value:?}: {expected}")]
@@ -182,6 +195,7 @@ struct FileConfig {
     header_read_timeout_seconds: Option<f64>,
     simulate: Option<bool>,
     events_max_body_bytes: Option<usize>,
+    api_token: Option<String>,
     health: Option<FileHealth>,
     tracing: Option<FileTracing>,
     alerting: Option<FileAlerting>,
@@ -240,11 +254,27 @@ impl Config {
                 path: path.to_owned(),
                 source,
             })?;
+            let problems = check_file(&text);
+            if !problems.is_empty() {
+                return Err(ConfigError::Parse {
+                    path: path.to_owned(),
+                    problems,
+                });
+            }
+            let file = toml::from_str(&text).map_err(|err| ConfigError::Parse {
+                path: path.to_owned(),
+                problems: vec![FileProblem::from_toml(&text, "", &err)],
+            })?;
             config
-                .apply_file(&text)
+                .apply_file(file)
                 .map_err(|message| ConfigError::Parse {
                     path: path.to_owned(),
-                    message,
+                    problems: vec![FileProblem {
+                        line: 1,
+                        column: 1,
+                        key: String::new(),
+                        message,
+                    }],
                 })?;
         }
         config.apply_env(env)?;
@@ -262,8 +292,7 @@ impl Config {
         Ok(config)
     }
 
-    fn apply_file(&mut self, text: &str) -> Result<(), String> {
-        let file: FileConfig = toml::from_str(text).map_err(|e| e.to_string().trim().to_owned())?;
+    fn apply_file(&mut self, file: FileConfig) -> Result<(), String> {
         let seconds = |key, value: f64| {
             Duration::try_from_secs_f64(value)
                 .map_err(|_| format!("{key} must be a non-negative number of seconds"))
@@ -291,6 +320,9 @@ impl Config {
         }
         if let Some(limit) = file.events_max_body_bytes {
             self.events_max_body_bytes = limit;
+        }
+        if let Some(token) = file.api_token {
+            self.api_token = Some(Secret::new(token));
         }
         let health = file.health.unwrap_or_default();
         let target = &mut self.health;
@@ -366,6 +398,9 @@ impl Config {
                 expected: "expected a number of bytes",
             })?;
         }
+        if let Some(value) = env("VICTOR_API_TOKEN") {
+            self.api_token = Some(Secret::new(value));
+        }
         if let Some(value) = env("VICTOR_LOG_FORMAT") {
             self.tracing.log_format = value.parse().map_err(|expected| ConfigError::Env {
                 name: "VICTOR_LOG_FORMAT",
@@ -386,6 +421,16 @@ impl Config {
             return Err(ConfigError::Value {
                 key: "--simulate-error-rate",
                 reason: "must be a share between 0 and 1",
+            });
+        }
+        if self
+            .api_token
+            .as_ref()
+            .is_some_and(|token| token.expose().trim().is_empty())
+        {
+            return Err(ConfigError::Value {
+                key: "api_token",
+                reason: "must not be empty (VICTOR_API_TOKEN or api_token)",
             });
         }
         if self.events_max_body_bytes == 0 {
@@ -432,6 +477,161 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// One problem in a configuration file, at the line of the key (or table) at fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileProblem {
+    /// Line of the key at fault, from 1.
+    pub line: usize,
+    /// Column of the key at fault, from 1.
+    pub column: usize,
+    /// The dotted key at fault (`health.memory_max_ratio`); empty for a syntax error.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for FileProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.key.is_empty() || self.message.contains(&self.key) {
+            write!(f, "line {}: {}", self.line, self.message)
+        } else {
+            write!(f, "line {}: {}: {}", self.line, self.key, self.message)
+        }
+    }
+}
+
+impl FileProblem {
+    fn at(text: &str, offset: usize, key: &str, message: impl Into<String>) -> FileProblem {
+        let before = &text[..offset.min(text.len())];
+        let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+        FileProblem {
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+            key: key.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    fn from_toml(text: &str, key: &str, err: &toml::de::Error) -> FileProblem {
+        let offset = err.span().map_or(0, |span| span.start);
+        FileProblem::at(text, offset, key, err.message().trim())
+    }
+}
+
+/// The tables a file may have; every other key is a setting.
+const TABLES: [&str; 4] = ["health", "tracing", "alerting", "alerting.email"];
+
+/// Checks a configuration file's text without starting anything, and returns every problem
+/// in it, in file order: syntax errors, unknown keys, values of the wrong type and values out of
+/// range, each at the line of its key. Empty means the file is valid. The environment and flags
+/// are not read: this is the file alone, as [`Config::resolve`] would apply it.
+///
+/// ```
+/// use victor_exporter::config::check_file;
+///
+/// let problems = check_file("listen = \"127.0.0.1:9091\"\n[health]\nmemory_max_ratio = 90\ncache_tll = 1\n");
+/// assert_eq!(problems.len(), 2);
+/// assert_eq!((problems[0].line, problems[0].key.as_str()), (3, "health.memory_max_ratio"));
+/// assert_eq!((problems[1].line, problems[1].key.as_str()), (4, "health.cache_tll"));
+/// ```
+pub fn check_file(text: &str) -> Vec<FileProblem> {
+    let (document, syntax) = DeTable::parse_recoverable(text);
+    if !syntax.is_empty() {
+        return syntax
+            .iter()
+            .map(|err| FileProblem::from_toml(text, "", err))
+            .collect();
+    }
+    let mut leaves = Vec::new();
+    collect_leaves(document.get_ref(), &mut Vec::new(), &mut leaves);
+    let mut problems = Vec::new();
+    for (path, value) in leaves {
+        let key = path
+            .iter()
+            .map(|part| part.get_ref().as_ref())
+            .collect::<Vec<&str>>()
+            .join(".");
+        let offset = path.last().map_or(0, |part| part.span().start);
+        let in_email = key.starts_with("alerting.email.");
+        if let Err(message) = check_setting(&path, value, !in_email) {
+            problems.push(FileProblem::at(text, offset, &key, message));
+        }
+    }
+    // The email table is one setting: its keys only make sense together.
+    let email = document
+        .get_ref()
+        .get("alerting")
+        .and_then(|alerting| alerting.get_ref().as_table())
+        .and_then(|alerting| alerting.get_key_value("email"));
+    if let Some((key, table)) = email
+        && !problems.iter().any(|p| p.key.starts_with("alerting.email"))
+    {
+        let path = [Spanned::new(0..0, "alerting".into()), key.clone()];
+        if let Err(message) = check_setting(&path, table.clone(), true) {
+            problems.push(FileProblem::at(
+                text,
+                key.span().start,
+                "alerting.email",
+                message,
+            ));
+        }
+    }
+    problems.sort_by_key(|problem| (problem.line, problem.column));
+    problems
+}
+
+/// Gathers the settings of `table` (keys that are not one of [`TABLES`]) with their paths.
+fn collect_leaves<'i>(
+    table: &DeTable<'i>,
+    path: &mut Vec<Spanned<toml::de::DeString<'i>>>,
+    leaves: &mut Vec<(Vec<Spanned<toml::de::DeString<'i>>>, Spanned<DeValue<'i>>)>,
+) {
+    for (key, value) in table {
+        path.push(key.clone());
+        let dotted = path
+            .iter()
+            .map(|part| part.get_ref().as_ref())
+            .collect::<Vec<&str>>()
+            .join(".");
+        match value.get_ref().as_table() {
+            Some(inner) if TABLES.contains(&dotted.as_str()) => {
+                collect_leaves(inner, path, leaves);
+            }
+            _ => leaves.push((path.clone(), value.clone())),
+        }
+        path.pop();
+    }
+}
+
+/// Reads one setting (`path` = `value`, alone in a file) and, when `apply`, applies it to the
+/// defaults and validates the result.
+fn check_setting<'i>(
+    path: &[Spanned<toml::de::DeString<'i>>],
+    value: Spanned<DeValue<'i>>,
+    apply: bool,
+) -> Result<(), String> {
+    let mut nested = value;
+    for part in path.iter().rev() {
+        let span = nested.span();
+        let mut table = DeTable::new();
+        table.insert(part.clone(), nested);
+        nested = Spanned::new(span, DeValue::Table(table));
+    }
+    let file = FileConfig::deserialize(ValueDeserializer::from(nested))
+        .map_err(|err| err.message().trim().to_owned())?;
+    if !apply {
+        return Ok(());
+    }
+    let mut config = Config::default();
+    config.apply_file(file)?;
+    config.validate().map_err(|err| err.to_string())?;
+    config
+        .alerting
+        .channels("http://127.0.0.1/api/alerts")
+        .map(drop)
+        .map_err(|err| err.to_string())
 }
 
 #[cfg(test)]
@@ -626,6 +826,114 @@ mod tests {
             let err = err.expect_err(text).to_string();
             assert!(err.contains(key), "{err}");
         }
+    }
+
+    #[test]
+    fn check_file_reports_every_problem_at_its_line() {
+        let text = "listen = \"localhost\"\n\
+                    cardinalty_limit = 5\n\
+                    window_seconds = \"five\"\n\
+                    api_token = \"s3cret\"\n\
+                    [health]\n\
+                    memory_max_ratio = 90\n\
+                    disk_path = \"/data\"\n\
+                    [tracing]\n\
+                    log_format = \"xml\"\n\
+                    [alerting]\n\
+                    eval_interval = \"1ms\"\n\
+                    webhook_url = \"http://127.0.0.1:1/hook\"\n\
+                    [helth]\n\
+                    x = 1\n";
+        let problems = check_file(text);
+        let found: Vec<(usize, &str)> = problems.iter().map(|p| (p.line, p.key.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                (1, "listen"),
+                (2, "cardinalty_limit"),
+                (3, "window_seconds"),
+                (6, "health.memory_max_ratio"),
+                (9, "tracing.log_format"),
+                (11, "alerting.eval_interval"),
+                (13, "helth"),
+            ],
+            "{problems:#?}"
+        );
+        let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(
+            shown[1].starts_with("line 2: ")
+                && shown[1].contains("unknown field `cardinalty_limit`"),
+            "{shown:?}"
+        );
+        assert!(
+            shown[2].contains("window_seconds") && shown[2].contains("expected f64"),
+            "{shown:?}"
+        );
+        assert!(
+            shown[3].contains("must be a share between 0 and 1"),
+            "{shown:?}"
+        );
+        assert!(shown[5].contains("at least 100ms"), "{shown:?}");
+        assert!(!format!("{problems:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn check_file_reports_syntax_errors_and_email_tables_whole() {
+        let problems = check_file("listen = \"127.0.0.1:9091\"\nsimulate = \n");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!((problems[0].line, problems[0].key.as_str()), (2, ""));
+
+        let email = "[alerting]\nenabled = true\n[alerting.email]\nhost = \"smtp\"\nport = 99999\n";
+        let problems = check_file(email);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            (problems[0].line, problems[0].key.as_str()),
+            (5, "alerting.email.port")
+        );
+
+        let email = "[alerting]\nenabled = true\n[alerting.email]\nhost = \"smtp\"\nfrom = \"not an address\"\nto = [\"b@example.com\"]\n";
+        let problems = check_file(email);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            (problems[0].line, problems[0].key.as_str()),
+            (3, "alerting.email")
+        );
+
+        let email = "[alerting.email]\nhost = \"smtp\"\n";
+        let problems = check_file(email);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].message.contains("sender is required"),
+            "{problems:?}"
+        );
+
+        let valid = "listen = \"0.0.0.0:9091\"\napi_token = \"t\"\n[health]\nmemory_max_ratio = 0.8\n\
+                     [alerting.email]\nhost = \"smtp\"\nfrom = \"a@example.com\"\nto = [\"b@example.com\"]\n";
+        assert_eq!(check_file(valid), []);
+    }
+
+    #[test]
+    fn the_api_token_comes_from_the_file_or_the_environment_and_is_never_shown() {
+        let f = file("api_token = \"from-file\"\n");
+        let config = Config::resolve(Some(f.path()), env(&[]), &Overrides::default());
+        let config = config.expect("valid");
+        assert_eq!(
+            config.api_token.as_ref().map(Secret::expose),
+            Some("from-file")
+        );
+        let vars = env(&[("VICTOR_API_TOKEN", "from-env")]);
+        let config = Config::resolve(Some(f.path()), vars, &Overrides::default()).expect("valid");
+        assert_eq!(
+            config.api_token.as_ref().map(Secret::expose),
+            Some("from-env")
+        );
+        assert!(!format!("{config:?}").contains("from-env"));
+        let err = Config::resolve(
+            None,
+            env(&[("VICTOR_API_TOKEN", " ")]),
+            &Overrides::default(),
+        );
+        assert!(err.expect_err("empty").to_string().contains("api_token"));
     }
 
     #[test]

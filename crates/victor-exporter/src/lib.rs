@@ -13,6 +13,11 @@
 //! | `GET /api/performance/tools`, `/providers`, `/cache`, `/bootstrap` | per tool, provider, cache and tool-selection namespace since start; start-up phases (JSON) |
 //! | `GET /api/performance/prometheus` | the same text as `/metrics` |
 //! | `POST /api/events` | events from agents (JSON array or NDJSON), applied to the metrics: `{"accepted", "rejected", "errors"}` ([`events`]) |
+//! | `POST /api/alerts/test/{channel}` | sends one test notification through a configured channel now: `{"channel", "kind", "delivered", "duration_seconds"}`, 502/504 with `"error"` when it fails |
+//!
+//! The `POST` routes change state: with `VICTOR_API_TOKEN` set they need
+//! `Authorization: Bearer <token>`; without one they are open on loopback and refused (403)
+//! beyond it.
 //!
 //! The probe routes take `?exclude=NAME` (repeatable) to leave checks out and `?verbose` for
 //! kube-apiserver style text (`[+]disk ok: …`). Naming a check the probe lacks is a 404 (in the
@@ -45,6 +50,7 @@
 
 #![deny(missing_docs)]
 
+mod access;
 pub mod alerting;
 pub mod config;
 pub mod events;
@@ -68,7 +74,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use victor_alerting::{Engine, Notifier, default_rules};
+use victor_alerting::{Engine, Notification, Notifier, default_rules};
 use victor_health::{HealthChecker, HealthError, Probe, Selection, builtin};
 use victor_metrics_core::exposition::{Exposition, ExpositionBuilder, UpkeepTask};
 use victor_metrics_core::{Component, VictorMetrics};
@@ -121,6 +127,12 @@ struct Shared {
     connections: Arc<std::sync::atomic::AtomicU64>,
     /// The health score and the window figures it reads.
     performance: Arc<performance::Performance>,
+    /// Who may call the routes that change state.
+    access: access::Access,
+    /// The notification channels, by name, for test notifications.
+    channels: Vec<(&'static str, Arc<dyn Notifier>)>,
+    /// The configured listen address, named in test notifications.
+    listen: std::net::SocketAddr,
 }
 
 impl Shared {
@@ -198,6 +210,8 @@ impl Exporter {
         for view in performance::View::all(&metrics) {
             components.push(Box::new(view));
         }
+        let access = access::Access::new(config.api_token.as_ref(), config.listen);
+        let listen = config.listen;
         Ok(Exporter {
             config,
             metrics,
@@ -211,6 +225,9 @@ impl Exporter {
                 system,
                 connections,
                 performance,
+                access,
+                channels: channels.clone(),
+                listen,
             }),
             channels,
             _upkeep: upkeep,
@@ -239,6 +256,7 @@ impl Exporter {
             .route("/health/{probe}", get(serve_probe))
             .route("/health/{probe}/{check}", get(serve_probe_check))
             .route("/api/alerts", get(serve_alerts))
+            .route("/api/alerts/test/{channel}", post(send_test_notification))
             .route("/api/performance/summary", get(serve_performance_summary))
             .route("/api/performance/prometheus", get(serve_metrics))
             .route("/api/performance/{view}", get(serve_performance_view))
@@ -308,6 +326,10 @@ impl Exporter {
             })
         });
         let alerting = self.start_alerting()?;
+        match &self.shared.access {
+            access::Access::Refused(_) => tracing::warn!("{}", self.shared.access.describe()),
+            access => tracing::info!("{}", access.describe()),
+        }
         // Probe once at start: the log says at once whether the service is ready and why not,
         // and the health metrics exist before the first scrape.
         let health = self.shared.health.clone();
@@ -660,11 +682,78 @@ async fn serve_performance_view(
     }
 }
 
+/// How long `POST /api/alerts/test/{channel}` waits for the channel (under a client's usual 10 s).
+pub const TEST_NOTIFICATION_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// `POST /api/alerts/test/{channel}`: sends one test notification through `channel` now, once,
+/// without the queue and its retries, and answers whether it was delivered.
+async fn send_test_notification(
+    State(shared): State<Arc<Shared>>,
+    Path(channel): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if let Err(refused) = shared.access.check(&headers) {
+        return refused;
+    }
+    let configured: Vec<&str> = shared.channels.iter().map(|(name, _)| *name).collect();
+    let Some((name, notifier)) = shared.channels.iter().find(|(name, _)| *name == channel) else {
+        let error = if configured.is_empty() {
+            format!(
+                "no notification channel {channel:?}: none is configured (VICTOR_ALERT_WEBHOOK_URL, \
+                 VICTOR_ALERT_SLACK_WEBHOOK_URL, VICTOR_ALERT_SMTP_HOST or VICTOR_ALERTMANAGER_URL)"
+            )
+        } else {
+            format!(
+                "no notification channel {channel:?}; configured: {}",
+                configured.join(", ")
+            )
+        };
+        let body = serde_json::json!({ "error": error, "channels": configured });
+        return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
+    };
+    let source = format!("victor-exporter on {}", shared.listen);
+    let notification = Notification::test(name, &source);
+    let started = std::time::Instant::now();
+    let outcome =
+        tokio::time::timeout(TEST_NOTIFICATION_TIMEOUT, notifier.send(&notification)).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let (status, error) = match outcome {
+        Ok(Ok(())) => {
+            tracing::info!(
+                channel = name,
+                kind = notifier.kind(),
+                "test notification delivered"
+            );
+            (StatusCode::OK, None)
+        }
+        Ok(Err(err)) => (StatusCode::BAD_GATEWAY, Some(err.to_string())),
+        Err(_) => (
+            StatusCode::GATEWAY_TIMEOUT,
+            Some(format!("no answer within {TEST_NOTIFICATION_TIMEOUT:?}")),
+        ),
+    };
+    if let Some(error) = &error {
+        tracing::warn!(channel = name, kind = notifier.kind(), %error, "test notification failed");
+    }
+    let body = serde_json::json!({
+        "channel": name,
+        "kind": notifier.kind(),
+        "delivered": error.is_none(),
+        "duration_seconds": elapsed,
+        "error": error,
+    });
+    (status, axum::Json(body)).into_response()
+}
+
 /// `POST /api/events`: applies the valid events, reports the rest ([`events`]).
 async fn ingest_events(
     State(shared): State<Arc<Shared>>,
+    headers: axum::http::HeaderMap,
     body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Response {
+    if let Err(refused) = shared.access.check(&headers) {
+        return refused;
+    }
     if shared.exposition.is_none() {
         return (
             StatusCode::NOT_FOUND,
@@ -696,7 +785,7 @@ async fn ingest_events(
 async fn not_found() -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,
-        "not found; the exporter serves GET /metrics, /health/live, /health/ready, /health/startup, /api/alerts, /api/performance/{summary,system,tools,providers,cache,bootstrap,prometheus} and POST /api/events\n",
+        "not found; the exporter serves GET /metrics, /health/live, /health/ready, /health/startup, /api/alerts, /api/performance/{summary,system,tools,providers,cache,bootstrap,prometheus}, POST /api/events and POST /api/alerts/test/{channel}\n",
     )
 }
 
