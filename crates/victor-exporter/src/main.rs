@@ -30,6 +30,11 @@ use victor_tracing::Telemetry;
 /// VICTOR_ALERTMANAGER_URL; VICTOR_ALERT_EVAL_INTERVAL (e.g. 1s) sets how often rules run. To see
 /// alerting work: --simulate --simulate-error-rate 0.3 with VICTOR_ALERT_EVAL_INTERVAL=1s fires
 /// HighErrorRate after its 2-minute `for`.
+///
+/// Agents post events to POST /api/events, and `victor alerts test CHANNEL` sends a test
+/// notification through POST /api/alerts/test/CHANNEL. These routes change state: with
+/// VICTOR_API_TOKEN set they need `Authorization: Bearer <token>`; without it they are open on
+/// loopback and refused when listening beyond it (e.g. --listen 0.0.0.0:9091).
 #[derive(Debug, Parser)]
 #[command(name = "victor-exporter", version, about, long_about)]
 struct Cli {
@@ -38,7 +43,8 @@ struct Cli {
     listen: Option<SocketAddr>,
 
     /// TOML configuration file (keys: listen, metrics_enabled, cardinality_limit,
-    /// upkeep_interval_seconds, window_seconds, header_read_timeout_seconds, simulate; and in a
+    /// upkeep_interval_seconds, window_seconds, header_read_timeout_seconds, simulate,
+    /// events_max_body_bytes, api_token; and in a
     /// [health] table: startup_timeout_seconds, cache_ttl_seconds, memory_max_ratio, disk_path,
     /// disk_min_free_ratio, shutdown_delay_seconds; in a [tracing] table: otlp_endpoint, sampler,
     /// sampler_arg, service_name, log_format; in an [alerting] table: enabled, eval_interval,

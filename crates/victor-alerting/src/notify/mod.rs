@@ -84,8 +84,10 @@ pub(crate) fn http_client() -> &'static reqwest::Client {
     })
 }
 
-/// Makes *ring* rustls' process-wide provider unless one is installed already.
-pub(crate) fn install_crypto_provider() {
+/// Makes *ring* rustls' process-wide provider unless one is installed already. Any reqwest
+/// client built in a program that links this crate needs it (the workspace builds reqwest's rustls
+/// without a provider), so call it before building one.
+pub fn install_crypto_provider() {
     // Fails only when a provider is installed already, which is what we want.
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
