@@ -99,6 +99,7 @@ fn victor(args: &[&str]) -> Command {
         .env("VICTOR_URL", &exporter().url)
         .env("VICTOR_API_TOKEN", TOKEN)
         .env_remove("CLICOLOR_FORCE")
+        .env_remove("NO_COLOR")
         .stdin(Stdio::null());
     command
 }
@@ -145,6 +146,12 @@ fn status_exit_codes_say_healthy_unhealthy_and_unreachable() {
     assert!(
         !text.contains('\x1b'),
         "no colour when not a terminal: {text:?}"
+    );
+    let forced = run(victor(&["status"]).env("CLICOLOR_FORCE", "1"));
+    let text = stdout(&forced);
+    assert!(
+        text.contains("\x1b[32mhealthy"),
+        "green when colour is on: {text:?}"
     );
 
     shared.unhealthy.store(true, Ordering::SeqCst);
