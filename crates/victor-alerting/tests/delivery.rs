@@ -2,105 +2,25 @@
 //! delivery faults: retry until success, a hanging receiver, a receiver down past the queue bound.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
 use victor_alerting::{
     Alert, AlertState, DeliverySettings, Dispatcher, Engine, Notification, Rule, Secret, Severity,
     Signal, SlackNotifier, WebhookNotifier, gauge, sign,
 };
 use victor_metrics_core::exposition::{Exposition, ExpositionBuilder};
 use victor_metrics_core::{VictorMetrics, catalog};
+use victor_test_support::{Answer, WebhookReceiver, sample_sum};
 
-/// What the receiver answers next: each request pops one; when empty it answers 200.
-#[derive(Clone, Copy, Debug)]
-enum Answer {
-    Status(u16),
-    Hang,
+/// A receiver and the URL the notifiers post to (a Slack-like path with a secret in it).
+fn receiver(script: &[Answer]) -> (WebhookReceiver, String) {
+    let receiver = WebhookReceiver::with_script(script).expect("receiver");
+    let url = format!("{}/hook/T000/B000/secret-token", receiver.url);
+    (receiver, url)
 }
 
-#[derive(Default)]
-struct Received {
-    script: Vec<Answer>,
-    requests: Vec<(HeaderMap, Bytes)>,
-}
-
-#[derive(Clone, Default)]
-struct Receiver(Arc<Mutex<Received>>);
-
-impl Receiver {
-    fn with_script(script: &[Answer]) -> Receiver {
-        let receiver = Receiver::default();
-        receiver.lock().script = script.iter().rev().copied().collect();
-        receiver
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Received> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Serves on a loopback port and returns its URL.
-    async fn serve(&self) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let app = Router::new()
-            .route("/hook/{*rest}", post(receive))
-            .with_state(self.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        format!("http://{addr}/hook/T000/B000/secret-token")
-    }
-
-    /// Accepted bodies (requests answered 2xx).
-    fn accepted(&self) -> Vec<(HeaderMap, serde_json::Value)> {
-        self.lock()
-            .requests
-            .iter()
-            .map(|(headers, body)| {
-                (
-                    headers.clone(),
-                    serde_json::from_slice(body).expect("JSON body"),
-                )
-            })
-            .collect()
-    }
-
-    async fn wait_for(&self, count: usize) -> Vec<(HeaderMap, serde_json::Value)> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let accepted = self.accepted();
-            if accepted.len() >= count || Instant::now() > deadline {
-                return accepted;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let answer = receiver.lock().script.pop();
-    match answer {
-        Some(Answer::Hang) => {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            StatusCode::OK
-        }
-        Some(Answer::Status(code)) if code >= 300 => {
-            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-        }
-        _ => {
-            receiver.lock().requests.push((headers, body));
-            StatusCode::OK
-        }
-    }
-}
+const WAIT: Duration = Duration::from_secs(10);
 
 fn exposition() -> &'static Exposition {
     static EXPOSITION: OnceLock<Exposition> = OnceLock::new();
@@ -121,16 +41,7 @@ fn recorded_metrics() -> VictorMetrics {
 /// Reads a counter from `/metrics`, 0 when absent.
 fn counter(metrics: &VictorMetrics, name: &str, labels: &[(&str, &str)]) -> f64 {
     metrics.refresh();
-    let text = exposition().render();
-    text.lines()
-        .filter(|line| line.starts_with(&format!("{name}{{")))
-        .filter(|line| {
-            labels
-                .iter()
-                .all(|(k, v)| line.contains(&format!("{k}=\"{v}\"")))
-        })
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+    sample_sum(&exposition().render(), name, labels)
 }
 
 fn notification(name: &str, state: AlertState) -> Notification {
@@ -180,8 +91,7 @@ fn fast_retries(queue_capacity: usize) -> DeliverySettings {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slack_message_is_readable() {
-    let receiver = Receiver::default();
-    let url = receiver.serve().await;
+    let (receiver, url) = receiver(&[]);
     let metrics = recorded_metrics();
     let mut dispatcher = Dispatcher::new(metrics.clone(), fast_retries(8));
     let slack = SlackNotifier::new(url.parse().expect("url"));
@@ -190,9 +100,9 @@ async fn slack_message_is_readable() {
         .add_channel("slack-test", Arc::new(slack))
         .expect("channel");
     dispatcher.dispatch([notification("HighErrorRate", AlertState::Firing)]);
-    let received = receiver.wait_for(1).await;
+    let received = receiver.wait_for_count(1, WAIT).await;
     assert_eq!(received.len(), 1);
-    let body = &received[0].1;
+    let body = &received[0].json();
     assert_eq!(
         body["text"],
         "[FIRING] CRITICAL HighErrorRate: High error rate detected"
@@ -221,8 +131,7 @@ async fn slack_message_is_readable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_body_is_signed_with_hmac() {
-    let receiver = Receiver::default();
-    let url = receiver.serve().await;
+    let (receiver, url) = receiver(&[]);
     let mut dispatcher = Dispatcher::new(VictorMetrics::new(), fast_retries(8));
     let key = Secret::new("shared-key");
     dispatcher
@@ -235,27 +144,26 @@ async fn webhook_body_is_signed_with_hmac() {
         notification("HighErrorRate", AlertState::Firing),
         notification("HighErrorRate", AlertState::Resolved),
     ]);
-    let received = receiver.wait_for(2).await;
+    let received = receiver.wait_for_count(2, WAIT).await;
     assert_eq!(received.len(), 2);
-    let raw = receiver.lock().requests[0].1.clone();
-    let header = received[0].0["x-victor-signature-256"]
-        .to_str()
+    let raw = received[0].body.clone();
+    let header = received[0]
+        .header("x-victor-signature-256")
         .expect("header");
     // What a receiver does: recompute over the exact bytes and compare.
     assert_eq!(header, sign(b"shared-key", &raw));
     assert_ne!(header, sign(b"wrong-key", &raw));
-    let body = &received[0].1;
+    let body = &received[0].json();
     assert_eq!(body["version"], "1");
     assert_eq!(body["status"], "firing");
     assert_eq!(body["alert"]["labels"]["endpoint"], "/chat");
     assert_eq!(body["alert"]["active_since"], "1970-01-01T00:00:00.000Z");
-    assert_eq!(received[1].1["status"], "resolved");
+    assert_eq!(received[1].json()["status"], "resolved");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_then_recovering_receiver_gets_the_alert_exactly_once() {
-    let receiver = Receiver::with_script(&[Answer::Status(500), Answer::Status(503)]);
-    let url = receiver.serve().await;
+    let (receiver, url) = receiver(&[Answer::Status(500), Answer::Status(503)]);
     let metrics = recorded_metrics();
     let mut dispatcher = Dispatcher::new(metrics.clone(), fast_retries(8));
     dispatcher
@@ -265,10 +173,10 @@ async fn failing_then_recovering_receiver_gets_the_alert_exactly_once() {
         )
         .expect("channel");
     dispatcher.dispatch([notification("HighErrorRate", AlertState::Firing)]);
-    assert_eq!(receiver.wait_for(1).await.len(), 1);
+    assert_eq!(receiver.wait_for_count(1, WAIT).await.len(), 1);
     // Give a duplicate time to show up if there were one.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(receiver.accepted().len(), 1, "delivered exactly once");
+    assert_eq!(receiver.received().len(), 1, "delivered exactly once");
     assert_eq!(
         counter(
             &metrics,
@@ -289,9 +197,8 @@ async fn failing_then_recovering_receiver_gets_the_alert_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hanging_receiver_delays_neither_evaluation_nor_other_channels() {
-    let hanging = Receiver::with_script(&[Answer::Hang; 16]);
-    let healthy = Receiver::default();
-    let (hanging_url, healthy_url) = (hanging.serve().await, healthy.serve().await);
+    let (hanging, hanging_url) = receiver(&[Answer::Hang; 16]);
+    let (healthy, healthy_url) = receiver(&[]);
     let metrics = recorded_metrics();
     let mut dispatcher = Dispatcher::new(metrics.clone(), fast_retries(8));
     dispatcher
@@ -339,8 +246,8 @@ async fn hanging_receiver_delays_neither_evaluation_nor_other_channels() {
     );
     assert_eq!(engine.alerts().len(), 3, "every rule was evaluated");
     // The healthy channel gets all three while the other hangs.
-    assert_eq!(healthy.wait_for(3).await.len(), 3);
-    assert!(hanging.accepted().is_empty());
+    assert_eq!(healthy.wait_for_count(3, WAIT).await.len(), 3);
+    assert!(hanging.received().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,13 +9,14 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
 use victor_exporter::Exporter;
 use victor_exporter::config::Config;
 use victor_health::{Check, Outcome, Probe};
+use victor_test_support::WebhookReceiver;
 
 const BIN: &str = env!("CARGO_BIN_EXE_victor");
 const TOKEN: &str = "cli-test-token";
@@ -25,8 +26,8 @@ struct Shared {
     url: String,
     /// Makes the readiness check `cli_toggle` fail while set.
     unhealthy: Arc<AtomicBool>,
-    /// Bodies the exporter's webhook channel delivered.
-    webhook: Arc<Mutex<Vec<Value>>>,
+    /// Where the exporter's webhook channel delivers.
+    webhook: WebhookReceiver,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -34,8 +35,8 @@ fn exporter() -> &'static Shared {
     static SHARED: OnceLock<Shared> = OnceLock::new();
     SHARED.get_or_init(|| {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        let webhook = Arc::new(Mutex::new(Vec::new()));
-        let hook = runtime.block_on(start_receiver(Arc::clone(&webhook)));
+        let webhook = WebhookReceiver::start().expect("webhook receiver");
+        let hook = format!("{}/hook", webhook.url);
         let mut config = Config {
             listen: "127.0.0.1:0".parse().expect("addr"),
             simulate: true,
@@ -69,25 +70,6 @@ fn exporter() -> &'static Shared {
             _runtime: runtime,
         }
     })
-}
-
-async fn start_receiver(bodies: Arc<Mutex<Vec<Value>>>) -> String {
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-            let bodies = Arc::clone(&bodies);
-            async move {
-                bodies.lock().expect("bodies").push(body);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind receiver");
-    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
 }
 
 /// `victor ARGS` against the shared exporter, with the token, and nothing from the caller's
@@ -274,7 +256,7 @@ fn alerts_lists_and_test_notifications_go_through_the_channel() {
         "{}",
         stdout(&sent)
     );
-    let delivered = exporter().webhook.lock().expect("bodies").clone();
+    let delivered = exporter().webhook.bodies();
     assert!(
         delivered
             .iter()

@@ -4,34 +4,10 @@
 //!
 //! Its own test binary: the exporter installs the process-wide `metrics` recorder.
 
-use std::sync::{Arc, Mutex};
-
 use victor_exporter::Exporter;
 use victor_exporter::config::Config;
 
 const TOKEN: &str = "t0ken-for-tests";
-
-/// A webhook receiver that keeps every body it gets.
-async fn start_receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
-    let bodies = Arc::new(Mutex::new(Vec::new()));
-    let kept = Arc::clone(&bodies);
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
-            let kept = Arc::clone(&kept);
-            async move {
-                kept.lock().expect("bodies").push(body);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind receiver");
-    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, bodies)
-}
 
 fn call(
     agent: &ureq::Agent,
@@ -53,7 +29,8 @@ fn call(
 #[test]
 fn state_changing_routes_need_the_token_and_test_notifications_report_delivery() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let (hook, bodies) = runtime.block_on(start_receiver());
+    let receiver = victor_test_support::WebhookReceiver::start().expect("receiver");
+    let hook = format!("{}/hook", receiver.url);
     let mut config = Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
         api_token: Some(victor_alerting::Secret::new(TOKEN)),
@@ -105,13 +82,13 @@ fn state_changing_routes_need_the_token_and_test_notifications_report_delivery()
     };
     let (status, _) = test("webhook", None);
     assert_eq!(status, 401);
-    assert!(bodies.lock().expect("bodies").is_empty());
+    assert!(receiver.bodies().is_empty());
 
     let (status, body) = test("webhook", Some(TOKEN));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["delivered"], true, "{body}");
     assert_eq!(body["kind"], "webhook", "{body}");
-    let received = bodies.lock().expect("bodies").clone();
+    let received = receiver.bodies();
     assert_eq!(received.len(), 1, "{received:?}");
     let alert = &received[0]["alert"];
     assert_eq!(alert["name"], victor_alerting::TEST_ALERT_NAME, "{alert}");

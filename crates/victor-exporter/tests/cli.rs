@@ -458,60 +458,15 @@ fn a_bad_otlp_endpoint_is_one_line_naming_the_variable() {
     );
 }
 
-/// A received request: its signature header and body.
-type Delivery = (Option<String>, Vec<u8>);
-
-/// A webhook receiver on its own runtime, keeping each request's signature header and body.
-struct Receiver {
-    url: String,
-    received: std::sync::Arc<std::sync::Mutex<Vec<Delivery>>>,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl Receiver {
-    fn start() -> Receiver {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let kept = std::sync::Arc::clone(&received);
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-        let app = axum::Router::new().route(
-            "/hook",
-            axum::routing::post(
-                move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-                    let signature = headers
-                        .get(victor_alerting::notify::SIGNATURE_HEADER)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
-                    kept.lock().expect("lock").push((signature, body.to_vec()));
-                    async { "ok" }
-                },
-            ),
-        );
-        runtime.spawn(async move { axum::serve(listener, app).await });
-        Receiver {
-            url,
-            received,
-            _runtime: runtime,
-        }
-    }
-
-    fn bodies(&self) -> Vec<Delivery> {
-        self.received.lock().expect("lock").clone()
-    }
-}
-
 #[test]
 fn simulated_errors_fire_the_error_rate_alert_and_deliver_it() {
-    let receiver = Receiver::start();
+    let receiver = victor_test_support::WebhookReceiver::start().expect("receiver");
     let port = free_port();
     let mut child = exporter()
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(["--simulate", "--simulate-error-rate", "0.3"])
         .env("VICTOR_ALERT_EVAL_INTERVAL", "1s")
-        .env("VICTOR_ALERT_WEBHOOK_URL", &receiver.url)
+        .env("VICTOR_ALERT_WEBHOOK_URL", format!("{}/hook", receiver.url))
         .env("VICTOR_ALERT_WEBHOOK_SECRET", "shared-key")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -541,27 +496,19 @@ fn simulated_errors_fire_the_error_rate_alert_and_deliver_it() {
         Some("pending")
     );
 
-    let deadline = Instant::now() + Duration::from_secs(180);
-    let delivered = loop {
-        let firing = receiver.bodies().into_iter().find(|(_, body)| {
-            let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-            json["status"] == "firing" && json["alert"]["name"] == "HighErrorRate"
-        });
-        if let Some(found) = firing {
-            break found;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "HighErrorRate was not delivered within 3 minutes"
-        );
-        std::thread::sleep(Duration::from_millis(500));
+    let firing = |json: &serde_json::Value| {
+        json["status"] == "firing" && json["alert"]["name"] == "HighErrorRate"
     };
-    let (signature, body) = delivered;
+    receiver
+        .wait_for(Duration::from_secs(180), firing)
+        .expect("HighErrorRate delivered within 3 minutes");
+    let delivered = receiver.received().into_iter().find(|r| firing(&r.json()));
+    let delivered = delivered.expect("the firing delivery");
     assert_eq!(
-        signature.as_deref(),
-        Some(victor_alerting::sign(b"shared-key", &body).as_str())
+        delivered.header(victor_alerting::notify::SIGNATURE_HEADER),
+        Some(victor_alerting::sign(b"shared-key", &delivered.body).as_str())
     );
-    let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    let json = delivered.json();
     assert_eq!(json["alert"]["severity"], "critical");
     let value = json["alert"]["value"].as_f64().expect("value");
     assert!((0.15..0.5).contains(&value), "error ratio {value}");

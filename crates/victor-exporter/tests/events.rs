@@ -66,17 +66,11 @@ impl Running {
             .expect("body")
     }
 
-    /// The value of the one series whose line starts with `prefix`.
+    /// The value of the one series written exactly as `prefix` (name and labels).
     fn value(&self, prefix: &str) -> f64 {
         let text = self.metrics();
-        let line = text
-            .lines()
-            .find(|line| line.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"));
-        line.rsplit(' ')
-            .next()
-            .and_then(|v| v.parse().ok())
-            .expect("value")
+        victor_test_support::series_value(&text, prefix)
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
     }
 }
 

@@ -242,11 +242,8 @@ mod tests {
 
     /// The value of the series written exactly as `series` (labels in catalog order).
     fn value(text: &str, series: &str) -> f64 {
-        text.lines()
-            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        victor_test_support::series_value(text, series)
             .unwrap_or_else(|| panic!("no {series} in\n{text}"))
-            .parse()
-            .expect("a number")
     }
 
     #[test]

@@ -262,11 +262,8 @@ fn with_recorder(metrics: &VictorMetrics, test: impl FnOnce()) -> String {
 }
 
 fn counter(text: &str, series: &str) -> u64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no {series} in\n{text}"))
-        .parse()
-        .expect("an integer")
+    let value = victor_test_support::series_value(text, series);
+    value.unwrap_or_else(|| panic!("no {series} in\n{text}")) as u64
 }
 
 /// A runtime for the receivers; spans are started on the test's own thread.
