@@ -36,20 +36,14 @@ fn generated_error_rate_alert_reaches_a_webhook_through_alertmanager() -> anyhow
     )?;
     let alertmanager = Alertmanager::start(&alertmanager_bin, &config)?;
 
-    let runtime = tokio::runtime::Runtime::new()?;
     let config = Config {
         listen: "127.0.0.1:0".parse()?,
         simulate: true,
         simulate_error_rate: Some(0.3),
         ..Config::default()
     };
-    let exporter = Exporter::new(config)?;
-    let listener = runtime.block_on(exporter.bind())?;
-    let target = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = runtime.spawn(exporter.serve(listener, async {
-        let _ = stopped.await;
-    }));
+    let exporter = Exporter::new(config)?.serve_in_background()?;
+    let target = exporter.addr();
     let rules = [workspace_root().join("deploy/prometheus/rules/victor-alerts.yml")];
     let address = alertmanager.url.trim_start_matches("http://").to_owned();
     let prometheus =
@@ -88,7 +82,6 @@ fn generated_error_rate_alert_reaches_a_webhook_through_alertmanager() -> anyhow
         assert!(description.starts_with("Error rate (5xx) is "), "{alert}");
     }
 
-    let _ = stop.send(());
-    runtime.block_on(server)??;
+    exporter.shutdown()?;
     Ok(())
 }

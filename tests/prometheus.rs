@@ -23,19 +23,13 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
     ) else {
         return Ok(());
     };
-    let runtime = tokio::runtime::Runtime::new()?;
     let config = Config {
         listen: "127.0.0.1:0".parse()?,
         ..Config::default()
     };
-    let exporter = Exporter::new(config)?;
+    let exporter = Exporter::new(config)?.serve_in_background()?;
     let metrics = exporter.metrics().clone();
-    let listener = runtime.block_on(exporter.bind())?;
-    let target = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = runtime.spawn(exporter.serve(listener, async {
-        let _ = stopped.await;
-    }));
+    let target = exporter.addr();
 
     // A known workload: 1 000 requests with spread latencies (40 of them 503), tools, LLM calls,
     // and a label value with every character the text format must escape.
@@ -188,7 +182,6 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
         "promtool: {complaints}"
     );
 
-    let _ = stop.send(());
-    runtime.block_on(server)??;
+    exporter.shutdown()?;
     Ok(())
 }

@@ -17,7 +17,6 @@ fn prometheus_and_the_engine_agree_on_high_error_rate() -> anyhow::Result<()> {
     let Some(prometheus_bin) = require("prometheus", "Debian package `prometheus`") else {
         return Ok(());
     };
-    let runtime = tokio::runtime::Runtime::new()?;
     let mut config = Config {
         listen: "127.0.0.1:0".parse()?,
         simulate: true,
@@ -25,13 +24,8 @@ fn prometheus_and_the_engine_agree_on_high_error_rate() -> anyhow::Result<()> {
         ..Config::default()
     };
     config.alerting.eval_interval = Duration::from_secs(1);
-    let exporter = Exporter::new(config)?;
-    let listener = runtime.block_on(exporter.bind())?;
-    let target = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = runtime.spawn(exporter.serve(listener, async {
-        let _ = stopped.await;
-    }));
+    let exporter = Exporter::new(config)?.serve_in_background()?;
+    let target = exporter.addr();
     let rules =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/prometheus/rules/victor-alerts.yml");
     let prometheus = Prometheus::start_with_rules(&prometheus_bin, &[target], &[rules])?;
@@ -77,7 +71,6 @@ fn prometheus_and_the_engine_agree_on_high_error_rate() -> anyhow::Result<()> {
             .iter()
             .any(|e| e.starts_with("/health") || e == "/metrics")
     );
-    let _ = stop.send(());
-    runtime.block_on(server)??;
+    exporter.shutdown()?;
     Ok(())
 }

@@ -17,7 +17,6 @@ fn prometheus_ingests_every_catalog_metric_from_the_simulation() -> anyhow::Resu
     let Some(prometheus_bin) = require("prometheus", "prometheus") else {
         return Ok(());
     };
-    let runtime = tokio::runtime::Runtime::new()?;
     let mut config = Config {
         listen: "127.0.0.1:0".parse()?,
         simulate: true,
@@ -25,13 +24,8 @@ fn prometheus_ingests_every_catalog_metric_from_the_simulation() -> anyhow::Resu
     };
     // A notification channel, so the per-channel notification counters exist too.
     config.alerting.webhook_url = Some("http://127.0.0.1:9/unused".parse()?);
-    let exporter = Exporter::new(config)?;
-    let listener = runtime.block_on(exporter.bind())?;
-    let target = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = runtime.spawn(exporter.serve(listener, async {
-        let _ = stopped.await;
-    }));
+    let exporter = Exporter::new(config)?.serve_in_background()?;
+    let target = exporter.addr();
     let rules = ["victor-alerts.yml", "victor-recording.yml"]
         .map(|file| workspace_root().join("deploy/prometheus/rules").join(file));
     let prometheus = Prometheus::start_with_rules(&prometheus_bin, &[target], &rules)?;
@@ -76,8 +70,7 @@ fn prometheus_ingests_every_catalog_metric_from_the_simulation() -> anyhow::Resu
 
     no_dashboard_or_rule_drifts_from_what_is_scraped(&prometheus, &rules)?;
 
-    let _ = stop.send(());
-    runtime.block_on(server)??;
+    exporter.shutdown()?;
     Ok(())
 }
 

@@ -28,13 +28,12 @@ struct Shared {
     unhealthy: Arc<AtomicBool>,
     /// Where the exporter's webhook channel delivers.
     webhook: WebhookReceiver,
-    _runtime: tokio::runtime::Runtime,
+    _exporter: victor_exporter::BackgroundExporter,
 }
 
 fn exporter() -> &'static Shared {
     static SHARED: OnceLock<Shared> = OnceLock::new();
     SHARED.get_or_init(|| {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let webhook = WebhookReceiver::start().expect("webhook receiver");
         let hook = format!("{}/hook", webhook.url);
         let mut config = Config {
@@ -60,14 +59,12 @@ fn exporter() -> &'static Shared {
             .health()
             .add(Probe::Readiness, check)
             .expect("add check");
-        let listener = runtime.block_on(exporter.bind()).expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        runtime.spawn(exporter.serve(listener, std::future::pending()));
+        let exporter = exporter.serve_in_background().expect("serve");
         Shared {
-            url,
+            url: exporter.url().to_owned(),
             unhealthy,
             webhook,
-            _runtime: runtime,
+            _exporter: exporter,
         }
     })
 }

@@ -52,6 +52,7 @@
 
 mod access;
 pub mod alerting;
+mod background;
 pub mod config;
 pub mod events;
 pub mod performance;
@@ -80,6 +81,7 @@ use victor_metrics_core::exposition::{Exposition, ExpositionBuilder, UpkeepTask}
 use victor_metrics_core::{Component, VictorMetrics};
 use victor_tracing::MonitoringLayer;
 
+pub use crate::background::BackgroundExporter;
 use crate::config::Config;
 use crate::simulate::Simulator;
 

@@ -28,7 +28,6 @@ fn call(
 
 #[test]
 fn state_changing_routes_need_the_token_and_test_notifications_report_delivery() {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let receiver = victor_test_support::WebhookReceiver::start().expect("receiver");
     let hook = format!("{}/hook", receiver.url);
     let mut config = Config {
@@ -40,12 +39,8 @@ fn state_changing_routes_need_the_token_and_test_notifications_report_delivery()
     // Nothing listens on port 1: the channel is configured but dead.
     config.alerting.slack_webhook_url = Some("http://127.0.0.1:1/slack".parse().expect("url"));
     let exporter = Exporter::new(config).expect("exporter");
-    let listener = runtime.block_on(exporter.bind()).expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = runtime.spawn(exporter.serve(listener, async {
-        let _ = stopped.await;
-    }));
+    let exporter = exporter.serve_in_background().expect("serve");
+    let base = exporter.url().to_owned();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -115,9 +110,5 @@ fn state_changing_routes_need_the_token_and_test_notifications_report_delivery()
         "{body}"
     );
 
-    let _ = stop.send(());
-    runtime
-        .block_on(server)
-        .expect("server task")
-        .expect("server");
+    exporter.shutdown().expect("serve");
 }

@@ -12,26 +12,19 @@ const LIMIT: usize = 512 * 1024;
 struct Running {
     base: String,
     agent: ureq::Agent,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    runtime: tokio::runtime::Runtime,
-    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _exporter: victor_exporter::BackgroundExporter,
 }
 
 impl Running {
     fn start() -> Running {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let config = Config {
             listen: "127.0.0.1:0".parse().expect("addr"),
             events_max_body_bytes: LIMIT,
             ..Config::default()
         };
         let exporter = Exporter::new(config).expect("exporter");
-        let listener = runtime.block_on(exporter.bind()).expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = runtime.spawn(exporter.serve(listener, async {
-            let _ = stopped.await;
-        }));
+        let exporter = exporter.serve_in_background().expect("serve");
+        let base = exporter.url().to_owned();
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
@@ -39,9 +32,7 @@ impl Running {
         Running {
             base,
             agent,
-            stop: Some(stop),
-            runtime,
-            server: Some(server),
+            _exporter: exporter,
         }
     }
 
@@ -71,17 +62,6 @@ impl Running {
         let text = self.metrics();
         victor_test_support::series_value(&text, prefix)
             .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let _ = self.runtime.block_on(server);
-        }
     }
 }
 

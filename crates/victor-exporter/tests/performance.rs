@@ -26,19 +26,14 @@ fn get(agent: &ureq::Agent, url: &str) -> (u16, String, String) {
 
 #[test]
 fn performance_routes_serve_the_summary_the_system_sample_and_the_exposition() {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let config = Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
         ..Config::default()
     };
     let exporter = Exporter::new(config).expect("exporter");
+    let exporter = exporter.serve_in_background().expect("serve");
     let exporter_metrics = exporter.metrics().clone();
-    let listener = runtime.block_on(exporter.bind()).expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = runtime.spawn(exporter.serve(listener, async {
-        let _ = stopped.await;
-    }));
+    let base = exporter.url().to_owned();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -169,6 +164,5 @@ fn performance_routes_serve_the_summary_the_system_sample_and_the_exposition() {
         .find(|line| line.starts_with(r#"victor_system_memory_bytes{type="rss"}"#))
         .unwrap_or_else(|| panic!("no rss in\n{text}"));
     assert!(!rss.ends_with(" 0"), "{rss}");
-    let _ = stop.send(());
-    runtime.block_on(server).expect("join").expect("serve");
+    exporter.shutdown().expect("serve");
 }
