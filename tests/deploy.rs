@@ -1,6 +1,7 @@
 //! Everything under `deploy/` passes the real tools' own checks: `promtool check config`,
 //! `promtool check rules`, `promtool test rules` (one test per alert), `amtool check-config`, `kubernetes-validate`
-//! (strict), the Compose specification's JSON schema, and Grafana's dashboard model.
+//! (strict), the Compose specification's JSON schema, and Grafana's dashboard model, both its Python
+//! model (a lossless round trip) and its TypeScript types (`tsc`).
 
 use std::ffi::OsStr;
 use std::path::PathBuf;
@@ -101,6 +102,25 @@ fn compose_file_validates_against_the_compose_schema() -> anyhow::Result<()> {
     let compose = [workspace_root().join("deploy/docker-compose.yml")];
     let schema = schema.display().to_string();
     run_checker(&check, &args(&["--schemafile", &schema], &compose))?;
+    Ok(())
+}
+
+#[test]
+fn dashboards_type_check_against_grafana_typescript_schema() -> anyhow::Result<()> {
+    let Some(tsc) = require_file(
+        "VICTOR_TSC",
+        "tsc from npm `typescript`, beside npm `@grafana/schema` 11.6",
+    ) else {
+        return Ok(());
+    };
+    let dashboards = files("deploy/grafana/dashboards", "json");
+    assert_eq!(dashboards.len(), 6);
+    let script = [
+        workspace_root().join("scripts/typecheck_dashboards.py"),
+        tsc,
+    ];
+    let all: Vec<PathBuf> = script.iter().chain(&dashboards).cloned().collect();
+    run_checker(std::path::Path::new("python3"), &args(&[], &all))?;
     Ok(())
 }
 

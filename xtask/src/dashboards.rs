@@ -209,11 +209,9 @@ impl Panel {
         self.rules()
             .iter()
             .map(|rule| {
-                json!({
-                    "title": format!("Runbook: {} ({})", rule.name(), rule.severity().as_str()),
-                    "url": rule.annotations().get("runbook_url").cloned().unwrap_or_default(),
-                    "targetBlank": true,
-                })
+                let title = format!("Runbook: {} ({})", rule.name(), rule.severity().as_str());
+                let url = rule.annotations().get("runbook_url").cloned();
+                link(&title, "link", url.as_deref().unwrap_or_default(), "doc")
             })
             .collect()
     }
@@ -279,35 +277,102 @@ impl Panel {
         })
     }
 
+    /// The panel's options: what we chose, plus the fields Grafana's schema requires, at
+    /// Grafana's defaults (the TypeScript check in `tests/deploy.rs` holds them to the schema).
     fn options(&self) -> Value {
         let reduce = json!({"calcs": ["lastNotNull"], "fields": "", "values": false});
+        let legend = |display: &str, placement: &str, show: bool| json!({"displayMode": display, "placement": placement, "showLegend": show, "calcs": []});
         match self.kind {
             Kind::TimeSeries => json!({
-                "legend": {"displayMode": "list", "placement": "bottom", "showLegend": true},
+                "legend": legend("list", "bottom", true),
                 "tooltip": {"mode": "multi", "sort": "desc"},
             }),
-            Kind::Stat => {
-                json!({"reduceOptions": reduce, "colorMode": "value", "graphMode": "area"})
-            }
-            Kind::Gauge => json!({"reduceOptions": reduce, "showThresholdMarkers": true}),
-            Kind::BarGauge => {
-                json!({"reduceOptions": reduce, "orientation": "horizontal", "displayMode": "gradient"})
-            }
-            Kind::PieChart => json!({
+            Kind::Stat => json!({
                 "reduceOptions": reduce,
-                "pieType": "pie",
-                "legend": {"displayMode": "table", "placement": "right", "showLegend": true, "values": ["value", "percent"]},
+                "colorMode": "value",
+                "graphMode": "area",
+                "justifyMode": "auto",
+                "textMode": "auto",
+                "orientation": "auto",
+                "wideLayout": true,
+                "showPercentChange": false,
+                "percentChangeColorMode": "standard",
             }),
-            Kind::Table => {
-                json!({"showHeader": true, "sortBy": [{"displayName": "Value", "desc": true}]})
+            Kind::Gauge => json!({
+                "reduceOptions": reduce,
+                "showThresholdMarkers": true,
+                "showThresholdLabels": false,
+                "orientation": "auto",
+                "sizing": "auto",
+                "minVizHeight": 75,
+                "minVizWidth": 75,
+            }),
+            Kind::BarGauge => json!({
+                "reduceOptions": reduce,
+                "orientation": "horizontal",
+                "displayMode": "gradient",
+                "legend": legend("list", "bottom", false),
+                "namePlacement": "auto",
+                "showUnfilled": true,
+                "sizing": "auto",
+                "valueMode": "color",
+                "maxVizHeight": 300,
+                "minVizHeight": 16,
+                "minVizWidth": 8,
+            }),
+            Kind::PieChart => {
+                let mut legend = legend("table", "right", true);
+                legend["values"] = json!(["value", "percent"]);
+                json!({
+                    "reduceOptions": reduce,
+                    "pieType": "pie",
+                    "legend": legend,
+                    "displayLabels": [],
+                    "orientation": "auto",
+                    "tooltip": {"mode": "single", "sort": "none"},
+                })
             }
+            Kind::Table => json!({
+                "showHeader": true,
+                "frameIndex": 0,
+                "sortBy": [{"displayName": "Value", "desc": true}],
+            }),
             Kind::Heatmap => json!({
                 "calculate": false,
                 "yAxis": {"unit": self.unit},
-                "color": {"mode": "scheme", "scheme": "Reds"},
+                "color": {
+                    "mode": "scheme",
+                    "scheme": "Reds",
+                    "fill": "dark-orange",
+                    "exponent": 0.5,
+                    "steps": 64,
+                    "reverse": false,
+                },
+                "exemplars": {"color": "rgba(255,0,255,0.7)"},
+                "legend": {"show": true},
+                "showValue": "auto",
+                "tooltip": {"mode": "single", "yHistogram": false, "showColorScale": false},
             }),
         }
     }
+}
+
+/// A dashboard or panel link with every field Grafana's schema requires (its defaults where we
+/// have no opinion); `kind` is `link` (to `url`) or `dashboards` (the Victor ones, by tag).
+fn link(title: &str, kind: &str, url: &str, icon: &str) -> Value {
+    let to_dashboards = kind == "dashboards";
+    json!({
+        "title": title,
+        "type": kind,
+        "url": url,
+        "icon": icon,
+        "tooltip": "",
+        "tags": if to_dashboards { json!(["victor"]) } else { json!([]) },
+        "asDropdown": to_dashboards,
+        "includeVars": to_dashboards,
+        "keepTime": to_dashboards,
+        "targetBlank": !to_dashboards,
+    })
 }
 
 fn colour(severity: Severity) -> &'static str {
@@ -374,8 +439,8 @@ impl Dashboard {
             "refresh": self.refresh,
             "time": {"from": "now-1h", "to": "now"},
             "links": [
-                {"title": "Victor dashboards", "type": "dashboards", "tags": ["victor"], "asDropdown": true, "includeVars": true, "keepTime": true},
-                {"title": "Runbooks", "type": "link", "url": RUNBOOK_BASE, "targetBlank": true, "icon": "doc"},
+                link("Victor dashboards", "dashboards", "", "external link"),
+                link("Runbooks", "link", RUNBOOK_BASE, "doc"),
             ],
             "templating": {"list": [
                 {
