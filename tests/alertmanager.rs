@@ -9,10 +9,17 @@ use victor_alerting::{
     AlertmanagerNotifier, DeliverySettings, Dispatcher, Engine, Rule, Severity, Signal, gauge,
 };
 use victor_e2e::{Alertmanager, WebhookReceiver, require};
+use victor_metrics_core::exposition::{ExpositionBuilder, Store};
 use victor_metrics_core::{VictorMetrics, catalog};
 
-fn pass_rate(value: f64) -> String {
-    format!("# TYPE victor_security_test_pass_rate gauge\nvictor_security_test_pass_rate {value}\n")
+/// Sets the security test pass rate in `store`, through the typed API as a service would.
+fn pass_rate(store: &Store, metrics: &VictorMetrics, value: f64) -> Store {
+    metrics::with_local_recorder(store, || {
+        metrics
+            .gauge(&catalog::SECURITY_TEST_PASS_RATE, [])
+            .set(value);
+    });
+    store.clone()
 }
 
 #[test]
@@ -51,6 +58,8 @@ fn alertmanager_routes_firing_and_resolved_alerts() -> anyhow::Result<()> {
     );
     let alertmanager = Alertmanager::start(&alertmanager_bin, &config)?;
 
+    let (store, _) = ExpositionBuilder::new().build()?;
+    let recorded = VictorMetrics::new();
     let engine = Engine::new(VictorMetrics::new());
     engine.add_rule(
         Rule::builder("SecurityTestFailure")
@@ -69,7 +78,7 @@ fn alertmanager_routes_firing_and_resolved_alerts() -> anyhow::Result<()> {
     );
     dispatcher.add_channel("alertmanager", Arc::new(notifier))?;
 
-    engine.observe(&pass_rate(0.5))?;
+    engine.observe(&pass_rate(&store, &recorded, 0.5));
     dispatcher.dispatch(engine.evaluate());
     let firing = receiver
         .wait_for(Duration::from_secs(30), |body| body["status"] == "firing")
@@ -83,7 +92,7 @@ fn alertmanager_routes_firing_and_resolved_alerts() -> anyhow::Result<()> {
     );
     assert_eq!(alert["generatorURL"], "http://127.0.0.1:9091/api/alerts");
 
-    engine.observe(&pass_rate(0.99))?;
+    engine.observe(&pass_rate(&store, &recorded, 0.99));
     dispatcher.dispatch(engine.evaluate());
     let resolved = receiver
         .wait_for(Duration::from_secs(30), |body| body["status"] == "resolved")

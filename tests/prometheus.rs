@@ -15,6 +15,28 @@ use victor_metrics_core::{
 
 const HOSTILE: &str = "quote \" backslash \\ newline \n end";
 
+/// Label values that differ only in what an exposition must escape, or that hold what it must
+/// pass raw. Each must come back from Prometheus exactly, and none may merge with another.
+const HOSTILE_VALUES: &[&str] = &[
+    "one\\back",
+    "one\\\\back",
+    "say \"hi\"",
+    "say \\\"hi\\\"",
+    "C:\\Users\\me",
+    "line\nfeed",
+    "line\\nfeed",
+    "carriage\r\nreturn",
+    "nul\0byte",
+    "line\u{2028}separator",
+    "trailing backslash\\",
+    "",
+];
+
+/// A sampled W3C trace the test sends in `traceparent`.
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+/// Another, carried by an event.
+const EVENT_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
+
 #[test]
 fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
     let (Some(prometheus_bin), Some(promtool)) = (
@@ -73,6 +95,67 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
     for _ in 0..3 {
         metrics.record_feature_usage(HOSTILE);
     }
+    for (count, value) in HOSTILE_VALUES.iter().enumerate() {
+        metrics.record_vertical_usage(value, AgentMode::Build);
+        for _ in 0..count {
+            metrics.record_vertical_usage(value, AgentMode::Build);
+        }
+    }
+
+    // A request traced by its caller, through the monitoring middleware; an event with a trace.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let traced = agent
+        .get(&format!("http://{target}/health/live"))
+        .header("traceparent", &format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))
+        .call()?;
+    assert_eq!(traced.status(), 200);
+    let event = format!(
+        r#"[{{"type":"request.completed","endpoint":"/traced","method":"GET","status":200,"duration_ms":42,"trace_id":"{EVENT_TRACE_ID}"}}]"#
+    );
+    let ingested = agent
+        .post(&format!("http://{target}/api/events"))
+        .header("content-type", "application/json")
+        .send(event.as_str())?;
+    assert_eq!(ingested.status(), 200);
+
+    // /metrics negotiates OpenMetrics and gzip.
+    let mut openmetrics = agent
+        .get(&format!("http://{target}/metrics"))
+        .header(
+            "accept",
+            "application/openmetrics-text;version=1.0.0,text/plain;q=0.5",
+        )
+        .call()?;
+    let content_type = openmetrics
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/openmetrics-text; version=1.0.0"),
+        "{content_type}"
+    );
+    let body = openmetrics.body_mut().read_to_string()?;
+    assert!(body.ends_with("# EOF\n"));
+    assert!(
+        body.contains(&format!("# {{trace_id=\"{TRACE_ID}\"}}")),
+        "the traced request's exemplar"
+    );
+    let gzipped = agent
+        .get(&format!("http://{target}/metrics"))
+        .header("accept-encoding", "gzip")
+        .call()?;
+    assert_eq!(
+        gzipped
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("gzip")
+    );
 
     let prometheus = Prometheus::start(&prometheus_bin, &[target])?;
     let within = Duration::from_secs(30);
@@ -131,7 +214,8 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
         "PromQL p95 {promql} vs summary p95 {ours} (bucket {width})"
     );
     let json = summary.to_json();
-    assert_eq!(json["requests"]["total"], 1_000);
+    // The 1 000 requests and the traced event's.
+    assert_eq!(json["requests"]["total"], 1_001);
     assert_eq!(
         json["requests"]["duration_seconds"]["p95"].as_f64(),
         Some(ours)
@@ -142,10 +226,8 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
         prometheus.metadata_type("victor_request_duration_seconds")?,
         "histogram"
     );
-    assert_eq!(
-        prometheus.metadata_type("victor_requests_total")?,
-        "counter"
-    );
+    // Scraped as OpenMetrics, a counter family is named without its `_total` suffix.
+    assert_eq!(prometheus.metadata_type("victor_requests")?, "counter");
 
     // Hostile label values round-trip unchanged.
     let features = prometheus.query("victor_feature_usage_total")?;
@@ -155,6 +237,45 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
         .collect();
     assert_eq!(hostile.len(), 1, "{features:?}");
     assert_eq!(hostile[0].1, 3.0);
+
+    // Every hostile value comes back exactly, as its own series with its own count.
+    let verticals = prometheus.series("victor_vertical_usage_total")?;
+    for value in HOSTILE_VALUES {
+        // Prometheus drops an empty label, which PromQL reads as the empty value.
+        let found: Vec<_> = verticals
+            .iter()
+            .filter(|labels| labels.get("vertical").map_or("", String::as_str) == *value)
+            .collect();
+        assert_eq!(found.len(), 1, "{value:?} in {verticals:?}");
+    }
+    assert_eq!(verticals.len(), HOSTILE_VALUES.len(), "{verticals:?}");
+    let counts = prometheus.query("victor_vertical_usage_total")?;
+    for (count, value) in HOSTILE_VALUES.iter().enumerate() {
+        let stored = counts
+            .iter()
+            .find(|(labels, _)| labels.get("vertical").map_or("", String::as_str) == *value)
+            .map(|(_, v)| *v);
+        assert_eq!(stored, Some(count as f64 + 1.0), "{value:?}");
+    }
+
+    // The traced request and the traced event link to their traces.
+    let deadline = std::time::Instant::now() + within;
+    let mut trace_ids = Vec::new();
+    while std::time::Instant::now() < deadline {
+        trace_ids = prometheus.exemplar_trace_ids("victor_request_duration_seconds_bucket")?;
+        if trace_ids.iter().any(|id| id == TRACE_ID)
+            && trace_ids.iter().any(|id| id == EVENT_TRACE_ID)
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(
+        trace_ids.iter().any(|id| id == TRACE_ID)
+            && trace_ids.iter().any(|id| id == EVENT_TRACE_ID),
+        "exemplars {trace_ids:?}\n{}",
+        prometheus.log()
+    );
 
     // The exposition passes promtool's lint with no complaints.
     let exposition: String = ureq::get(&format!("http://{target}/metrics"))

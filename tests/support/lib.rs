@@ -86,7 +86,8 @@ pub fn free_port() -> u16 {
         .unwrap_or(0)
 }
 
-/// A Prometheus server scraping given targets every second, with its data in a temp dir.
+/// A Prometheus server scraping given targets every second (OpenMetrics preferred, as
+/// Prometheus asks by default), with exemplar storage on and its data in a temp dir.
 pub struct Prometheus {
     child: Child,
     dir: tempfile::TempDir,
@@ -157,6 +158,7 @@ impl Prometheus {
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg("--rules.alert.resend-delay=1s")
+            .arg("--enable-feature=exemplar-storage")
             .stdin(Stdio::null())
             .stdout(log.try_clone().context("log file")?)
             .stderr(log)
@@ -262,6 +264,55 @@ impl Prometheus {
             }
             std::thread::sleep(Duration::from_millis(250));
         }
+    }
+
+    /// The label sets of the series `selector` matches, from `/api/v1/series`.
+    ///
+    /// # Errors
+    /// When the API fails.
+    pub fn series(&self, selector: &str) -> anyhow::Result<Vec<BTreeMap<String, String>>> {
+        let mut response = self
+            .agent
+            .get(&format!("{}/api/v1/series", self.url))
+            .query("match[]", selector)
+            .call()
+            .with_context(|| format!("series {selector}"))?;
+        let body: serde_json::Value = response.body_mut().read_json().context("series JSON")?;
+        if body["status"] != "success" {
+            bail!("series {selector} failed: {body}");
+        }
+        Ok(serde_json::from_value(body["data"].clone())?)
+    }
+
+    /// The `trace_id` of every exemplar stored for `query` over the last hour, from
+    /// `/api/v1/query_exemplars` (needs `--enable-feature=exemplar-storage`, which
+    /// [`Prometheus::start`] passes).
+    ///
+    /// # Errors
+    /// When the API fails.
+    pub fn exemplar_trace_ids(&self, query: &str) -> anyhow::Result<Vec<String>> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs();
+        let mut response = self
+            .agent
+            .get(&format!("{}/api/v1/query_exemplars", self.url))
+            .query("query", query)
+            .query("start", (now - 3600).to_string())
+            .query("end", (now + 60).to_string())
+            .call()
+            .with_context(|| format!("exemplars of {query}"))?;
+        let body: serde_json::Value = response.body_mut().read_json().context("exemplar JSON")?;
+        if body["status"] != "success" {
+            bail!("exemplars of {query} failed: {body}");
+        }
+        Ok(body["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|series| series["exemplars"].as_array().into_iter().flatten())
+            .filter_map(|exemplar| exemplar["labels"]["trace_id"].as_str().map(str::to_owned))
+            .collect())
     }
 
     /// The metric type Prometheus' metadata API reports for `metric`.

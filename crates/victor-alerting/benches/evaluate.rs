@@ -7,8 +7,12 @@
 //!   default signal) against a scrape of a busy agent (every default metric, ~2 000 series).
 //!   Each rule computes its own groups; nothing is shared between rules.
 //! - `evaluate/default_rules`: the default rule set alone.
-//! - Anchors: `observe/parse_scrape` (reading the same exposition, which an evaluation cycle does
-//!   once whatever the rule count) and `render` (the `/metrics` render it reads).
+//! - `cycle/default_rules`: a whole evaluation cycle as the exporter runs it, reading the store
+//!   and evaluating the default rules (what `victor_alert_evaluation_duration_seconds` times).
+//! - `limit/cycle`: the same at the cardinality limit on every metric: every catalog metric
+//!   holds 10 000 series (about 1.2 million series, ~100 MB of text if rendered).
+//! - Anchors: `observe/read_store` (reading the store, which an evaluation cycle does once
+//!   whatever the rule count) and `render` (the `/metrics` render of the same store).
 
 #![allow(missing_docs, clippy::unwrap_used, reason = "benchmark harness")]
 
@@ -110,54 +114,54 @@ fn thousand_rules() -> Vec<Rule> {
 }
 
 fn evaluate(c: &mut Criterion) {
-    let (recorder, exposition) = ExpositionBuilder::new().build().unwrap();
-    let (first, second) = metrics::with_local_recorder(&recorder, || {
-        let metrics = VictorMetrics::new();
-        record_traffic(&metrics, 0);
-        metrics.refresh();
-        let first = exposition.render();
-        record_traffic(&metrics, 1);
-        metrics.refresh();
-        (first, exposition.render())
-    });
-    let series = second.lines().filter(|l| !l.starts_with('#')).count();
-    eprintln!("scrape: {series} series, {} bytes", second.len());
-
+    let (store, exposition) = ExpositionBuilder::new().build().unwrap();
+    let metrics = VictorMetrics::new();
     let start = Instant::now();
-    let engine_with = |rules: Vec<Rule>| {
-        let engine = Engine::new(VictorMetrics::new());
-        engine.add_rules(rules).unwrap();
-        engine.observe_at(&first, start).unwrap();
-        engine
-            .observe_at(&second, start + Duration::from_secs(60))
-            .unwrap();
-        engine
-    };
-    let mut group = c.benchmark_group("evaluate");
-    for (label, rules) in [
+    let engines: Vec<(&str, Engine)> = [
         ("1000_rules", thousand_rules()),
         ("default_rules", default_rules()),
-    ] {
-        let engine = engine_with(rules);
+    ]
+    .into_iter()
+    .map(|(label, rules)| {
+        let engine = Engine::new(VictorMetrics::new());
+        engine.add_rules(rules).unwrap();
+        (label, engine)
+    })
+    .collect();
+    for round in 0..2 {
+        metrics::with_local_recorder(&store, || record_traffic(&metrics, round));
+        metrics::with_local_recorder(&store, || metrics.refresh());
+        for (_, engine) in &engines {
+            engine.observe_at(&store, start + Duration::from_secs(60 * round));
+        }
+    }
+    let text = exposition.render();
+    let series = text.lines().filter(|l| !l.starts_with('#')).count();
+    eprintln!("store: {series} series, {} bytes rendered", text.len());
+
+    let mut group = c.benchmark_group("evaluate");
+    for (label, engine) in &engines {
         let now = start + Duration::from_secs(60);
         let wall = SystemTime::now();
         // First evaluation compiles each rule's series list.
         engine.evaluate_at(now, wall);
         eprintln!("{label}: {} alerts active", engine.alerts().len());
-        group.bench_function(label, |b| {
+        group.bench_function(*label, |b| {
             b.iter(|| black_box(engine.evaluate_at(now, wall)));
         });
     }
     group.finish();
 
+    let mut cycle = c.benchmark_group("cycle");
+    let engine = &engines[1].1;
+    cycle.bench_function("default_rules", |b| {
+        b.iter(|| black_box(engine.observe_and_evaluate(&store)));
+    });
+    cycle.finish();
+
     let mut anchors = c.benchmark_group("anchors");
-    let engine = engine_with(default_rules());
-    anchors.bench_function("observe/parse_scrape", |b| {
-        b.iter(|| {
-            engine
-                .observe_at(black_box(&second), Instant::now())
-                .unwrap()
-        });
+    anchors.bench_function("observe/read_store", |b| {
+        b.iter(|| engine.observe_at(black_box(&store), Instant::now()));
     });
     anchors.bench_function("render", |b| {
         b.iter(|| black_box(exposition.render()));
@@ -165,9 +169,58 @@ fn evaluate(c: &mut Criterion) {
     anchors.finish();
 }
 
+/// Every catalog metric at the cardinality limit (10 000 label sets each).
+fn at_the_limit(c: &mut Criterion) {
+    use metrics::{Key, Label, Level, Metadata, Recorder};
+    use victor_metrics_core::{DEFAULT_CARDINALITY_LIMIT, MetricKind, catalog};
+
+    const META: Metadata<'static> = Metadata::new("bench", Level::INFO, None);
+    let (store, _exposition) = ExpositionBuilder::new().build().unwrap();
+    let filled = Instant::now();
+    for def in catalog::ALL {
+        let series = if def.labels().is_empty() {
+            1
+        } else {
+            DEFAULT_CARDINALITY_LIMIT
+        };
+        for i in 0..series {
+            let labels: Vec<Label> = def
+                .labels()
+                .iter()
+                .map(|name| Label::new(*name, format!("{name}-{i}")))
+                .collect();
+            let key = Key::from_parts(def.name(), labels);
+            match def.kind() {
+                MetricKind::Counter => store.register_counter(&key, &META).increment(i as u64),
+                MetricKind::Gauge => store.register_gauge(&key, &META).set(i as f64),
+                MetricKind::Histogram => store.register_histogram(&key, &META).record(0.2),
+            }
+        }
+    }
+    eprintln!(
+        "limit: {} series in {:?}",
+        store.series_created(),
+        filled.elapsed()
+    );
+    let engine = Engine::new(VictorMetrics::new());
+    engine.add_rules(default_rules()).unwrap();
+    let first = Instant::now();
+    engine.observe_and_evaluate(&store);
+    eprintln!(
+        "limit: first cycle (indexes every series rules name) {:?}",
+        first.elapsed()
+    );
+    let mut group = c.benchmark_group("limit");
+    group.sample_size(10);
+    group.bench_function("cycle", |b| {
+        b.iter(|| black_box(engine.observe_and_evaluate(&store)));
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(5));
-    targets = evaluate
+    targets = evaluate, at_the_limit
 }
 criterion_main!(benches);

@@ -2,7 +2,7 @@
 //! pending → firing → resolved, and says which notifications to send.
 //!
 //! Each evaluation:
-//! 1. [`Engine::observe`] reads the current Prometheus text (what `/metrics` serves).
+//! 1. [`Engine::observe`] reads the current values from the store `/metrics` renders.
 //! 2. [`Engine::evaluate`] computes every rule per group of series (per endpoint, tool, …). A
 //!    group over its threshold is an alert, identified by its fingerprint (rule + labels), so
 //!    evaluations never duplicate it.
@@ -18,17 +18,21 @@
 //! ```
 //! use std::time::Duration;
 //! use victor_alerting::{Engine, Rule, Severity, Signal, gauge};
-//! use victor_metrics_core::{catalog, VictorMetrics};
+//! use victor_metrics_core::{catalog, exposition::ExpositionBuilder, VictorMetrics};
 //!
-//! let engine = Engine::new(VictorMetrics::new());
+//! let (store, _exposition) = ExpositionBuilder::new().build()?;
+//! let metrics = VictorMetrics::new();
+//! let engine = Engine::new(metrics.clone());
 //! engine.add_rule(
 //!     Rule::builder("SecurityTestFailure")
 //!         .condition(Signal::gauge(gauge(&catalog::SECURITY_TEST_PASS_RATE)).below(0.9))
 //!         .severity(Severity::Critical)
 //!         .build()?,
 //! )?;
-//! engine.observe("# TYPE victor_security_test_pass_rate gauge\nvictor_security_test_pass_rate 0.5\n")?;
-//! let notifications = engine.evaluate();
+//! metrics::with_local_recorder(&store, || {
+//!     metrics.gauge(&catalog::SECURITY_TEST_PASS_RATE, []).set(0.5);
+//! });
+//! let notifications = engine.observe_and_evaluate(&store);
 //! assert_eq!(notifications.len(), 1);
 //! assert_eq!(notifications[0].alert.name, "SecurityTestFailure");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -44,11 +48,12 @@ use std::time::{Duration, Instant, SystemTime};
 use metrics::{Gauge, Histogram};
 use serde::{Serialize, Serializer};
 use victor_metrics_core::catalog::{self, MetricDef};
+use victor_metrics_core::exposition::Store;
 use victor_metrics_core::{Component, CounterHandle, VictorMetrics};
 
 use crate::eval::Compiled;
 use crate::rule::{Condition, Rule, Severity};
-use crate::series::{History, ParseError, SeriesIndex};
+use crate::series::{History, SeriesIndex};
 use crate::template;
 
 /// Where an alert is in its life.
@@ -277,10 +282,13 @@ impl Engine {
         {
             return Err(EngineError::DuplicateRule(rule.name));
         }
-        if let Condition::Threshold(threshold) = &rule.condition
-            && let Some(window) = threshold.signal.window()
-        {
-            state.longest_window = state.longest_window.max(window);
+        if let Condition::Threshold(threshold) = &rule.condition {
+            if let Some(window) = threshold.signal.window() {
+                state.longest_window = state.longest_window.max(window);
+            }
+            for selector in threshold.signal.selectors() {
+                state.index.want(selector.metric.name());
+            }
         }
         state.rules.push(RuleState {
             channels: rule.channels.clone().into(),
@@ -305,24 +313,27 @@ impl Engine {
         self.lock().rules.iter().map(|r| r.rule.clone()).collect()
     }
 
-    /// Reads the current metrics, as Prometheus text, for the next evaluation.
-    ///
-    /// # Errors
-    /// When the text is not a valid exposition; the history is left as it was.
-    pub fn observe(&self, exposition: &str) -> Result<(), ParseError> {
-        self.observe_at(exposition, Instant::now())
+    /// Reads the current values of the series the rules name from `store` (what `/metrics`
+    /// renders), for the next evaluation. Nothing is parsed, so no recorded value can make
+    /// this fail.
+    pub fn observe(&self, store: &Store) {
+        self.observe_at(store, Instant::now());
     }
 
     /// [`Engine::observe`] with an explicit time (for tests and replays).
-    ///
-    /// # Errors
-    /// As [`Engine::observe`].
-    pub fn observe_at(&self, exposition: &str, at: Instant) -> Result<(), ParseError> {
+    pub fn observe_at(&self, store: &Store, at: Instant) {
         let mut state = self.lock();
-        let sample = state.index.parse(exposition, at)?;
+        let sample = state.index.read(store, at);
         let longest = state.longest_window;
         state.history.push(sample, longest);
-        Ok(())
+    }
+
+    /// Observes `store` and evaluates every rule, timing both in
+    /// `victor_alert_evaluation_duration_seconds`: one evaluation cycle.
+    pub fn observe_and_evaluate(&self, store: &Store) -> Vec<Notification> {
+        let started = Instant::now();
+        self.observe(store);
+        self.evaluate_timed(Instant::now(), SystemTime::now(), started)
     }
 
     /// Evaluates every rule against what was last observed and returns the notifications due.
@@ -333,7 +344,16 @@ impl Engine {
     /// [`Engine::evaluate`] at an explicit time: `now` for `for` and cooldown, `wall` for the
     /// timestamps alerts carry.
     pub fn evaluate_at(&self, now: Instant, wall: SystemTime) -> Vec<Notification> {
-        let started = Instant::now();
+        self.evaluate_timed(now, wall, Instant::now())
+    }
+
+    /// Evaluates, recording the duration since `started` (which may include the observation).
+    fn evaluate_timed(
+        &self,
+        now: Instant,
+        wall: SystemTime,
+        started: Instant,
+    ) -> Vec<Notification> {
         let mut notifications = Vec::new();
         let mut guard = self.lock();
         let state = &mut *guard;

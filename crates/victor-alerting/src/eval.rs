@@ -60,9 +60,10 @@ impl Compiled {
                     continue;
                 }
                 let bucket = match quantile_bounds {
-                    Some(bounds) => match bucket_index(bounds, series.label("le")) {
-                        Some(bucket) => bucket,
-                        None => continue,
+                    // The store's buckets are the catalog's, so the index is the bound's.
+                    Some(bounds) => match series.bucket {
+                        Some(bucket) if bucket <= bounds.len() => bucket,
+                        _ => continue,
                     },
                     None => 0,
                 };
@@ -221,25 +222,13 @@ fn increase(current: &Sample, base: &Sample, series: usize) -> Option<f64> {
 }
 
 fn selects(selector: &Selector, suffix: &str, series: &SeriesKey) -> bool {
-    let name = selector.metric.name();
-    series.name.len() == name.len() + suffix.len()
-        && series.name.starts_with(name)
-        && series.name.ends_with(suffix)
+    &*series.name == selector.metric.name()
+        && series.suffix == suffix
+        && series.kind() == selector.metric.kind()
         && selector
             .matchers
             .iter()
             .all(|matcher| matcher.accepts(series.label(matcher.label)))
-}
-
-/// Where a `le` value falls among the catalog bounds; `None` for a bound the catalog lacks.
-fn bucket_index(bounds: &[f64], le: &str) -> Option<usize> {
-    if le == "+Inf" {
-        return Some(bounds.len());
-    }
-    let le: f64 = le.parse().ok()?;
-    bounds
-        .iter()
-        .position(|bound| (bound - le).abs() <= bound.abs() * 1e-9)
 }
 
 #[cfg(test)]
@@ -250,38 +239,84 @@ mod tests {
     use crate::rule::{counter, gauge, histogram};
     use victor_metrics_core::catalog;
 
-    fn scrape(index: &mut SeriesIndex, history: &mut History, text: &str, at: Instant) {
-        let sample = index.parse(text, at).expect("parse");
-        history.push(sample, Duration::from_secs(300));
+    use metrics::{Key, Label, Level, Metadata, Recorder};
+    use victor_metrics_core::exposition::{ExpositionBuilder, Store};
+
+    const META: Metadata<'static> = Metadata::new("test", Level::INFO, None);
+
+    fn store() -> Store {
+        ExpositionBuilder::new().build().expect("store").0
+    }
+
+    fn key(name: &'static str, labels: &[(&'static str, &str)]) -> Key {
+        let labels: Vec<Label> = labels
+            .iter()
+            .map(|(k, v)| Label::new(*k, (*v).to_owned()))
+            .collect();
+        Key::from_parts(name, labels)
+    }
+
+    fn set_counter(store: &Store, name: &'static str, labels: &[(&'static str, &str)], value: u64) {
+        store
+            .register_counter(&key(name, labels), &META)
+            .absolute(value);
+    }
+
+    fn scrape(index: &mut SeriesIndex, history: &mut History, store: &Store, at: Instant) {
+        history.push(index.read(store, at), Duration::from_secs(300));
+    }
+
+    fn compile(signal: &Signal, index: &mut SeriesIndex, store: &Store) -> Compiled {
+        for selector in signal.selectors() {
+            index.want(selector.metric.name());
+        }
+        index.read(store, Instant::now());
+        let mut compiled = Compiled::default();
+        compiled.update(signal, index);
+        compiled
     }
 
     #[test]
     fn ratio_rate_and_quantile_per_group() {
         let start = Instant::now();
+        let store = store();
         let mut index = SeriesIndex::default();
         let mut history = History::default();
         let requests = |chat_ok: u64, chat_err: u64, tools_ok: u64| {
-            format!(
-                "# TYPE victor_requests_total counter\n\
-                 victor_requests_total{{endpoint=\"/chat\",method=\"POST\",status=\"200\"}} {chat_ok}\n\
-                 victor_requests_total{{endpoint=\"/chat\",method=\"POST\",status=\"503\"}} {chat_err}\n\
-                 victor_requests_total{{endpoint=\"/tools\",method=\"POST\",status=\"200\"}} {tools_ok}\n"
-            )
+            let name = "victor_requests_total";
+            let labels = |endpoint, status| {
+                [
+                    ("endpoint", endpoint),
+                    ("method", "POST"),
+                    ("status", status),
+                ]
+            };
+            set_counter(&store, name, &labels("/chat", "200"), chat_ok);
+            set_counter(&store, name, &labels("/chat", "503"), chat_err);
+            set_counter(&store, name, &labels("/tools", "200"), tools_ok);
         };
-        scrape(&mut index, &mut history, &requests(100, 0, 50), start);
-        scrape(
-            &mut index,
-            &mut history,
-            &requests(170, 30, 150),
-            start + Duration::from_secs(10),
-        );
-
         let ratio = Signal::ratio(
             counter(&catalog::REQUESTS_TOTAL).matches("status", "5.."),
             [counter(&catalog::REQUESTS_TOTAL)],
             Duration::from_secs(300),
         )
         .by(["endpoint"]);
+        let rate = Signal::rate(counter(&catalog::REQUESTS_TOTAL), Duration::from_secs(300));
+        for signal in [&ratio, &rate] {
+            for selector in signal.selectors() {
+                index.want(selector.metric.name());
+            }
+        }
+        requests(100, 0, 50);
+        scrape(&mut index, &mut history, &store, start);
+        requests(170, 30, 150);
+        scrape(
+            &mut index,
+            &mut history,
+            &store,
+            start + Duration::from_secs(10),
+        );
+
         let mut compiled = Compiled::default();
         compiled.update(&ratio, &index);
         let values = compiled.evaluate(&ratio, &history);
@@ -298,7 +333,6 @@ mod tests {
         // /tools had no errors: 0, not NaN, since its denominator moved.
         assert_eq!(by_endpoint["/tools"], 0.0);
 
-        let rate = Signal::rate(counter(&catalog::REQUESTS_TOTAL), Duration::from_secs(300));
         let mut compiled = Compiled::default();
         compiled.update(&rate, &index);
         assert_eq!(
@@ -310,37 +344,36 @@ mod tests {
     #[test]
     fn growth_compares_a_short_window_with_a_long_one_over_a_histogram_sum() {
         let start = Instant::now();
+        let store = store();
         let mut index = SeriesIndex::default();
         let mut history = History::default();
-        let cost = |dollars: f64| {
-            format!(
-                "# TYPE victor_llm_cost_usd histogram\n\
-                 victor_llm_cost_usd_bucket{{provider=\"openai\",model=\"gpt\",le=\"+Inf\"}} 1\n\
-                 victor_llm_cost_usd_sum{{provider=\"openai\",model=\"gpt\"}} {dollars}\n\
-                 victor_llm_cost_usd_count{{provider=\"openai\",model=\"gpt\"}} 1\n"
-            )
-        };
-        // $1 a minute for an hour, then $10 in the last five minutes.
+        let cost = store.register_histogram(
+            &key(
+                "victor_llm_cost_usd",
+                &[("provider", "openai"), ("model", "gpt")],
+            ),
+            &META,
+        );
         let long = Duration::from_secs(3600);
-        let mut dollars = 0.0;
-        for minute in 0..=60_u64 {
-            if minute > 55 {
-                dollars += 10.0;
-            } else if minute > 0 {
-                dollars += 1.0;
-            }
-            let sample = index
-                .parse(&cost(dollars), start + Duration::from_secs(minute * 60))
-                .expect("parse");
-            history.push(sample, long);
-        }
         let spike = Signal::growth(
             histogram(&catalog::LLM_COST_USD).sum(),
             Duration::from_secs(300),
             long,
         )
         .by(["provider"]);
-        let mut compiled = Compiled::default();
+        let mut compiled = compile(&spike, &mut index, &store);
+        // $1 a minute for an hour, then $10 in the last five minutes.
+        for minute in 0..=60_u64 {
+            if minute > 55 {
+                cost.record(10.0);
+            } else if minute > 0 {
+                cost.record(1.0);
+            }
+            history.push(
+                index.read(&store, start + Duration::from_secs(minute * 60)),
+                long,
+            );
+        }
         compiled.update(&spike, &index);
         let [growth] = compiled.evaluate(&spike, &history)[..] else {
             panic!("one group");
@@ -357,43 +390,34 @@ mod tests {
     #[test]
     fn quantile_matches_histogram_quantile_over_the_window() {
         let start = Instant::now();
+        let store = store();
         let mut index = SeriesIndex::default();
         let mut history = History::default();
         let bounds = catalog::REQUEST_DURATION_SECONDS.def().buckets();
-        let text = |counts: &[u64]| {
-            let mut text = String::from("# TYPE victor_request_duration_seconds histogram\n");
-            let mut running = 0;
-            for (bound, count) in bounds.iter().zip(counts) {
-                running += count;
-                text += &format!(
-                    "victor_request_duration_seconds_bucket{{endpoint=\"/chat\",le=\"{bound}\"}} {running}\n"
-                );
-            }
-            text += &format!(
-                "victor_request_duration_seconds_bucket{{endpoint=\"/chat\",le=\"+Inf\"}} {running}\n"
-            );
-            text += "victor_request_duration_seconds_sum{endpoint=\"/chat\"} 1.0\n";
-            text +=
-                &format!("victor_request_duration_seconds_count{{endpoint=\"/chat\"}} {running}\n");
-            text
-        };
-        let mut first = vec![0; bounds.len()];
-        first[0] = 1000; // old fast requests, outside the window's increase
-        scrape(&mut index, &mut history, &text(&first), start);
-        let mut second = first.clone();
-        second[bounds.len() - 1] += 10; // ten slow requests in the last bucket
-        scrape(
-            &mut index,
-            &mut history,
-            &text(&second),
-            start + Duration::from_secs(30),
+        let durations = store.register_histogram(
+            &key("victor_request_duration_seconds", &[("endpoint", "/chat")]),
+            &META,
         );
-
         let p95 = Signal::quantile(
             0.95,
             histogram(&catalog::REQUEST_DURATION_SECONDS),
             Duration::from_secs(300),
         );
+        compile(&p95, &mut index, &store);
+        for _ in 0..1000 {
+            durations.record(bounds[0]); // old fast requests, outside the window's increase
+        }
+        scrape(&mut index, &mut history, &store, start);
+        for _ in 0..10 {
+            durations.record(bounds[bounds.len() - 1]); // ten slow requests in the last bucket
+        }
+        scrape(
+            &mut index,
+            &mut history,
+            &store,
+            start + Duration::from_secs(30),
+        );
+
         let mut compiled = Compiled::default();
         compiled.update(&p95, &index);
         let value = compiled.evaluate(&p95, &history)[0];
@@ -407,28 +431,30 @@ mod tests {
 
     #[test]
     fn gauge_ratio_and_missing_series() {
+        let store = store();
         let mut index = SeriesIndex::default();
         let mut history = History::default();
-        scrape(
-            &mut index,
-            &mut history,
-            "# TYPE victor_memory_usage_bytes gauge\n\
-             victor_memory_usage_bytes{component=\"process\"} 900\n\
-             victor_memory_usage_bytes{component=\"cache\"} 2000\n\
-             # TYPE victor_memory_limit_bytes gauge\n\
-             victor_memory_limit_bytes 1000\n",
-            Instant::now(),
-        );
+        let gauge_key = |component| key("victor_memory_usage_bytes", &[("component", component)]);
+        store
+            .register_gauge(&gauge_key("process"), &META)
+            .set(900.0);
+        store.register_gauge(&gauge_key("cache"), &META).set(2000.0);
+        store
+            .register_gauge(&key("victor_memory_limit_bytes", &[]), &META)
+            .set(1000.0);
         let signal = Signal::gauge_ratio(
             gauge(&catalog::MEMORY_USAGE_BYTES).eq("component", "process"),
             gauge(&catalog::MEMORY_LIMIT_BYTES),
         );
-        let mut compiled = Compiled::default();
+        let rate = Signal::rate(counter(&catalog::REQUESTS_TOTAL), Duration::from_secs(60));
+        let compiled = compile(&signal, &mut index, &store);
+        let _ = compile(&rate, &mut index, &store);
+        scrape(&mut index, &mut history, &store, Instant::now());
+        let mut compiled = compiled;
         compiled.update(&signal, &index);
         assert_eq!(compiled.evaluate(&signal, &history), vec![0.9]);
 
         // A rate needs two samples; with one it is NaN (never alerting).
-        let rate = Signal::rate(counter(&catalog::REQUESTS_TOTAL), Duration::from_secs(60));
         let mut compiled = Compiled::default();
         compiled.update(&rate, &index);
         assert!(
@@ -437,6 +463,25 @@ mod tests {
                 .iter()
                 .all(|v| v.is_nan())
         );
+    }
+
+    #[test]
+    fn a_series_of_the_wrong_kind_is_skipped() {
+        let store = store();
+        let mut index = SeriesIndex::default();
+        // A gauge where the catalog has a counter: the store keeps the family's first kind.
+        store
+            .register_gauge(
+                &key("victor_llm_requests_total", &[("provider", "p")]),
+                &META,
+            )
+            .set(5.0);
+        let rate = Signal::rate(
+            counter(&catalog::LLM_REQUESTS_TOTAL),
+            Duration::from_secs(60),
+        );
+        let compiled = compile(&rate, &mut index, &store);
+        assert!(compiled.groups.is_empty(), "nothing selected");
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //!   metrics, compared with a threshold) also renders as a Prometheus alerting rule
 //!   ([`Rule::to_prometheus`]), so one node and a fleet alert on identical thresholds.
 //!   [`default_rules`] holds every alert of the source documents.
-//! - The [`Engine`] reads the Prometheus text the exporter serves, evaluates every rule per group
-//!   of series, moves each alert through pending → firing → resolved (one alert per fingerprint,
+//! - The [`Engine`] reads the store the exporter renders (never the rendered text), evaluates
+//!   every rule per group of series, moves each alert through pending → firing → resolved (one alert per fingerprint,
 //!   re-sent at most once per cooldown) and returns the [`Notification`]s due.
 //! - The [`Dispatcher`] queues notifications per channel and delivers them with retries, so a slow
 //!   channel never stalls evaluation; every outcome is counted.
@@ -15,18 +15,19 @@
 //! ```no_run
 //! use std::sync::Arc;
 //! use victor_alerting::{default_rules, DeliverySettings, Dispatcher, Engine, WebhookNotifier};
-//! use victor_metrics_core::VictorMetrics;
+//! use victor_metrics_core::{exposition::ExpositionBuilder, VictorMetrics};
 //!
-//! # async fn run(render: impl Fn() -> String) -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let exposition = ExpositionBuilder::new().install()?;
 //! let metrics = VictorMetrics::new();
 //! let engine = Engine::new(metrics.clone());
 //! engine.add_rules(default_rules())?;
-//! let mut dispatcher = Dispatcher::new(metrics, DeliverySettings::default());
+//! let mut dispatcher = Dispatcher::new(metrics.clone(), DeliverySettings::default());
 //! let url = "http://127.0.0.1:8080/alerts".parse()?;
 //! dispatcher.add_channel("webhook", Arc::new(WebhookNotifier::new(url, None)))?;
 //! loop {
-//!     engine.observe(&render())?;
-//!     dispatcher.dispatch(engine.evaluate());
+//!     metrics.refresh(); // ratio gauges and handle counters, as before a render
+//!     dispatcher.dispatch(engine.observe_and_evaluate(exposition.store()));
 //!     tokio::time::sleep(std::time::Duration::from_secs(15)).await;
 //! }
 //! # }
@@ -66,5 +67,4 @@ pub use rule::{
     histogram,
 };
 pub use secret::{Secret, SecretUrl, SecretUrlError};
-pub use series::ParseError;
 pub use template::{expand_annotation, replace_placeholders};

@@ -1,29 +1,32 @@
-//! Scraped samples, kept the way rules read them.
+//! Recorded series, read straight from the store the way rules read them.
 //!
-//! The engine reads the same Prometheus text `/metrics` serves (parsed with `openmetrics-parser`),
-//! so what it alerts on is exactly what Prometheus would scrape, and it works as well on the text
-//! of any other exporter. Each distinct series gets a small integer id once; a sample is then a
-//! plain vector of values indexed by id, so a windowed rate is an index lookup and a subtraction.
+//! The engine reads the same [`Store`] that `/metrics` renders, never the rendered text: a
+//! label value of any content cannot stop an evaluation, and nothing is parsed. Only the metrics
+//! some rule names are indexed. Each of their values (a counter, a gauge, a histogram's every
+//! bucket, sum and count) gets a small integer id once, when its series first appears; a sample
+//! is then a plain vector of values indexed by id, so a windowed rate is an index lookup and a
+//! subtraction.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use openmetrics_parser::prometheus::parse_prometheus;
-use openmetrics_parser::{PrometheusType, PrometheusValue};
+use victor_metrics_core::MetricKind;
+use victor_metrics_core::exposition::{SeriesPart, SeriesReader, Store};
 
-/// Why scraped text could not be read.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot parse the Prometheus text exposition: {reason}")]
-pub struct ParseError {
-    reason: String,
-}
-
-/// A series: a sample name (histograms contribute `_bucket` series with `le`, `_sum` and
-/// `_count`) and its labels, sorted by name.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// One value of a recorded series: a metric name with the suffix the value has in the text
+/// format (`_bucket`, `_sum`, `_count`, or none), the histogram bucket, and the labels, sorted by
+/// name (shared by every value of one series).
+#[derive(Clone, Debug)]
 pub(crate) struct SeriesKey {
-    pub(crate) name: Box<str>,
-    pub(crate) labels: Box<[(Box<str>, Box<str>)]>,
+    pub(crate) name: Arc<str>,
+    pub(crate) suffix: &'static str,
+    /// For `_bucket` values: the index of its bound (`bounds.len()` is `+Inf`).
+    pub(crate) bucket: Option<usize>,
+    pub(crate) labels: Arc<[(Box<str>, Box<str>)]>,
+    kind: MetricKind,
+    reader: SeriesReader,
+    part: SeriesPart,
 }
 
 impl SeriesKey {
@@ -33,109 +36,134 @@ impl SeriesKey {
             .binary_search_by(|(label, _)| (**label).cmp(name))
             .map_or("", |found| &self.labels[found].1)
     }
+
+    /// Counter, gauge or histogram: what the series was recorded as.
+    pub(crate) fn kind(&self) -> MetricKind {
+        self.kind
+    }
 }
 
-/// Every series seen so far, numbered in order of first appearance. Ids are never reused, so a
+/// A series new to the index, as the store visit found it.
+struct Found {
+    seq: u64,
+    name: Arc<str>,
+    labels: Vec<(Box<str>, Box<str>)>,
+    reader: SeriesReader,
+}
+
+/// Every indexed value, numbered in order of first appearance. Ids are never reused, so a
 /// compiled rule only has to look at ids it has not seen yet.
 #[derive(Debug, Default)]
 pub(crate) struct SeriesIndex {
-    ids: HashMap<SeriesKey, usize>,
     pub(crate) series: Vec<SeriesKey>,
+    /// The metrics rules name; only their series are indexed.
+    wanted: HashSet<&'static str>,
+    /// Wanted, but not yet looked for in the store.
+    unscanned: HashSet<&'static str>,
+    /// The store's series count when it was last scanned: older series are indexed.
+    scanned: u64,
 }
 
 impl SeriesIndex {
-    fn id(&mut self, key: SeriesKey) -> usize {
-        if let Some(id) = self.ids.get(&key) {
-            return *id;
-        }
-        let id = self.series.len();
-        self.series.push(key.clone());
-        self.ids.insert(key, id);
-        id
-    }
-
     pub(crate) fn len(&self) -> usize {
         self.series.len()
     }
 
-    /// Reads a Prometheus text exposition into a sample taken at `at`.
-    pub(crate) fn parse(&mut self, text: &str, at: Instant) -> Result<Sample, ParseError> {
-        if text.trim().is_empty() {
-            // Nothing recorded yet; the parser wants at least one family.
-            return Ok(Sample {
-                at,
-                values: vec![f64::NAN; self.len()],
-            });
+    /// Makes `metric` (a catalog name) one whose series are indexed from the next read on.
+    pub(crate) fn want(&mut self, metric: &'static str) {
+        if self.wanted.insert(metric) {
+            self.unscanned.insert(metric);
         }
-        let exposition = parse_prometheus(text).map_err(|err| ParseError {
-            reason: err.to_string(),
-        })?;
-        let mut values = vec![f64::NAN; self.len()];
-        let mut put = |index: &mut SeriesIndex,
-                       name: String,
-                       labels: Vec<(Box<str>, Box<str>)>,
-                       value: f64| {
-            let mut labels = labels;
-            labels.sort_unstable();
-            let id = index.id(SeriesKey {
-                name: name.into_boxed_str(),
-                labels: labels.into_boxed_slice(),
-            });
-            if values.len() <= id {
-                values.resize(id + 1, f64::NAN);
-            }
-            values[id] = value;
-        };
-        for family in exposition.families.values() {
-            let name = &family.family_name;
-            for sample in family.iter_samples() {
-                let labels: Vec<(Box<str>, Box<str>)> = match sample.get_labelset() {
-                    Ok(set) => set
-                        .iter()
-                        .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
-                        .collect(),
-                    Err(err) => {
-                        return Err(ParseError {
-                            reason: format!("{name}: {err:?}"),
-                        });
-                    }
+    }
+
+    /// Indexes the series that appeared in `store` since the last call, then reads every
+    /// indexed value into a sample taken at `at`.
+    pub(crate) fn read(&mut self, store: &Store, at: Instant) -> Sample {
+        let created = store.series_created();
+        if created != self.scanned || !self.unscanned.is_empty() {
+            // New metrics need every series; known ones only those created since.
+            let since = if self.unscanned.is_empty() {
+                self.scanned
+            } else {
+                0
+            };
+            let mut found: Vec<Found> = Vec::new();
+            store.visit_since(since, |key, reader| {
+                let name = key.name();
+                let seq = reader.sequence();
+                let wanted = if self.unscanned.contains(name) {
+                    seq < created
+                } else {
+                    self.wanted.contains(name) && seq >= self.scanned && seq < created
                 };
-                match (&family.family_type, &sample.value) {
-                    (PrometheusType::Histogram, PrometheusValue::Histogram(histogram)) => {
-                        for bucket in &histogram.buckets {
-                            let mut with_le = labels.clone();
-                            let le = if bucket.upper_bound.is_infinite() {
-                                "+Inf".to_owned()
-                            } else {
-                                bucket.upper_bound.to_string()
-                            };
-                            with_le.push(("le".into(), le.into()));
-                            put(
-                                self,
-                                format!("{name}_bucket"),
-                                with_le,
-                                bucket.count.as_f64(),
-                            );
-                        }
-                        if let Some(count) = histogram.count {
-                            put(self, format!("{name}_count"), labels.clone(), count as f64);
-                        }
-                        if let Some(sum) = &histogram.sum {
-                            put(self, format!("{name}_sum"), labels, sum.as_f64());
-                        }
-                    }
-                    (_, PrometheusValue::Counter(counter)) => {
-                        put(self, name.clone(), labels, counter.value.as_f64());
-                    }
-                    (_, PrometheusValue::Gauge(value) | PrometheusValue::Unknown(value)) => {
-                        put(self, name.clone(), labels, value.as_f64());
-                    }
-                    // Summaries: no catalog metric is one, and rules cannot use them.
-                    _ => {}
+                if wanted {
+                    let labels = key
+                        .labels()
+                        .map(|label| (label.key().into(), label.value().into()))
+                        .collect();
+                    found.push(Found {
+                        seq,
+                        name: name.into(),
+                        labels,
+                        reader,
+                    });
                 }
+            });
+            // Creation order, so ids follow it whatever order the store visits in.
+            found.sort_unstable_by_key(|found| found.seq);
+            for Found {
+                name,
+                mut labels,
+                reader,
+                ..
+            } in found
+            {
+                labels.sort_unstable();
+                self.add(name, labels.into(), reader);
             }
+            self.unscanned.clear();
+            self.scanned = created;
         }
-        Ok(Sample { at, values })
+        let mut values = Vec::with_capacity(self.series.len());
+        let mut buckets = Vec::new();
+        for key in &self.series {
+            let value = match key.part {
+                SeriesPart::Bucket(bucket) => {
+                    // A histogram's buckets are consecutive: read them once, at its first.
+                    if bucket == 0 {
+                        key.reader.read_buckets(&mut buckets);
+                    }
+                    buckets.get(bucket).map_or(f64::NAN, |count| *count as f64)
+                }
+                part => key.reader.read(part),
+            };
+            values.push(value);
+        }
+        Sample { at, values }
+    }
+
+    /// Indexes each value of one series.
+    fn add(&mut self, name: Arc<str>, labels: Arc<[(Box<str>, Box<str>)]>, reader: SeriesReader) {
+        let kind = reader.kind();
+        let key = |suffix, bucket, part| SeriesKey {
+            name: Arc::clone(&name),
+            suffix,
+            bucket,
+            labels: Arc::clone(&labels),
+            kind,
+            reader: reader.clone(),
+            part,
+        };
+        if kind == MetricKind::Histogram {
+            for bucket in 0..=reader.bounds().len() {
+                self.series
+                    .push(key("_bucket", Some(bucket), SeriesPart::Bucket(bucket)));
+            }
+            self.series.push(key("_sum", None, SeriesPart::Sum));
+            self.series.push(key("_count", None, SeriesPart::Count));
+        } else {
+            self.series.push(key("", None, SeriesPart::Value));
+        }
     }
 }
 
@@ -215,92 +243,125 @@ impl History {
 mod tests {
     use super::*;
 
-    const TEXT: &str = "\
-# TYPE victor_requests_total counter
-victor_requests_total{endpoint=\"/chat\",status=\"500\"} 3
-victor_requests_total{endpoint=\"/chat\",status=\"200\"} 97
-# TYPE victor_error_rate gauge
-victor_error_rate 0.03
-# TYPE victor_request_duration_seconds histogram
-victor_request_duration_seconds_bucket{endpoint=\"/chat\",le=\"0.5\"} 1
-victor_request_duration_seconds_bucket{endpoint=\"/chat\",le=\"+Inf\"} 2
-victor_request_duration_seconds_sum{endpoint=\"/chat\"} 1.7
-victor_request_duration_seconds_count{endpoint=\"/chat\"} 2
-";
+    use metrics::{Key, Label, Level, Metadata, Recorder};
+    use victor_metrics_core::exposition::ExpositionBuilder;
+
+    const META: Metadata<'static> = Metadata::new("test", Level::INFO, None);
+
+    fn key(name: &'static str, labels: &[(&'static str, &str)]) -> Key {
+        Key::from_parts(
+            name,
+            labels
+                .iter()
+                .map(|(k, v)| Label::new(*k, (*v).to_owned()))
+                .collect::<Vec<_>>(),
+        )
+    }
 
     #[test]
-    fn parses_counters_gauges_and_histogram_series() {
+    fn reads_wanted_counters_gauges_and_histogram_values_exactly() {
+        let (store, _) = ExpositionBuilder::new().build().expect("store");
+        let hostile = "/say \"hi\"\\n\n\r\0\u{2028}ünï";
+        store
+            .register_counter(
+                &key(
+                    "victor_requests_total",
+                    &[("endpoint", hostile), ("status", "500")],
+                ),
+                &META,
+            )
+            .increment(3);
+        store
+            .register_gauge(&key("victor_error_rate", &[]), &META)
+            .set(0.03);
+        store
+            .register_counter(&key("victor_cache_hits_total", &[("cache", "x")]), &META)
+            .increment(1);
+        let histogram = store.register_histogram(
+            &key("victor_request_duration_seconds", &[("endpoint", "/chat")]),
+            &META,
+        );
+        histogram.record(0.3);
+        histogram.record(100.0);
+
         let mut index = SeriesIndex::default();
-        let sample = index.parse(TEXT, Instant::now()).expect("parse");
-        let find = |name: &str, label: (&str, &str)| {
+        for metric in [
+            "victor_requests_total",
+            "victor_error_rate",
+            "victor_request_duration_seconds",
+        ] {
+            index.want(metric);
+        }
+        let sample = index.read(&store, Instant::now());
+        let find = |name: &str, suffix: &str, bucket: Option<usize>| {
             let id = index
                 .series
                 .iter()
-                .position(|s| &*s.name == name && s.label(label.0) == label.1)
-                .unwrap_or_else(|| panic!("{name} {label:?}"));
-            sample.value(id)
+                .position(|s| &*s.name == name && s.suffix == suffix && s.bucket == bucket)
+                .unwrap_or_else(|| panic!("{name}{suffix} {bucket:?}"));
+            (id, sample.value(id))
         };
-        assert_eq!(find("victor_requests_total", ("status", "500")), 3.0);
-        assert_eq!(find("victor_error_rate", ("", "")), 0.03);
+        let (requests, value) = find("victor_requests_total", "", None);
+        assert_eq!(value, 3.0);
         assert_eq!(
-            find("victor_request_duration_seconds_bucket", ("le", "0.5")),
+            index.series[requests].label("endpoint"),
+            hostile,
+            "label values arrive exact"
+        );
+        assert_eq!(find("victor_error_rate", "", None).1, 0.03);
+        let bounds = victor_metrics_core::catalog::REQUEST_DURATION_SECONDS
+            .def()
+            .buckets();
+        let half = bounds
+            .iter()
+            .position(|b| *b >= 0.3)
+            .expect("a bound over 0.3");
+        assert_eq!(
+            find("victor_request_duration_seconds", "_bucket", Some(half)).1,
             1.0
         );
         assert_eq!(
-            find("victor_request_duration_seconds_bucket", ("le", "+Inf")),
+            find(
+                "victor_request_duration_seconds",
+                "_bucket",
+                Some(bounds.len())
+            )
+            .1,
             2.0
         );
         assert_eq!(
-            find(
-                "victor_request_duration_seconds_count",
-                ("endpoint", "/chat")
-            ),
+            find("victor_request_duration_seconds", "_count", None).1,
             2.0
         );
-        // Ids are stable across scrapes.
+        assert_eq!(
+            find("victor_request_duration_seconds", "_sum", None).1,
+            100.3
+        );
+        assert!(
+            index
+                .series
+                .iter()
+                .all(|s| &*s.name != "victor_cache_hits_total"),
+            "metrics no rule names are not indexed"
+        );
+
+        // Ids are stable; a new series gets new ids, and a newly wanted metric is indexed whole.
         let len = index.len();
-        index.parse(TEXT, Instant::now()).expect("parse");
+        index.read(&store, Instant::now());
         assert_eq!(index.len(), len);
-    }
-
-    #[test]
-    fn reads_what_the_exporter_renders_escapes_and_nan_included() {
-        use victor_metrics_core::exposition::ExpositionBuilder;
-        use victor_metrics_core::{Request, VictorMetrics, catalog};
-
-        let (recorder, exposition) = ExpositionBuilder::new().build().expect("recorder");
-        let text = metrics::with_local_recorder(&recorder, || {
-            let metrics = VictorMetrics::new();
-            metrics.record_request(&Request {
-                endpoint: "/say \"hi\"\\n\nünï",
-                method: "POST",
-                status: 503,
-                duration: std::time::Duration::from_millis(5),
-                error_type: None,
-            });
-            metrics
-                .gauge(&catalog::PROVIDER_SUCCESS_RATE, ["a", "b"])
-                .set(f64::NAN);
-            metrics.refresh();
-            exposition.render()
-        });
-        let mut index = SeriesIndex::default();
-        let sample = index
-            .parse(&text, Instant::now())
-            .expect("the exporter's own text parses");
-        let id = index
-            .series
-            .iter()
-            .position(|s| &*s.name == "victor_requests_total")
-            .expect("requests");
-        assert_eq!(index.series[id].label("endpoint"), "/say \"hi\"\\n\nünï");
-        assert_eq!(sample.value(id), 1.0);
-    }
-
-    #[test]
-    fn bad_text_is_an_error() {
-        let mut index = SeriesIndex::default();
-        assert!(index.parse("victor_x{ 1\n", Instant::now()).is_err());
+        store
+            .register_counter(
+                &key(
+                    "victor_requests_total",
+                    &[("endpoint", "/b"), ("status", "200")],
+                ),
+                &META,
+            )
+            .increment(1);
+        index.want("victor_cache_hits_total");
+        let sample = index.read(&store, Instant::now());
+        assert_eq!(index.len(), len + 2);
+        assert_eq!(sample.value(requests), 3.0);
     }
 
     #[test]

@@ -231,11 +231,10 @@ async fn hanging_receiver_delays_neither_evaluation_nor_other_channels() {
             )
             .expect("add");
     }
-    engine
-        .observe(
-            "# TYPE victor_security_test_pass_rate gauge\nvictor_security_test_pass_rate 0.1\n",
-        )
-        .expect("observe");
+    metrics
+        .gauge(&catalog::SECURITY_TEST_PASS_RATE, [])
+        .set(0.1);
+    engine.observe(exposition().store());
     let started = Instant::now();
     let notifications = engine.evaluate();
     dispatcher.dispatch(notifications);

@@ -28,6 +28,7 @@ use victor_alerting::{
     AlertmanagerNotifier, DeliverySettings, Dispatcher, EmailNotifier, Engine, Notifier, Secret,
     SecretUrl, SlackNotifier, SmtpSecurity, SmtpSettings, WebhookNotifier,
 };
+use victor_metrics_core::exposition::Store;
 
 use crate::config::ConfigError;
 
@@ -341,30 +342,31 @@ impl EmailParts {
     }
 }
 
-/// Evaluates every rule each `interval` over what `render` returns and hands the notifications to
-/// `dispatcher`. Runs until the task is dropped.
+/// Evaluates every rule each `interval` over the values in `store` (after `refresh` brings
+/// pull-style values up to date) and hands the notifications to `dispatcher`. Runs until the
+/// task is dropped.
 pub(crate) async fn evaluate_forever(
     engine: Arc<Engine>,
     dispatcher: Arc<Dispatcher>,
     interval: Duration,
-    render: impl Fn() -> String + Send + Sync + Clone + 'static,
+    store: Store,
+    refresh: impl Fn() + Send + Sync + Clone + 'static,
 ) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         ticks.tick().await;
         let engine = Arc::clone(&engine);
-        let render = render.clone();
-        // Rendering and parsing are CPU work proportional to the series count.
+        let refresh = refresh.clone();
+        let store = store.clone();
+        // Reading every series the rules name is CPU work proportional to their count.
         let evaluated = tokio::task::spawn_blocking(move || {
-            engine.observe(&render()).map(|()| engine.evaluate())
+            refresh();
+            engine.observe_and_evaluate(&store)
         })
         .await;
         match evaluated {
-            Ok(Ok(notifications)) => dispatcher.dispatch(notifications),
-            Ok(Err(err)) => {
-                tracing::error!(error = %err, "alert evaluation skipped: cannot read the exposition")
-            }
+            Ok(notifications) => dispatcher.dispatch(notifications),
             Err(err) => tracing::error!(error = %err, "alert evaluation failed"),
         }
     }

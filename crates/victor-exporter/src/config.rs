@@ -6,7 +6,6 @@
 //! listen = "127.0.0.1:9091"        # address of the HTTP server
 //! metrics_enabled = true           # false: serve no /metrics (VICTOR_METRICS_ENABLED)
 //! cardinality_limit = 10000        # label sets per metric before they fold into overflow
-//! upkeep_interval_seconds = 5.0    # how often buffered histogram samples are drained
 //! window_seconds = 300.0           # span of the sliding-window ratio gauges
 //! header_read_timeout_seconds = 10.0  # a client slower than this to send headers is cut off
 //! simulate = false                 # run the built-in synthetic Victor workload
@@ -65,8 +64,6 @@ pub struct Config {
     pub metrics_enabled: bool,
     /// Label sets per metric before further ones fold into an overflow series.
     pub cardinality_limit: usize,
-    /// How often buffered histogram samples are drained.
-    pub upkeep_interval: Duration,
     /// Span of the sliding-window ratio gauges.
     pub window: Duration,
     /// How long a client may take to send a request's headers before the connection is closed.
@@ -127,7 +124,6 @@ impl Default for Config {
             listen: DEFAULT_LISTEN,
             metrics_enabled: true,
             cardinality_limit: victor_metrics_core::DEFAULT_CARDINALITY_LIMIT,
-            upkeep_interval: Duration::from_secs(5),
             window: Duration::from_secs(300),
             header_read_timeout: Duration::from_secs(10),
             simulate: false,
@@ -190,7 +186,6 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     metrics_enabled: Option<bool>,
     cardinality_limit: Option<usize>,
-    upkeep_interval_seconds: Option<f64>,
     window_seconds: Option<f64>,
     header_read_timeout_seconds: Option<f64>,
     simulate: Option<bool>,
@@ -305,9 +300,6 @@ impl Config {
         }
         if let Some(limit) = file.cardinality_limit {
             self.cardinality_limit = limit;
-        }
-        if let Some(value) = file.upkeep_interval_seconds {
-            self.upkeep_interval = seconds("upkeep_interval_seconds", value)?;
         }
         if let Some(value) = file.window_seconds {
             self.window = seconds("window_seconds", value)?;
@@ -446,7 +438,6 @@ impl Config {
             });
         }
         for (key, duration) in [
-            ("upkeep_interval_seconds", self.upkeep_interval),
             ("window_seconds", self.window),
             ("header_read_timeout_seconds", self.header_read_timeout),
             (
@@ -779,12 +770,12 @@ mod tests {
         let err = Config::resolve(Some(f.path()), env(&[]), &Overrides::default());
         assert!(err.expect_err("bad address").to_string().contains("line 1"));
 
-        let f = file("upkeep_interval_seconds = -1.0\n");
+        let f = file("window_seconds = -1.0\n");
         let err = Config::resolve(Some(f.path()), env(&[]), &Overrides::default());
         assert!(
             err.expect_err("negative")
                 .to_string()
-                .contains("upkeep_interval_seconds")
+                .contains("window_seconds")
         );
 
         let missing = Path::new("/nonexistent/victor.toml");

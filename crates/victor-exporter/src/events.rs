@@ -20,6 +20,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use serde_json::value::RawValue;
+use victor_metrics_core::exemplar::{self, TraceId};
 use victor_metrics_core::{
     AgentMode, CounterHandle, LlmCall, LlmOperation, Request, ToolExecution, ToolStatus,
     VerticalActivity, VictorMetrics, catalog,
@@ -199,9 +200,37 @@ struct RawEvent<'a> {
     workflow: Option<Cow<'a, str>>,
     value: Option<f64>,
     bytes: Option<u64>,
+    /// The W3C trace the event belongs to: the exemplar of the durations it records.
+    #[serde(borrow)]
+    trace_id: Option<Cow<'a, str>>,
 }
 
 type Refusal = (Rejection, String);
+
+impl RawEvent<'_> {
+    /// The event's `trace_id`, when it has one.
+    fn trace_id(&self) -> Result<Option<TraceId>, Refusal> {
+        self.trace_id
+            .as_deref()
+            .map(|text| {
+                text.parse().map_err(|err| {
+                    (
+                        Rejection::InvalidField,
+                        format!("field `trace_id`: {err}, got `{}`", shorten(text)),
+                    )
+                })
+            })
+            .transpose()
+    }
+}
+
+/// `text` cut to 64 characters for an error message.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(64) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
 
 fn missing(field: &str) -> Refusal {
     (Rejection::MissingField, format!("missing field `{field}`"))
@@ -524,13 +553,15 @@ impl Ingestor {
         report: &mut IngestReport,
     ) {
         let outcome = match parsed {
-            Ok(raw) => raw.validate(),
+            Ok(raw) => raw
+                .trace_id()
+                .and_then(|trace| Ok((raw.validate()?, trace))),
             Err(err) if err.is_data() => Err((Rejection::InvalidField, err.to_string())),
             Err(err) => Err((Rejection::InvalidJson, err.to_string())),
         };
         match outcome {
-            Ok((kind, event)) => {
-                self.record(event);
+            Ok(((kind, event), trace_id)) => {
+                exemplar::with_trace_id(trace_id, || self.record(event));
                 if let Some(counter) = self.accepted.get(kind) {
                     counter.increment(1);
                 }

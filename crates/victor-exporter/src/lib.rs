@@ -75,9 +75,11 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
 use victor_alerting::{Engine, Notification, Notifier, default_rules};
 use victor_health::{HealthChecker, HealthError, Probe, Selection, builtin};
-use victor_metrics_core::exposition::{Exposition, ExpositionBuilder, UpkeepTask};
+use victor_metrics_core::exposition::{Exposition, ExpositionBuilder};
+use victor_metrics_core::render::Format;
 use victor_metrics_core::{Component, VictorMetrics};
 use victor_tracing::MonitoringLayer;
 
@@ -87,9 +89,6 @@ use crate::simulate::Simulator;
 
 /// How long in-flight requests may take to finish once shutdown begins.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The content type of the Prometheus text format.
-pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The exporter: configuration, the recording state and what serves it.
 pub struct Exporter {
@@ -103,7 +102,6 @@ pub struct Exporter {
     shared: Arc<Shared>,
     /// Notification channels, started by `serve` (their workers need the runtime).
     channels: Vec<(&'static str, Arc<dyn Notifier>)>,
-    _upkeep: Option<UpkeepTask>,
 }
 
 impl std::fmt::Debug for Exporter {
@@ -138,41 +136,45 @@ struct Shared {
 }
 
 impl Shared {
-    /// Refreshes every component and renders the exposition (empty when metrics are disabled).
-    fn render(&self) -> String {
+    /// Refreshes every component, so pull-style values are current.
+    fn refresh(&self) {
         for component in &self.components {
             component.refresh();
         }
+    }
+
+    /// Refreshes every component and renders the exposition in `format` (empty when metrics
+    /// are disabled).
+    fn render(&self, format: Format) -> String {
+        self.refresh();
         self.exposition
             .as_ref()
-            .map(Exposition::render)
+            .map(|exposition| exposition.render_as(format))
             .unwrap_or_default()
     }
 }
 
 impl Exporter {
     /// Sets the exporter up: installs the Prometheus recorder (unless metrics are disabled),
-    /// starts histogram upkeep, publishes `victor_build_info`, and builds the health checker
+    /// publishes `victor_build_info`, and builds the health checker
     /// with its built-in checks (liveness: process; readiness: memory and disk; start-up: the
     /// metrics recorder, when metrics are enabled).
     ///
     /// # Errors
-    /// When a recorder is installed in this process already, or the upkeep thread cannot start.
+    /// When a recorder is installed in this process already.
     pub fn new(config: Config) -> anyhow::Result<Exporter> {
         let metrics = VictorMetrics::builder()
             .cardinality_limit(config.cardinality_limit)
             .window(config.window)
             .build();
-        let (exposition, upkeep) = if config.metrics_enabled {
-            let exposition = ExpositionBuilder::new()
-                .install()
-                .context("cannot install the Prometheus recorder")?;
-            let upkeep = exposition
-                .spawn_upkeep(config.upkeep_interval)
-                .context("cannot start the histogram upkeep thread")?;
-            (Some(exposition), Some(upkeep))
+        let exposition = if config.metrics_enabled {
+            Some(
+                ExpositionBuilder::new()
+                    .install()
+                    .context("cannot install the metrics recorder")?,
+            )
         } else {
-            (None, None)
+            None
         };
         metrics.set_build_info(env!("CARGO_PKG_VERSION"));
         victor_tracing::register_metrics(&metrics);
@@ -232,7 +234,6 @@ impl Exporter {
                 listen,
             }),
             channels,
-            _upkeep: upkeep,
         })
     }
 
@@ -254,13 +255,19 @@ impl Exporter {
     /// The routes, as an axum router (for in-process tests with `tower::ServiceExt::oneshot`).
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/metrics", get(serve_metrics))
+            .route(
+                "/metrics",
+                get(serve_metrics).layer(CompressionLayer::new().gzip(true)),
+            )
             .route("/health/{probe}", get(serve_probe))
             .route("/health/{probe}/{check}", get(serve_probe_check))
             .route("/api/alerts", get(serve_alerts))
             .route("/api/alerts/test/{channel}", post(send_test_notification))
             .route("/api/performance/summary", get(serve_performance_summary))
-            .route("/api/performance/prometheus", get(serve_metrics))
+            .route(
+                "/api/performance/prometheus",
+                get(serve_metrics).layer(CompressionLayer::new().gzip(true)),
+            )
             .route("/api/performance/{view}", get(serve_performance_view))
             .route(
                 "/api/events",
@@ -395,7 +402,7 @@ impl Exporter {
         let Some(engine) = &self.shared.alerts else {
             if self.config.alerting.enabled {
                 tracing::warn!(
-                    "alerting is off because metrics are disabled: the engine reads /metrics"
+                    "alerting is off because metrics are disabled: the engine reads what they record"
                 );
             }
             return Ok(None);
@@ -420,12 +427,21 @@ impl Exporter {
                 channels.join(", ")
             );
         }
+        let Some(store) = self
+            .shared
+            .exposition
+            .as_ref()
+            .map(|exposition| exposition.store().clone())
+        else {
+            return Ok(None);
+        };
         let shared = Arc::clone(&self.shared);
         let evaluation = tokio::spawn(alerting::evaluate_forever(
             Arc::clone(engine),
             Arc::clone(&dispatcher),
             interval,
-            move || shared.render(),
+            store,
+            move || shared.refresh(),
         ));
         Ok(Some((evaluation, dispatcher)))
     }
@@ -497,7 +513,12 @@ impl Drop for OpenConnection {
     }
 }
 
-async fn serve_metrics(State(shared): State<Arc<Shared>>) -> Response {
+/// `/metrics`: OpenMetrics (with exemplars) when the scraper's `Accept` asks for it, the
+/// Prometheus text format otherwise; gzip comes from the route's compression layer.
+async fn serve_metrics(
+    State(shared): State<Arc<Shared>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     if shared.exposition.is_none() {
         return (
             StatusCode::NOT_FOUND,
@@ -505,11 +526,15 @@ async fn serve_metrics(State(shared): State<Arc<Shared>>) -> Response {
         )
             .into_response();
     }
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok());
+    let format = Format::negotiate(accept);
     // Refreshing and rendering are CPU work proportional to the series count: keep them off the
     // async workers.
-    let rendered = tokio::task::spawn_blocking(move || shared.render()).await;
+    let rendered = tokio::task::spawn_blocking(move || shared.render(format)).await;
     match rendered {
-        Ok(body) => ([(header::CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE)], body).into_response(),
+        Ok(body) => ([(header::CONTENT_TYPE, format.content_type())], body).into_response(),
         Err(err) => {
             tracing::error!(error = %err, "rendering /metrics failed");
             (

@@ -43,7 +43,7 @@ struct Cli {
     listen: Option<SocketAddr>,
 
     /// TOML configuration file (keys: listen, metrics_enabled, cardinality_limit,
-    /// upkeep_interval_seconds, window_seconds, header_read_timeout_seconds, simulate,
+    /// window_seconds, header_read_timeout_seconds, simulate,
     /// events_max_body_bytes, api_token; and in a
     /// [health] table: startup_timeout_seconds, cache_ttl_seconds, memory_max_ratio, disk_path,
     /// disk_min_free_ratio, shutdown_delay_seconds; in a [tracing] table: otlp_endpoint, sampler,

@@ -1,11 +1,10 @@
-//! Prometheus text exposition through `metrics-exporter-prometheus`.
+//! The exposition: the [`Store`] every recording goes to, and its renders.
 //!
-//! [`ExpositionBuilder`] configures the Prometheus recorder from the catalog: every catalog
-//! histogram gets its own buckets (a histogram without buckets would render as a summary, which
-//! `histogram_quantile` cannot use), run-time histograms get [`DEFAULT_BUCKETS`], and every
-//! catalog entry is described once, so `# HELP` and `# TYPE` come from the catalog. The recorder
-//! buffers histogram samples until upkeep or a render drains them, and `install` starts no upkeep
-//! of its own: run [`Exposition::spawn_upkeep`] so memory stays flat when nobody scrapes.
+//! [`ExpositionBuilder`] builds a [`Store`] (the `metrics` recorder) and describes every catalog
+//! entry to it, so `# HELP` and `# TYPE` come from the catalog and every catalog histogram gets
+//! its own buckets (run-time histograms get [`DEFAULT_BUCKETS`]). [`Exposition::render`] writes
+//! the Prometheus text format and [`Exposition::render_as`] OpenMetrics, with exemplars; the
+//! alert engine reads the same store through [`Exposition::store`], never the text.
 //!
 //! ```
 //! use victor_metrics_core::{exposition::ExpositionBuilder, Request, VictorMetrics};
@@ -28,18 +27,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use metrics::{KeyName, Recorder, SharedString};
-use metrics_exporter_prometheus::{
-    BuildError, Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
-};
 use thiserror::Error;
 
 use crate::catalog::{self, MetricKind};
+use crate::render::{self, Format};
+pub use crate::store::{Exemplar, SeriesPart, SeriesReader, Store};
 
 /// Buckets for histograms registered at run time (Prometheus clients' defaults, in seconds).
 pub const DEFAULT_BUCKETS: &[f64] = &[
@@ -49,15 +45,15 @@ pub const DEFAULT_BUCKETS: &[f64] = &[
 /// Why the exposition could not be set up.
 #[derive(Debug, Error)]
 pub enum ExpositionError {
-    /// The Prometheus recorder refused its configuration.
-    #[error("cannot configure the Prometheus recorder: {0}")]
-    Build(#[from] BuildError),
+    /// The default buckets are not finite and strictly increasing.
+    #[error("histogram buckets must be finite and strictly increasing, got {0:?}")]
+    InvalidBuckets(Vec<f64>),
     /// Another `metrics` recorder is installed in this process already.
     #[error("a metrics recorder is already installed in this process")]
     AlreadyInstalled,
 }
 
-/// Configures the Prometheus recorder from the catalog.
+/// Configures the store from the catalog.
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct ExpositionBuilder {
@@ -84,45 +80,46 @@ impl ExpositionBuilder {
         self
     }
 
-    /// Builds a recorder and its exposition without installing it, for tests and for
-    /// composing with other recorders (`metrics::with_local_recorder`, `metrics-util` layers).
+    /// Builds a store and its exposition without installing the store as the recorder, for
+    /// tests and for composing with other recorders (`metrics::with_local_recorder`,
+    /// `metrics-util` layers).
     ///
     /// # Errors
-    /// [`ExpositionError::Build`] when a bucket list is empty.
-    pub fn build(self) -> Result<(PrometheusRecorder, Exposition), ExpositionError> {
-        let mut builder = PrometheusBuilder::new().set_buckets(&self.default_buckets)?;
-        for def in catalog::ALL
-            .iter()
-            .filter(|def| def.kind() == MetricKind::Histogram)
+    /// [`ExpositionError::InvalidBuckets`] when the default buckets are not finite and strictly
+    /// increasing.
+    pub fn build(self) -> Result<(Store, Exposition), ExpositionError> {
+        let buckets = &self.default_buckets;
+        if buckets.iter().any(|bound| !bound.is_finite())
+            || buckets.windows(2).any(|pair| pair[0] >= pair[1])
         {
-            builder =
-                builder.set_buckets_for_metric(Matcher::Full(def.name().into()), def.buckets())?;
+            return Err(ExpositionError::InvalidBuckets(self.default_buckets));
         }
-        let recorder = builder.build_recorder();
+        let store = Store::new(buckets);
         for def in catalog::ALL {
             let name = KeyName::from_const_str(def.name());
             let unit = def.unit().to_metrics_unit();
             let help = SharedString::const_str(def.help());
             match def.kind() {
-                MetricKind::Counter => recorder.describe_counter(name, unit, help),
-                MetricKind::Gauge => recorder.describe_gauge(name, unit, help),
-                MetricKind::Histogram => recorder.describe_histogram(name, unit, help),
+                MetricKind::Counter => store.describe_counter(name, unit, help),
+                MetricKind::Gauge => store.describe_gauge(name, unit, help),
+                MetricKind::Histogram => store.describe_histogram(name, unit, help),
             }
         }
         let exposition = Exposition {
-            handle: recorder.handle(),
+            store: store.clone(),
+            size_hint: Arc::new(AtomicUsize::new(0)),
         };
-        Ok((recorder, exposition))
+        Ok((store, exposition))
     }
 
-    /// Builds the recorder and installs it as the process' global `metrics` recorder.
+    /// Builds the store and installs it as the process' global `metrics` recorder.
     ///
     /// # Errors
     /// [`ExpositionError::AlreadyInstalled`] when a recorder is installed already;
-    /// [`ExpositionError::Build`] when a bucket list is empty.
+    /// [`ExpositionError::InvalidBuckets`] as for [`ExpositionBuilder::build`].
     pub fn install(self) -> Result<Exposition, ExpositionError> {
-        let (recorder, exposition) = self.build()?;
-        metrics::set_global_recorder(recorder).map_err(|_| ExpositionError::AlreadyInstalled)?;
+        let (store, exposition) = self.build()?;
+        metrics::set_global_recorder(store).map_err(|_| ExpositionError::AlreadyInstalled)?;
         INSTALLED.store(true, Ordering::Release);
         Ok(exposition)
     }
@@ -130,64 +127,39 @@ impl ExpositionBuilder {
 
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
-/// Whether [`ExpositionBuilder::install`] has installed the Prometheus recorder in this process.
-/// Until it has, recordings go nowhere; the health crate's start-up check asks this.
+/// Whether [`ExpositionBuilder::install`] has installed the store in this process. Until it
+/// has, recordings go nowhere; the health crate's start-up check asks this.
 pub fn recorder_installed() -> bool {
     INSTALLED.load(Ordering::Acquire)
 }
 
-/// Renders what the recorder holds as Prometheus text.
+/// Renders what the store holds. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Exposition {
-    handle: PrometheusHandle,
+    store: Store,
+    /// The last render's length, so the next one allocates once.
+    size_hint: Arc<AtomicUsize>,
 }
 
 impl Exposition {
-    /// The Prometheus text exposition (format 0.0.4). Series order varies between calls.
+    /// The Prometheus text exposition (format 0.0.4): families sorted by name, series in the
+    /// order they were created.
     pub fn render(&self) -> String {
-        self.handle.render()
+        self.render_as(Format::Prometheus)
     }
 
-    /// Drains buffered histogram samples into their buckets.
-    pub fn run_upkeep(&self) {
-        self.handle.run_upkeep();
+    /// The exposition in `format`.
+    pub fn render_as(&self, format: Format) -> String {
+        let hint = self.size_hint.load(Ordering::Relaxed);
+        let mut out = String::with_capacity(hint + hint / 16);
+        render::render(&self.store, format, &mut out);
+        self.size_hint.store(out.len(), Ordering::Relaxed);
+        out
     }
 
-    /// Runs [`Exposition::run_upkeep`] every `interval` on a named thread until the returned
-    /// task is dropped.
-    ///
-    /// # Errors
-    /// The OS error when the thread cannot be spawned.
-    pub fn spawn_upkeep(&self, interval: Duration) -> std::io::Result<UpkeepTask> {
-        let (stop, stopped) = mpsc::channel::<()>();
-        let handle = self.handle.clone();
-        let thread = std::thread::Builder::new()
-            .name("victor-metrics-upkeep".into())
-            .spawn(move || {
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
-                    handle.run_upkeep();
-                }
-            })?;
-        Ok(UpkeepTask {
-            stop: Some(stop),
-            thread: Some(thread),
-        })
-    }
-}
-
-/// The running upkeep thread; dropping it stops the thread and waits for it.
-#[derive(Debug)]
-pub struct UpkeepTask {
-    stop: Option<mpsc::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Drop for UpkeepTask {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            // The thread only loops on a channel; a panic there has nothing to report.
-            let _ = thread.join();
-        }
+    /// The store this exposition renders, for readers that want values rather than text
+    /// (the alert engine).
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 }

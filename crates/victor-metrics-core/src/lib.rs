@@ -5,8 +5,8 @@
 //! labels and buckets. Recording goes through [`VictorMetrics`], whose typed calls
 //! ([`VictorMetrics::record_request`], [`VictorMetrics::record_tool_execution`],
 //! [`VictorMetrics::record_llm_call`], ...) take catalog entries and label values, never free
-//! metric names, and record through the [`metrics`] facade. [`exposition`] turns what was recorded
-//! into the Prometheus text format with `metrics-exporter-prometheus`.
+//! metric names, and record through the [`metrics`] facade into one [`exposition::Store`], which
+//! [`exposition`] renders as Prometheus text or OpenMetrics and the alert engine reads directly.
 //!
 //! # In libraries
 //!
@@ -19,11 +19,9 @@
 //! [`exposition::Exposition::render`] on `/metrics` (the `victor-exporter` crate does this):
 //!
 //! ```no_run
-//! use std::time::Duration;
 //! use victor_metrics_core::{exposition::ExpositionBuilder, VictorMetrics};
 //!
 //! let exposition = ExpositionBuilder::new().install()?;
-//! let _upkeep = exposition.spawn_upkeep(Duration::from_secs(5))?;
 //! let metrics = VictorMetrics::new();
 //! // ... record, and serve `exposition.render()` ...
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -38,11 +36,14 @@
 pub mod catalog;
 mod component;
 pub mod custom;
+pub mod exemplar;
 pub mod exposition;
 pub mod names;
 mod record;
+pub mod render;
 mod series;
 mod stats;
+mod store;
 pub mod summary;
 
 pub use catalog::{CounterDef, GaugeDef, Group, HistogramDef, MetricDef, MetricKind, Unit};

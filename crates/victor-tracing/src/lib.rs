@@ -54,4 +54,6 @@ pub use middleware::{
     CLIENT_CLOSED_STATUS, MonitoredFuture, MonitoringLayer, MonitoringService, UNMATCHED_ENDPOINT,
 };
 pub use spans::{AgentSpan, SpanTracer, attribute};
-pub use telemetry::{EXPORT_QUEUE_CAPACITY, SetupError, Telemetry, register_metrics, spans};
+pub use telemetry::{
+    EXPORT_QUEUE_CAPACITY, SetupError, Telemetry, current_trace_id, register_metrics, spans,
+};

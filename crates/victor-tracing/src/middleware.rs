@@ -12,6 +12,7 @@ use http::{Request, Response};
 use opentelemetry::Context;
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
+use victor_metrics_core::exemplar::{self, TraceId};
 use victor_metrics_core::{InFlight, VictorMetrics};
 
 use crate::{AgentSpan, SpanTracer};
@@ -136,6 +137,7 @@ where
         MonitoredFuture {
             inner,
             record: Some(Completion {
+                trace_id: crate::telemetry::sampled_trace_id(&cx),
                 metrics: self.layer.metrics.clone(),
                 endpoint,
                 method,
@@ -156,6 +158,8 @@ pub const CLIENT_CLOSED_STATUS: u16 = 499;
 /// What is recorded when the response is ready, or with status 499 when the request is dropped
 /// before that.
 struct Completion {
+    /// The request's trace when sampled: the exemplar of its duration.
+    trace_id: Option<TraceId>,
     metrics: VictorMetrics,
     endpoint: Cow<'static, str>,
     method: http::Method,
@@ -172,13 +176,14 @@ impl Completion {
         if let Some(error_type) = error_type {
             self.span.record_error(error_type);
         }
-        self.metrics.record_request(&victor_metrics_core::Request {
+        let request = victor_metrics_core::Request {
             endpoint: &self.endpoint,
             method: self.method.as_str(),
             status,
             duration: self.start.elapsed(),
             error_type,
-        });
+        };
+        exemplar::with_trace_id(self.trace_id, || self.metrics.record_request(&request));
     }
 }
 

@@ -20,6 +20,7 @@ use tracing::Dispatch;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::{Layer, Registry};
+use victor_metrics_core::exemplar::TraceId;
 use victor_metrics_core::{CounterHandle, VictorMetrics, catalog as cat};
 
 use crate::config::{LogFormat, TracingConfig};
@@ -43,9 +44,30 @@ pub fn spans() -> SpanTracer {
 }
 
 /// Registers the span export counters at zero, so they are exposed (and alerts on them work)
-/// before any span is exported, or when tracing is set up later or not at all.
+/// before any span is exported, or when tracing is set up later or not at all; and makes
+/// [`current_trace_id`] the source of exemplars, so duration histograms recorded while a
+/// sampled span is current link to its trace.
 pub fn register_metrics(metrics: &VictorMetrics) {
     ExportCounters::new(metrics);
+    victor_metrics_core::exemplar::set_source(current_trace_id);
+}
+
+/// The trace of the current OpenTelemetry context, when its span is valid and sampled (an
+/// unsampled trace is never exported, so an exemplar could not link to it).
+pub fn current_trace_id() -> Option<TraceId> {
+    opentelemetry::Context::map_current(sampled_trace_id)
+}
+
+/// The trace of `cx`'s span, when it is valid and sampled.
+pub(crate) fn sampled_trace_id(cx: &opentelemetry::Context) -> Option<TraceId> {
+    use opentelemetry::trace::TraceContextExt as _;
+    let span = cx.span();
+    let context = span.span_context();
+    if context.is_valid() && context.is_sampled() {
+        TraceId::from_bytes(context.trace_id().to_bytes())
+    } else {
+        None
+    }
 }
 
 /// Why the pipeline could not be set up.

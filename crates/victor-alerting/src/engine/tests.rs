@@ -8,8 +8,26 @@ use crate::rule::{Signal, counter, gauge};
 
 const SECOND: Duration = Duration::from_secs(1);
 
-fn pass_rate(value: f64) -> String {
-    format!("# TYPE victor_security_test_pass_rate gauge\nvictor_security_test_pass_rate {value}\n")
+const META: metrics::Metadata<'static> = metrics::Metadata::new("test", metrics::Level::INFO, None);
+
+/// A store holding what a test sets.
+fn store() -> Store {
+    victor_metrics_core::exposition::ExpositionBuilder::new()
+        .build()
+        .expect("store")
+        .0
+}
+
+/// Sets the security test pass rate in `store` to `value`.
+fn pass_rate(store: &Store, value: f64) -> &Store {
+    use metrics::Recorder;
+    store
+        .register_gauge(
+            &metrics::Key::from_name("victor_security_test_pass_rate"),
+            &META,
+        )
+        .set(value);
+    store
 }
 
 fn security_rule(for_duration: Duration, cooldown: Duration) -> Rule {
@@ -23,31 +41,32 @@ fn security_rule(for_duration: Duration, cooldown: Duration) -> Rule {
         .expect("rule")
 }
 
-/// Feeds `text` at `start + at` and evaluates.
-fn step(engine: &Engine, start: Instant, at: Duration, text: &str) -> Vec<Notification> {
-    engine.observe_at(text, start + at).expect("parse");
+/// Reads `store` at `start + at` and evaluates.
+fn step(engine: &Engine, start: Instant, at: Duration, store: &Store) -> Vec<Notification> {
+    engine.observe_at(store, start + at);
     engine.evaluate_at(start + at, SystemTime::UNIX_EPOCH + at)
 }
 
 #[test]
 fn pending_until_for_then_firing_then_resolved_once() {
     let engine = Engine::new(VictorMetrics::new());
+    let store = store();
     engine
         .add_rule(security_rule(60 * SECOND, 300 * SECOND))
         .expect("add");
     let start = Instant::now();
 
-    assert!(step(&engine, start, Duration::ZERO, &pass_rate(0.5)).is_empty());
+    assert!(step(&engine, start, Duration::ZERO, pass_rate(&store, 0.5)).is_empty());
     let alerts = engine.alerts();
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].state, AlertState::Pending);
     assert_eq!(alerts[0].annotations["summary"], "Pass rate 50%");
 
     // Still pending just before `for` elapses.
-    assert!(step(&engine, start, 59 * SECOND, &pass_rate(0.5)).is_empty());
+    assert!(step(&engine, start, 59 * SECOND, pass_rate(&store, 0.5)).is_empty());
     assert_eq!(engine.alerts()[0].state, AlertState::Pending);
 
-    let fired = step(&engine, start, 60 * SECOND, &pass_rate(0.4));
+    let fired = step(&engine, start, 60 * SECOND, pass_rate(&store, 0.4));
     assert_eq!(fired.len(), 1);
     assert_eq!(fired[0].alert.state, AlertState::Firing);
     assert_eq!(fired[0].alert.value, Some(0.4));
@@ -56,7 +75,7 @@ fn pending_until_for_then_firing_then_resolved_once() {
     assert_eq!(fired[0].alert.active_since, SystemTime::UNIX_EPOCH);
     assert!(fired[0].valid_until > SystemTime::UNIX_EPOCH + 60 * SECOND);
 
-    let resolved = step(&engine, start, 70 * SECOND, &pass_rate(0.95));
+    let resolved = step(&engine, start, 70 * SECOND, pass_rate(&store, 0.95));
     assert_eq!(resolved.len(), 1);
     assert_eq!(resolved[0].alert.state, AlertState::Resolved);
     assert_eq!(resolved[0].alert.fingerprint, fired[0].alert.fingerprint);
@@ -66,28 +85,33 @@ fn pending_until_for_then_firing_then_resolved_once() {
     );
     assert!(engine.alerts().is_empty());
     // Resolved is sent once.
-    assert!(step(&engine, start, 80 * SECOND, &pass_rate(0.95)).is_empty());
+    assert!(step(&engine, start, 80 * SECOND, pass_rate(&store, 0.95)).is_empty());
 }
 
 #[test]
 fn pending_that_clears_goes_away_silently() {
     let engine = Engine::new(VictorMetrics::new());
+    let store = store();
     engine
         .add_rule(security_rule(60 * SECOND, 300 * SECOND))
         .expect("add");
     let start = Instant::now();
-    assert!(step(&engine, start, Duration::ZERO, &pass_rate(0.5)).is_empty());
-    assert!(step(&engine, start, 30 * SECOND, &pass_rate(0.99)).is_empty());
+    assert!(step(&engine, start, Duration::ZERO, pass_rate(&store, 0.5)).is_empty());
+    assert!(step(&engine, start, 30 * SECOND, pass_rate(&store, 0.99)).is_empty());
     assert!(engine.alerts().is_empty());
     // Coming back restarts the `for` clock.
-    assert!(step(&engine, start, 40 * SECOND, &pass_rate(0.5)).is_empty());
-    assert!(step(&engine, start, 90 * SECOND, &pass_rate(0.5)).is_empty());
-    assert_eq!(step(&engine, start, 100 * SECOND, &pass_rate(0.5)).len(), 1);
+    assert!(step(&engine, start, 40 * SECOND, pass_rate(&store, 0.5)).is_empty());
+    assert!(step(&engine, start, 90 * SECOND, pass_rate(&store, 0.5)).is_empty());
+    assert_eq!(
+        step(&engine, start, 100 * SECOND, pass_rate(&store, 0.5)).len(),
+        1
+    );
 }
 
 #[test]
 fn cooldown_limits_repeats_and_fingerprint_deduplicates() {
     let engine = Engine::new(VictorMetrics::new());
+    let store = store();
     engine
         .add_rule(security_rule(Duration::ZERO, 300 * SECOND))
         .expect("add");
@@ -95,7 +119,7 @@ fn cooldown_limits_repeats_and_fingerprint_deduplicates() {
     let mut sent = 0;
     // Every 15 s for 20 minutes, always failing: one alert, sent at 0, 300, 600, 900 s.
     for tick in 0..80 {
-        let notifications = step(&engine, start, tick * 15 * SECOND, &pass_rate(0.1));
+        let notifications = step(&engine, start, tick * 15 * SECOND, pass_rate(&store, 0.1));
         assert_eq!(engine.alerts().len(), 1, "one alert per fingerprint");
         sent += notifications.len();
     }
@@ -105,6 +129,7 @@ fn cooldown_limits_repeats_and_fingerprint_deduplicates() {
 #[test]
 fn one_alert_per_group_with_group_labels() {
     let engine = Engine::new(VictorMetrics::new());
+    let store = store();
     let rule = Rule::builder("HighErrorRate")
         .condition(
             Signal::ratio(
@@ -121,24 +146,39 @@ fn one_alert_per_group_with_group_labels() {
         .expect("rule");
     engine.add_rule(rule).expect("add");
     let text = |ok: u64, chat_errors: u64, tool_errors: u64| {
-        format!(
-            "# TYPE victor_requests_total counter\n\
-             victor_requests_total{{endpoint=\"/chat\",method=\"POST\",status=\"200\"}} {ok}\n\
-             victor_requests_total{{endpoint=\"/chat\",method=\"POST\",status=\"500\"}} {chat_errors}\n\
-             victor_requests_total{{endpoint=\"/tools\",method=\"POST\",status=\"200\"}} {ok}\n\
-             victor_requests_total{{endpoint=\"/tools\",method=\"POST\",status=\"503\"}} {tool_errors}\n"
-        )
+        use metrics::Recorder;
+        for (endpoint, status, value) in [
+            ("/chat", "200", ok),
+            ("/chat", "500", chat_errors),
+            ("/tools", "200", ok),
+            ("/tools", "503", tool_errors),
+        ] {
+            let labels = [
+                ("endpoint", endpoint),
+                ("method", "POST"),
+                ("status", status),
+            ];
+            let key = metrics::Key::from_parts(
+                "victor_requests_total",
+                labels
+                    .iter()
+                    .map(|(k, v)| metrics::Label::new(*k, *v))
+                    .collect::<Vec<_>>(),
+            );
+            store.register_counter(&key, &META).absolute(value);
+        }
+        &store
     };
     let start = Instant::now();
-    assert!(step(&engine, start, Duration::ZERO, &text(0, 0, 0)).is_empty());
-    let fired = step(&engine, start, 10 * SECOND, &text(100, 50, 1));
+    assert!(step(&engine, start, Duration::ZERO, text(0, 0, 0)).is_empty());
+    let fired = step(&engine, start, 10 * SECOND, text(100, 50, 1));
     assert_eq!(fired.len(), 1, "only /chat is over 5%");
     let alert = &fired[0].alert;
     assert_eq!(alert.labels["endpoint"], "/chat");
     assert_eq!(alert.labels["team"], "agents");
     assert_eq!(alert.annotations["description"], "/chat at 33.33%");
 
-    let both = step(&engine, start, 20 * SECOND, &text(200, 100, 50));
+    let both = step(&engine, start, 20 * SECOND, text(200, 100, 50));
     assert_eq!(both.len(), 1, "/chat is in cooldown; /tools fires");
     assert_eq!(both[0].alert.labels["endpoint"], "/tools");
     assert_eq!(engine.alerts().len(), 2);
@@ -147,6 +187,7 @@ fn one_alert_per_group_with_group_labels() {
 #[test]
 fn custom_conditions_and_panics() {
     let engine = Engine::new(VictorMetrics::new());
+    let store = store();
     let flag = Arc::new(AtomicBool::new(true));
     let condition = Arc::clone(&flag);
     engine
@@ -166,11 +207,11 @@ fn custom_conditions_and_panics() {
         )
         .expect("add");
     let start = Instant::now();
-    let fired = step(&engine, start, Duration::ZERO, "");
+    let fired = step(&engine, start, Duration::ZERO, &store);
     assert_eq!(fired.len(), 1);
     assert_eq!(fired[0].alert.value, None);
     flag.store(false, Ordering::Relaxed);
-    let resolved = step(&engine, start, SECOND, "");
+    let resolved = step(&engine, start, SECOND, &store);
     assert_eq!(resolved[0].alert.state, AlertState::Resolved);
 }
 
@@ -189,10 +230,16 @@ fn duplicate_rule_names_are_refused() {
 #[test]
 fn json_lists_alerts_with_rfc3339_times() {
     let engine = Engine::new(VictorMetrics::new());
+    let store = store();
     engine
         .add_rule(security_rule(60 * SECOND, SECOND))
         .expect("add");
-    step(&engine, Instant::now(), Duration::ZERO, &pass_rate(0.5));
+    step(
+        &engine,
+        Instant::now(),
+        Duration::ZERO,
+        pass_rate(&store, 0.5),
+    );
     let json = engine.json();
     let alert = &json["alerts"][0];
     assert_eq!(alert["state"], "pending");
