@@ -1359,7 +1359,7 @@ impl VictorMetrics {
         let mut tools: HashMap<(Box<str>, Box<str>), Tally> = HashMap::new();
         inner.tools.for_each(|labels, series| {
             let tally = tools
-                .entry((labels[0].clone(), labels[1].clone()))
+                .entry((labels[0].into(), labels[1].into()))
                 .or_default();
             tally.add(series.stats.tally());
         });
@@ -1373,7 +1373,7 @@ impl VictorMetrics {
         let mut providers: HashMap<(Box<str>, Box<str>), Tally> = HashMap::new();
         inner.llm.for_each(|labels, series| {
             let tally = providers
-                .entry((labels[0].clone(), labels[1].clone()))
+                .entry((labels[0].into(), labels[1].into()))
                 .or_default();
             tally.add(series.stats.tally());
         });
@@ -1396,7 +1396,7 @@ impl VictorMetrics {
                 let hits = series.hit_count.load(Ordering::Relaxed);
                 let misses = series.miss_count.load(Ordering::Relaxed);
                 tallies.insert(
-                    labels[0].clone(),
+                    Box::<str>::from(labels[0]),
                     Tally {
                         good: hits,
                         total: hits + misses,
@@ -1494,7 +1494,7 @@ impl VictorMetrics {
         let mut by_tool: HashMap<Box<str>, Totals> = HashMap::new();
         self.inner.tools.for_each(|labels, series| {
             by_tool
-                .entry(labels[0].clone())
+                .entry(labels[0].into())
                 .or_insert_with(|| Totals::new(cat::TOOL_EXECUTION_DURATION_SECONDS.def()))
                 .add(&series.stats);
         });
@@ -1506,7 +1506,7 @@ impl VictorMetrics {
         let mut by_provider: HashMap<Box<str>, Totals> = HashMap::new();
         self.inner.llm.for_each(|labels, series| {
             by_provider
-                .entry(labels[0].clone())
+                .entry(labels[0].into())
                 .or_insert_with(|| Totals::new(cat::LLM_DURATION_SECONDS.def()))
                 .add(&series.stats);
         });

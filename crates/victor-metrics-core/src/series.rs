@@ -29,21 +29,70 @@ pub const DEFAULT_CARDINALITY_LIMIT: usize = 10_000;
 
 static METADATA: Metadata<'static> = Metadata::new("victor", Level::INFO, Some(module_path!()));
 
-type LabelKey = Box<[Box<str>]>;
+/// A label set's values packed in one allocation: per value, its length (`u32`, little endian)
+/// then its bytes. One allocation per series instead of one per value plus the slice.
+#[derive(PartialEq, Eq)]
+struct LabelKey(Box<[u8]>);
 
-/// A borrowed label set that hashes and compares like its owned [`LabelKey`].
+impl LabelKey {
+    fn new(values: &[&str]) -> Self {
+        let mut packed = Vec::with_capacity(values.iter().map(|v| 4 + v.len()).sum());
+        for value in values {
+            // Values are cut to MAX_LABEL_VALUE_LEN bytes before they get here.
+            let len = u32::try_from(value.len()).unwrap_or(u32::MAX);
+            packed.extend_from_slice(&len.to_le_bytes());
+            packed.extend_from_slice(value.as_bytes());
+        }
+        LabelKey(packed.into_boxed_slice())
+    }
+
+    fn values(&self) -> LabelValues<'_> {
+        LabelValues(&self.0)
+    }
+}
+
+/// The values of a [`LabelKey`], in order.
+struct LabelValues<'a>(&'a [u8]);
+
+impl<'a> Iterator for LabelValues<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let (len, rest) = self.0.split_first_chunk::<4>()?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let (value, rest) = rest.split_at(len);
+        self.0 = rest;
+        // Packed from `&str`s whole, so each value is valid UTF-8.
+        Some(std::str::from_utf8(value).unwrap_or_default())
+    }
+}
+
+/// Hashes label values the same way whether packed or borrowed.
+fn hash_values<'a, H: Hasher>(values: impl Iterator<Item = &'a str>, state: &mut H) {
+    for value in values {
+        value.hash(state);
+    }
+}
+
+impl Hash for LabelKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_values(self.values(), state);
+    }
+}
+
+/// A borrowed label set that hashes and compares like its packed [`LabelKey`].
 struct LabelsRef<'a>(&'a [&'a str]);
 
 impl Hash for LabelsRef<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        // `[Box<str>]` and `[&str]` hash alike: the length, then each `str`.
-        self.0.hash(state);
+        hash_values(self.0.iter().copied(), state);
     }
 }
 
 impl Equivalent<LabelKey> for LabelsRef<'_> {
     fn equivalent(&self, key: &LabelKey) -> bool {
-        self.0.len() == key.len() && self.0.iter().zip(key.iter()).all(|(a, b)| *a == &**b)
+        let mut stored = key.values();
+        self.0.iter().all(|value| stored.next() == Some(*value)) && stored.next().is_none()
     }
 }
 
@@ -94,8 +143,7 @@ impl<V> SeriesCache<V> {
                 drop(map);
                 return self.with_overflow(labels.len(), make, f);
             }
-            let key: LabelKey = labels.iter().map(|v| Box::<str>::from(*v)).collect();
-            map.insert(key, make(labels));
+            map.insert(LabelKey::new(labels), make(labels));
         }
         match map.get(&query) {
             Some(series) => f(series),
@@ -128,21 +176,24 @@ impl<V> SeriesCache<V> {
                 catalog::METRICS_CARDINALITY_OVERFLOW_TOTAL.def(),
                 &[&self.metric],
             );
-            let key = labels.iter().map(|v| Box::<str>::from(*v)).collect();
-            (key, make(&labels), folded)
+            (LabelKey::new(&labels), make(&labels), folded)
         });
         folded.increment(1);
         f(series)
     }
 
-    /// Visits every label set held, the overflow series included.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&[Box<str>], &V)) {
+    /// Visits every label set held (its values, in label order), the overflow series included.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&[&str], &V)) {
         let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
-        for (labels, series) in map.iter() {
-            f(labels, series);
-        }
-        if let Some((labels, series, _)) = self.overflow.get() {
-            f(labels, series);
+        let mut values: Vec<&str> = Vec::new();
+        let overflow = self
+            .overflow
+            .get()
+            .map(|(labels, series, _)| (labels, series));
+        for (labels, series) in map.iter().chain(overflow) {
+            values.clear();
+            values.extend(labels.values());
+            f(&values, series);
         }
     }
 
@@ -214,6 +265,29 @@ mod tests {
             cut,
             "the same input always cuts the same way"
         );
+    }
+
+    #[test]
+    fn packed_keys_find_their_borrowed_label_sets() {
+        let cache: SeriesCache<usize> = SeriesCache::new("victor_test_total", 10);
+        let sets: [&[&str]; 5] = [
+            &["a", "bc"],
+            &["ab", "c"],
+            &["abc", ""],
+            &["", "abc"],
+            &["é\0", "\r"],
+        ];
+        for (i, set) in sets.iter().enumerate() {
+            cache.with(set, |_| i, |_| ());
+        }
+        assert_eq!(cache.len(), sets.len(), "no two sets collide");
+        for (i, set) in sets.iter().enumerate() {
+            assert_eq!(cache.with(set, |_| usize::MAX, |found| *found), i);
+        }
+        let mut seen = Vec::new();
+        cache.for_each(|labels, i| seen.push((*i, labels.join("|"))));
+        seen.sort();
+        assert_eq!(seen[4], (4, "é\0|\r".to_owned()));
     }
 
     #[test]
