@@ -53,7 +53,7 @@ use victor_metrics_core::{Component, CounterHandle, VictorMetrics};
 
 use crate::eval::Compiled;
 use crate::rule::{Condition, Rule, Severity};
-use crate::series::{History, SeriesIndex};
+use crate::series::SeriesIndex;
 use crate::template;
 
 /// Where an alert is in its life.
@@ -225,8 +225,6 @@ impl std::fmt::Debug for Engine {
 struct State {
     rules: Vec<RuleState>,
     index: SeriesIndex,
-    history: History,
-    longest_window: Duration,
     /// Counts evaluations; an alert not touched in the current one has cleared.
     generation: u64,
 }
@@ -261,8 +259,6 @@ impl Engine {
             state: Mutex::new(State {
                 rules: Vec::new(),
                 index: SeriesIndex::default(),
-                history: History::default(),
-                longest_window: Duration::from_secs(60),
                 generation: 0,
             }),
             metrics: EngineMetrics::new(&metrics),
@@ -283,11 +279,15 @@ impl Engine {
             return Err(EngineError::DuplicateRule(rule.name));
         }
         if let Condition::Threshold(threshold) = &rule.condition {
-            if let Some(window) = threshold.signal.window() {
-                state.longest_window = state.longest_window.max(window);
-            }
+            let mut restarted = false;
             for selector in threshold.signal.selectors() {
-                state.index.want(selector.metric.name());
+                restarted |= state.index.want(selector.metric.name());
+            }
+            if restarted {
+                // The index starts over with new places; rules match them again at the next read.
+                for loaded in &mut state.rules {
+                    loaded.compiled.forget_places();
+                }
             }
         }
         state.rules.push(RuleState {
@@ -322,10 +322,16 @@ impl Engine {
 
     /// [`Engine::observe`] with an explicit time (for tests and replays).
     pub fn observe_at(&self, store: &Store, at: Instant) {
-        let mut state = self.lock();
-        let sample = state.index.read(store, at);
-        let longest = state.longest_window;
-        state.history.push(sample, longest);
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let (sample, new_keys) = state.index.read(store, at);
+        for rule_state in &mut state.rules {
+            if let Condition::Threshold(threshold) = &rule_state.rule.condition {
+                rule_state.compiled.update(&threshold.signal, &new_keys);
+                rule_state.compiled.observe(&threshold.signal, &sample);
+            }
+        }
+        state.index.recycle(sample);
     }
 
     /// Observes `store` and evaluates every rule, timing both in
@@ -359,14 +365,7 @@ impl Engine {
         let state = &mut *guard;
         state.generation += 1;
         for rule_state in &mut state.rules {
-            rule_state.evaluate(
-                &state.index,
-                &state.history,
-                state.generation,
-                now,
-                wall,
-                &mut notifications,
-            );
+            rule_state.evaluate(state.generation, now, wall, &mut notifications);
         }
         let mut counts = [[0_u64; Severity::ALL.len()]; COUNTED_STATES.len()];
         for rule_state in &state.rules {
@@ -422,8 +421,6 @@ impl Engine {
 impl RuleState {
     fn evaluate(
         &mut self,
-        index: &SeriesIndex,
-        history: &History,
         generation: u64,
         now: Instant,
         wall: SystemTime,
@@ -431,8 +428,7 @@ impl RuleState {
     ) {
         match &self.rule.condition {
             Condition::Threshold(threshold) => {
-                self.compiled.update(&threshold.signal, index);
-                let values = self.compiled.evaluate(&threshold.signal, history);
+                let values = self.compiled.evaluate(&threshold.signal);
                 let (comparison, limit) = (threshold.comparison, threshold.threshold);
                 for (group, value) in values.into_iter().enumerate() {
                     if comparison.holds(value, limit) {

@@ -1,45 +1,76 @@
-//! Evaluating typed signals over the sample history.
+//! Evaluating typed signals over their own history.
 //!
-//! Each rule keeps, per selector, the ids of the series it matches and the group each falls in.
-//! That list grows only when new series appear (it scans only ids it has not seen), so a steady
-//! evaluation is arithmetic over vectors: no string is compared and nothing is hashed.
+//! Each rule keeps, per selector, the sample places of the values it matches and the group each
+//! falls in. That list grows only with the keys of values new to the index, so a steady
+//! evaluation is arithmetic over vectors: no string is compared and nothing is hashed. At every
+//! observation a rule folds what it matches into one figure per group, selector and bucket (a
+//! sum of counters, the highest gauge), and keeps only those figures for its window: memory
+//! grows with the groups a rule alerts on, not with the series it reads.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use victor_metrics_core::quantile;
 
 use crate::rule::{Selector, Signal, SignalKind};
-use crate::series::{History, Sample, SeriesIndex, SeriesKey};
+use crate::series::{History, Sample, SeriesKey};
 
 /// A group's `by` label names and values.
 pub(crate) type GroupLabels = Vec<(&'static str, Box<str>)>;
 
-/// One matched series of one selector.
+/// One matched value of one selector.
 #[derive(Clone, Copy, Debug)]
 struct Term {
+    /// Its place in a [`Sample`].
     series: usize,
     group: usize,
     /// For histogram buckets: the index of its `le` among the bounds (`bounds.len()` is `+Inf`).
     bucket: usize,
 }
 
-/// A signal's matches, kept up to date with the index.
+/// A signal's matches and the per-group figures it observed.
 #[derive(Debug, Default)]
 pub(crate) struct Compiled {
-    scanned: usize,
     /// Per group, the `by` label values.
     pub(crate) groups: Vec<GroupLabels>,
     group_ids: HashMap<Vec<Box<str>>, usize>,
-    /// Per selector (in [`Signal::selectors`] order), the series it matches.
+    /// Per selector (in [`Signal::selectors`] order), the values it matches.
     terms: Vec<Vec<Term>>,
+    /// Per observation, per group: each selector's figures (one, or one per bucket).
+    history: History,
+}
+
+/// Where a signal's figures sit in an observation: per group `stride` figures, selector
+/// `position` from `offset(position)`.
+struct Layout {
+    widths: Vec<usize>,
+    stride: usize,
+}
+
+impl Layout {
+    fn of(signal: &Signal) -> Layout {
+        let widths: Vec<usize> = match &signal.kind {
+            SignalKind::Quantile { histogram, .. } => vec![histogram.metric.buckets().len() + 1],
+            _ => vec![1; signal.selectors().len()],
+        };
+        let stride = widths.iter().sum();
+        Layout { widths, stride }
+    }
+
+    fn place(&self, group: usize, position: usize, bucket: usize) -> usize {
+        group * self.stride + self.widths[..position].iter().sum::<usize>() + bucket
+    }
 }
 
 impl Compiled {
-    /// Looks at the series that appeared since the last call.
-    pub(crate) fn update(&mut self, signal: &Signal, index: &SeriesIndex) {
-        if self.scanned == index.len() && !self.terms.is_empty() {
-            return;
-        }
+    /// Forgets the matched places (the index starts over); groups and history stay, since a
+    /// group is known by its labels.
+    pub(crate) fn forget_places(&mut self) {
+        self.terms.clear();
+    }
+
+    /// Matches the keys of values new to the index.
+    pub(crate) fn update(&mut self, signal: &Signal, keys: &[SeriesKey]) {
         let selectors = signal.selectors();
         if self.terms.len() != selectors.len() {
             self.terms = vec![Vec::new(); selectors.len()];
@@ -48,8 +79,7 @@ impl Compiled {
             SignalKind::Quantile { histogram, .. } => Some(histogram.metric.buckets()),
             _ => None,
         };
-        for id in self.scanned..index.len() {
-            let series = &index.series[id];
+        for series in keys {
             for (position, selector) in selectors.iter().enumerate() {
                 let suffix = if quantile_bounds.is_some() {
                     "_bucket"
@@ -79,20 +109,53 @@ impl Compiled {
                         .push(signal.by.iter().copied().zip(key).collect());
                 }
                 self.terms[position].push(Term {
-                    series: id,
+                    series: series.id,
                     group,
                     bucket,
                 });
             }
         }
-        self.scanned = index.len();
+    }
+
+    /// Folds `sample` into this signal's figures per group and keeps them for its window.
+    pub(crate) fn observe(&mut self, signal: &Signal, sample: &Sample) {
+        let layout = Layout::of(signal);
+        let highest = matches!(
+            signal.kind,
+            SignalKind::Gauge { .. } | SignalKind::GaugeRatio { .. }
+        );
+        let mut figures = vec![f64::NAN; self.groups.len() * layout.stride];
+        for (position, terms) in self.terms.iter().enumerate() {
+            for term in terms {
+                let value = sample.value(term.series);
+                let figure = &mut figures[layout.place(term.group, position, term.bucket)];
+                *figure = if highest {
+                    // f64::max ignores NaN, so the first value replaces the initial NaN.
+                    figure.max(value)
+                } else {
+                    add(*figure, value)
+                };
+            }
+        }
+        self.history.push(
+            Sample {
+                at: sample.at,
+                values: figures,
+            },
+            signal.window().unwrap_or(Duration::ZERO),
+        );
     }
 
     /// The signal's value per group (NaN where it cannot be computed).
-    pub(crate) fn evaluate(&self, signal: &Signal, history: &History) -> Vec<f64> {
+    pub(crate) fn evaluate(&self, signal: &Signal) -> Vec<f64> {
         let groups = self.groups.len();
+        let history = &self.history;
+        let layout = Layout::of(signal);
         let Some(current) = history.current() else {
             return vec![f64::NAN; groups];
+        };
+        let grew = |base: &Sample, group: usize, position: usize, bucket: usize| {
+            increase(current, base, layout.place(group, position, bucket))
         };
         match &signal.kind {
             SignalKind::Rate { window, .. } => {
@@ -100,29 +163,26 @@ impl Compiled {
                     return vec![f64::NAN; groups];
                 };
                 let elapsed = current.at.saturating_duration_since(base.at).as_secs_f64();
-                self.increases(0, current, base)
-                    .into_iter()
-                    .map(|increase| increase / elapsed)
+                (0..groups)
+                    .map(|group| grew(base, group, 0, 0).unwrap_or(f64::NAN) / elapsed)
                     .collect()
             }
             SignalKind::Ratio { window, .. } => {
                 let Some(base) = history.base(*window) else {
                     return vec![f64::NAN; groups];
                 };
-                let numerator = self.increases(0, current, base);
-                let mut denominator = vec![f64::NAN; groups];
-                for position in 1..self.terms.len() {
-                    for (total, part) in denominator
-                        .iter_mut()
-                        .zip(self.increases(position, current, base))
-                    {
-                        *total = add(*total, part);
-                    }
-                }
-                numerator
-                    .into_iter()
-                    .zip(denominator)
-                    .map(|(n, d)| if d > 0.0 { add(0.0, n) / d } else { f64::NAN })
+                (0..groups)
+                    .map(|group| {
+                        let numerator = grew(base, group, 0, 0).unwrap_or(f64::NAN);
+                        let denominator = (1..layout.widths.len()).fold(f64::NAN, |total, p| {
+                            add(total, grew(base, group, p, 0).unwrap_or(f64::NAN))
+                        });
+                        if denominator > 0.0 {
+                            add(0.0, numerator) / denominator
+                        } else {
+                            f64::NAN
+                        }
+                    })
                     .collect()
             }
             SignalKind::Quantile {
@@ -134,66 +194,48 @@ impl Compiled {
                     return vec![f64::NAN; groups];
                 };
                 let bounds = histogram.metric.buckets();
-                let width = bounds.len() + 1;
-                // One flat block of per-group cumulative counts.
-                let mut cumulative = vec![0_u64; groups * width];
-                for term in &self.terms[0] {
-                    if let Some(increase) = increase(current, base, term.series) {
-                        // Counts are whole numbers; `+ 0.5` rounds without a libm call.
-                        cumulative[term.group * width + term.bucket] += (increase + 0.5) as u64;
-                    }
-                }
-                cumulative
-                    .chunks_exact(width)
-                    .map(|counts| quantile(*q, bounds, counts).unwrap_or(f64::NAN))
+                let mut cumulative = vec![0_u64; bounds.len() + 1];
+                (0..groups)
+                    .map(|group| {
+                        for (bucket, count) in cumulative.iter_mut().enumerate() {
+                            // Counts are whole numbers; `+ 0.5` rounds without a libm call.
+                            *count = grew(base, group, 0, bucket)
+                                .map_or(0, |increase| (increase + 0.5) as u64);
+                        }
+                        quantile(*q, bounds, &cumulative).unwrap_or(f64::NAN)
+                    })
                     .collect()
             }
             SignalKind::Growth { short, long, .. } => {
                 let (Some(recent), Some(base)) = (history.base(*short), history.base(*long)) else {
                     return vec![f64::NAN; groups];
                 };
-                let per_second = |base: &Sample| {
+                let per_second = |base: &Sample, group: usize| {
                     let elapsed = current.at.saturating_duration_since(base.at).as_secs_f64();
-                    self.increases(0, current, base)
-                        .into_iter()
-                        .map(move |increase| increase / elapsed)
+                    grew(base, group, 0, 0).unwrap_or(f64::NAN) / elapsed
                 };
-                per_second(recent)
-                    .zip(per_second(base))
-                    .map(|(short, long)| if long > 0.0 { short / long } else { f64::NAN })
+                (0..groups)
+                    .map(|group| {
+                        let (short, long) = (per_second(recent, group), per_second(base, group));
+                        if long > 0.0 { short / long } else { f64::NAN }
+                    })
                     .collect()
             }
-            SignalKind::Gauge { .. } => self.highest(0, current),
-            SignalKind::GaugeRatio { .. } => self
-                .highest(0, current)
-                .into_iter()
-                .zip(self.highest(1, current))
-                .map(|(n, d)| if d > 0.0 { n / d } else { f64::NAN })
+            SignalKind::Gauge { .. } => (0..groups)
+                .map(|group| current.value(layout.place(group, 0, 0)))
+                .collect(),
+            SignalKind::GaugeRatio { .. } => (0..groups)
+                .map(|group| {
+                    let numerator = current.value(layout.place(group, 0, 0));
+                    let denominator = current.value(layout.place(group, 1, 0));
+                    if denominator > 0.0 {
+                        numerator / denominator
+                    } else {
+                        f64::NAN
+                    }
+                })
                 .collect(),
         }
-    }
-
-    /// Per group, the summed increase of selector `position`'s series; NaN for groups it has none in.
-    fn increases(&self, position: usize, current: &Sample, base: &Sample) -> Vec<f64> {
-        let mut sums = vec![f64::NAN; self.groups.len()];
-        for term in &self.terms[position] {
-            if let Some(increase) = increase(current, base, term.series) {
-                sums[term.group] = add(sums[term.group], increase);
-            }
-        }
-        sums
-    }
-
-    fn highest(&self, position: usize, current: &Sample) -> Vec<f64> {
-        let mut highest = vec![f64::NAN; self.groups.len()];
-        for term in &self.terms[position] {
-            let value = current.value(term.series);
-            if !value.is_nan() {
-                // f64::max ignores NaN, so the first value replaces the initial NaN.
-                highest[term.group] = highest[term.group].max(value);
-            }
-        }
-        highest
     }
 }
 
@@ -206,8 +248,9 @@ fn add(total: f64, part: f64) -> f64 {
     }
 }
 
-/// How much a counter grew between two samples: a series absent from the base was created since
-/// (it grew from zero); a drop is a restart (it grew from zero to its current value).
+/// How much a counter (or a group's sum of counters) grew between two samples: one absent from
+/// the base was created since (it grew from zero); a drop is a restart (it grew from zero to its
+/// current value).
 fn increase(current: &Sample, base: &Sample, series: usize) -> Option<f64> {
     let now = current.value(series);
     if now.is_nan() {
@@ -224,7 +267,7 @@ fn increase(current: &Sample, base: &Sample, series: usize) -> Option<f64> {
 fn selects(selector: &Selector, suffix: &str, series: &SeriesKey) -> bool {
     &*series.name == selector.metric.name()
         && series.suffix == suffix
-        && series.kind() == selector.metric.kind()
+        && series.kind == selector.metric.kind()
         && selector
             .matchers
             .iter()
@@ -237,6 +280,7 @@ mod tests {
 
     use super::*;
     use crate::rule::{counter, gauge, histogram};
+    use crate::series::SeriesIndex;
     use victor_metrics_core::catalog;
 
     use metrics::{Key, Label, Level, Metadata, Recorder};
@@ -262,26 +306,54 @@ mod tests {
             .absolute(value);
     }
 
-    fn scrape(index: &mut SeriesIndex, history: &mut History, store: &Store, at: Instant) {
-        history.push(index.read(store, at), Duration::from_secs(300));
+    /// Signals compiled against one store, observed as the engine does.
+    struct Rig {
+        store: Store,
+        index: SeriesIndex,
+        signals: Vec<(Signal, Compiled)>,
     }
 
-    fn compile(signal: &Signal, index: &mut SeriesIndex, store: &Store) -> Compiled {
-        for selector in signal.selectors() {
-            index.want(selector.metric.name());
+    impl Rig {
+        fn new(store: &Store, signals: impl IntoIterator<Item = Signal>) -> Rig {
+            let mut index = SeriesIndex::default();
+            let signals: Vec<(Signal, Compiled)> = signals
+                .into_iter()
+                .map(|signal| (signal, Compiled::default()))
+                .collect();
+            for (signal, _) in &signals {
+                for selector in signal.selectors() {
+                    index.want(selector.metric.name());
+                }
+            }
+            Rig {
+                store: store.clone(),
+                index,
+                signals,
+            }
         }
-        index.read(store, Instant::now());
-        let mut compiled = Compiled::default();
-        compiled.update(signal, index);
-        compiled
+
+        fn observe(&mut self, at: Instant) {
+            let (sample, keys) = self.index.read(&self.store, at);
+            for (signal, compiled) in &mut self.signals {
+                compiled.update(signal, &keys);
+                compiled.observe(signal, &sample);
+            }
+        }
+
+        fn evaluate(&self, signal: usize) -> Vec<f64> {
+            let (signal, compiled) = &self.signals[signal];
+            compiled.evaluate(signal)
+        }
+
+        fn compiled(&self, signal: usize) -> &Compiled {
+            &self.signals[signal].1
+        }
     }
 
     #[test]
     fn ratio_rate_and_quantile_per_group() {
         let start = Instant::now();
         let store = store();
-        let mut index = SeriesIndex::default();
-        let mut history = History::default();
         let requests = |chat_ok: u64, chat_err: u64, tools_ok: u64| {
             let name = "victor_requests_total";
             let labels = |endpoint, status| {
@@ -302,29 +374,18 @@ mod tests {
         )
         .by(["endpoint"]);
         let rate = Signal::rate(counter(&catalog::REQUESTS_TOTAL), Duration::from_secs(300));
-        for signal in [&ratio, &rate] {
-            for selector in signal.selectors() {
-                index.want(selector.metric.name());
-            }
-        }
+        let mut rig = Rig::new(&store, [ratio, rate]);
         requests(100, 0, 50);
-        scrape(&mut index, &mut history, &store, start);
+        rig.observe(start);
         requests(170, 30, 150);
-        scrape(
-            &mut index,
-            &mut history,
-            &store,
-            start + Duration::from_secs(10),
-        );
+        rig.observe(start + Duration::from_secs(10));
 
-        let mut compiled = Compiled::default();
-        compiled.update(&ratio, &index);
-        let values = compiled.evaluate(&ratio, &history);
-        let by_endpoint: HashMap<&str, f64> = compiled
+        let by_endpoint: HashMap<&str, f64> = rig
+            .compiled(0)
             .groups
             .iter()
             .map(|g| &*g[0].1)
-            .zip(values)
+            .zip(rig.evaluate(0))
             .collect();
         assert!(
             (by_endpoint["/chat"] - 0.3).abs() < 1e-12,
@@ -332,21 +393,28 @@ mod tests {
         );
         // /tools had no errors: 0, not NaN, since its denominator moved.
         assert_eq!(by_endpoint["/tools"], 0.0);
+        assert_eq!(rig.evaluate(1), vec![(70.0 + 30.0 + 100.0) / 10.0]);
+    }
 
-        let mut compiled = Compiled::default();
-        compiled.update(&rate, &index);
-        assert_eq!(
-            compiled.evaluate(&rate, &history),
-            vec![(70.0 + 30.0 + 100.0) / 10.0]
-        );
+    #[test]
+    fn a_series_created_inside_the_window_counts_from_zero() {
+        let start = Instant::now();
+        let store = store();
+        let rate = Signal::rate(counter(&catalog::REQUESTS_TOTAL), Duration::from_secs(60));
+        let mut rig = Rig::new(&store, [rate]);
+        let labels = |endpoint| [("endpoint", endpoint), ("method", "GET"), ("status", "200")];
+        set_counter(&store, "victor_requests_total", &labels("/old"), 100);
+        rig.observe(start);
+        set_counter(&store, "victor_requests_total", &labels("/old"), 110);
+        set_counter(&store, "victor_requests_total", &labels("/new"), 20);
+        rig.observe(start + Duration::from_secs(10));
+        assert_eq!(rig.evaluate(0), vec![3.0], "(10 + 20) / 10 s");
     }
 
     #[test]
     fn growth_compares_a_short_window_with_a_long_one_over_a_histogram_sum() {
         let start = Instant::now();
         let store = store();
-        let mut index = SeriesIndex::default();
-        let mut history = History::default();
         let cost = store.register_histogram(
             &key(
                 "victor_llm_cost_usd",
@@ -361,7 +429,7 @@ mod tests {
             long,
         )
         .by(["provider"]);
-        let mut compiled = compile(&spike, &mut index, &store);
+        let mut rig = Rig::new(&store, [spike]);
         // $1 a minute for an hour, then $10 in the last five minutes.
         for minute in 0..=60_u64 {
             if minute > 55 {
@@ -369,13 +437,9 @@ mod tests {
             } else if minute > 0 {
                 cost.record(1.0);
             }
-            history.push(
-                index.read(&store, start + Duration::from_secs(minute * 60)),
-                long,
-            );
+            rig.observe(start + Duration::from_secs(minute * 60));
         }
-        compiled.update(&spike, &index);
-        let [growth] = compiled.evaluate(&spike, &history)[..] else {
+        let [growth] = rig.evaluate(0)[..] else {
             panic!("one group");
         };
         // $50 over 5 minutes against $105 over 60: (50/300) / (105/3600).
@@ -384,15 +448,13 @@ mod tests {
             "{growth}"
         );
         // Neither `_bucket` nor `_count` is the sum.
-        assert_eq!(compiled.terms[0].len(), 1);
+        assert_eq!(rig.compiled(0).terms[0].len(), 1);
     }
 
     #[test]
     fn quantile_matches_histogram_quantile_over_the_window() {
         let start = Instant::now();
         let store = store();
-        let mut index = SeriesIndex::default();
-        let mut history = History::default();
         let bounds = catalog::REQUEST_DURATION_SECONDS.def().buckets();
         let durations = store.register_histogram(
             &key("victor_request_duration_seconds", &[("endpoint", "/chat")]),
@@ -403,24 +465,16 @@ mod tests {
             histogram(&catalog::REQUEST_DURATION_SECONDS),
             Duration::from_secs(300),
         );
-        compile(&p95, &mut index, &store);
+        let mut rig = Rig::new(&store, [p95]);
         for _ in 0..1000 {
             durations.record(bounds[0]); // old fast requests, outside the window's increase
         }
-        scrape(&mut index, &mut history, &store, start);
+        rig.observe(start);
         for _ in 0..10 {
             durations.record(bounds[bounds.len() - 1]); // ten slow requests in the last bucket
         }
-        scrape(
-            &mut index,
-            &mut history,
-            &store,
-            start + Duration::from_secs(30),
-        );
-
-        let mut compiled = Compiled::default();
-        compiled.update(&p95, &index);
-        let value = compiled.evaluate(&p95, &history)[0];
+        rig.observe(start + Duration::from_secs(30));
+        let value = rig.evaluate(0)[0];
         let lower = bounds[bounds.len() - 2];
         let upper = bounds[bounds.len() - 1];
         assert!(
@@ -432,8 +486,6 @@ mod tests {
     #[test]
     fn gauge_ratio_and_missing_series() {
         let store = store();
-        let mut index = SeriesIndex::default();
-        let mut history = History::default();
         let gauge_key = |component| key("victor_memory_usage_bytes", &[("component", component)]);
         store
             .register_gauge(&gauge_key("process"), &META)
@@ -442,33 +494,21 @@ mod tests {
         store
             .register_gauge(&key("victor_memory_limit_bytes", &[]), &META)
             .set(1000.0);
-        let signal = Signal::gauge_ratio(
+        let ratio = Signal::gauge_ratio(
             gauge(&catalog::MEMORY_USAGE_BYTES).eq("component", "process"),
             gauge(&catalog::MEMORY_LIMIT_BYTES),
         );
         let rate = Signal::rate(counter(&catalog::REQUESTS_TOTAL), Duration::from_secs(60));
-        let compiled = compile(&signal, &mut index, &store);
-        let _ = compile(&rate, &mut index, &store);
-        scrape(&mut index, &mut history, &store, Instant::now());
-        let mut compiled = compiled;
-        compiled.update(&signal, &index);
-        assert_eq!(compiled.evaluate(&signal, &history), vec![0.9]);
-
+        let mut rig = Rig::new(&store, [ratio, rate]);
+        rig.observe(Instant::now());
+        assert_eq!(rig.evaluate(0), vec![0.9]);
         // A rate needs two samples; with one it is NaN (never alerting).
-        let mut compiled = Compiled::default();
-        compiled.update(&rate, &index);
-        assert!(
-            compiled
-                .evaluate(&rate, &history)
-                .iter()
-                .all(|v| v.is_nan())
-        );
+        assert!(rig.evaluate(1).iter().all(|v| v.is_nan()));
     }
 
     #[test]
     fn a_series_of_the_wrong_kind_is_skipped() {
         let store = store();
-        let mut index = SeriesIndex::default();
         // A gauge where the catalog has a counter: the store keeps the family's first kind.
         store
             .register_gauge(
@@ -480,8 +520,9 @@ mod tests {
             counter(&catalog::LLM_REQUESTS_TOTAL),
             Duration::from_secs(60),
         );
-        let compiled = compile(&rate, &mut index, &store);
-        assert!(compiled.groups.is_empty(), "nothing selected");
+        let mut rig = Rig::new(&store, [rate]);
+        rig.observe(Instant::now());
+        assert!(rig.compiled(0).groups.is_empty(), "nothing selected");
     }
 
     #[test]

@@ -2,10 +2,10 @@
 //!
 //! The engine reads the same [`Store`] that `/metrics` renders, never the rendered text: a
 //! label value of any content cannot stop an evaluation, and nothing is parsed. Only the metrics
-//! some rule names are indexed. Each of their values (a counter, a gauge, a histogram's every
-//! bucket, sum and count) gets a small integer id once, when its series first appears; a sample
-//! is then a plain vector of values indexed by id, so a windowed rate is an index lookup and a
-//! subtraction.
+//! some rule names are indexed, and the index keeps one reader per series, nothing more. Each
+//! read numbers every value of those series (a counter, a gauge, a histogram's every bucket,
+//! sum and count) in a [`Sample`]; the series that appeared since the last read come with a
+//! [`SeriesKey`] per value, which each rule matches once and then forgets.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -14,19 +14,18 @@ use std::time::{Duration, Instant};
 use victor_metrics_core::MetricKind;
 use victor_metrics_core::exposition::{SeriesPart, SeriesReader, Store};
 
-/// One value of a recorded series: a metric name with the suffix the value has in the text
-/// format (`_bucket`, `_sum`, `_count`, or none), the histogram bucket, and the labels, sorted by
-/// name (shared by every value of one series).
+/// One value of a series new to the index: a metric name with the suffix the value has in the
+/// text format (`_bucket`, `_sum`, `_count`, or none), the histogram bucket, and the labels,
+/// sorted by name (shared by every value of one series); `id` is its place in a [`Sample`].
 #[derive(Clone, Debug)]
 pub(crate) struct SeriesKey {
+    pub(crate) id: usize,
     pub(crate) name: Arc<str>,
     pub(crate) suffix: &'static str,
     /// For `_bucket` values: the index of its bound (`bounds.len()` is `+Inf`).
     pub(crate) bucket: Option<usize>,
     pub(crate) labels: Arc<[(Box<str>, Box<str>)]>,
-    kind: MetricKind,
-    reader: SeriesReader,
-    part: SeriesPart,
+    pub(crate) kind: MetricKind,
 }
 
 impl SeriesKey {
@@ -35,11 +34,6 @@ impl SeriesKey {
         self.labels
             .binary_search_by(|(label, _)| (**label).cmp(name))
             .map_or("", |found| &self.labels[found].1)
-    }
-
-    /// Counter, gauge or histogram: what the series was recorded as.
-    pub(crate) fn kind(&self) -> MetricKind {
-        self.kind
     }
 }
 
@@ -51,65 +45,69 @@ struct Found {
     reader: SeriesReader,
 }
 
-/// Every indexed value, numbered in order of first appearance. Ids are never reused, so a
-/// compiled rule only has to look at ids it has not seen yet.
+/// The series of the metrics rules name, in the order their values take in a [`Sample`].
+/// Places are never reused until [`SeriesIndex::reset`].
 #[derive(Debug, Default)]
 pub(crate) struct SeriesIndex {
-    pub(crate) series: Vec<SeriesKey>,
+    readers: Vec<SeriesReader>,
+    /// How many values a sample of them holds.
+    values: usize,
     /// The metrics rules name; only their series are indexed.
     wanted: HashSet<&'static str>,
-    /// Wanted, but not yet looked for in the store.
-    unscanned: HashSet<&'static str>,
     /// The store's series count when it was last scanned: older series are indexed.
     scanned: u64,
+    /// A sample's values handed back by [`SeriesIndex::recycle`], reused by the next read.
+    spare: Vec<f64>,
 }
 
 impl SeriesIndex {
+    /// How many values a sample holds.
     pub(crate) fn len(&self) -> usize {
-        self.series.len()
+        self.values
     }
 
-    /// Makes `metric` (a catalog name) one whose series are indexed from the next read on.
-    pub(crate) fn want(&mut self, metric: &'static str) {
-        if self.wanted.insert(metric) {
-            self.unscanned.insert(metric);
+    /// Makes `metric` (a catalog name) one whose series are indexed. Returns whether it is
+    /// new, in which case the index starts over (see [`SeriesIndex::reset`]).
+    pub(crate) fn want(&mut self, metric: &'static str) -> bool {
+        let new = self.wanted.insert(metric);
+        if new {
+            self.reset();
         }
+        new
+    }
+
+    /// Forgets every series, so the next read finds them all again, each with a new key.
+    pub(crate) fn reset(&mut self) {
+        self.readers.clear();
+        self.values = 0;
+        self.scanned = 0;
     }
 
     /// Indexes the series that appeared in `store` since the last call, then reads every
-    /// indexed value into a sample taken at `at`.
-    pub(crate) fn read(&mut self, store: &Store, at: Instant) -> Sample {
+    /// indexed value into a sample taken at `at`. Returns the sample and a key for each value
+    /// of the series new to the index, in creation order.
+    pub(crate) fn read(&mut self, store: &Store, at: Instant) -> (Sample, Vec<SeriesKey>) {
         let created = store.series_created();
-        if created != self.scanned || !self.unscanned.is_empty() {
-            // New metrics need every series; known ones only those created since.
-            let since = if self.unscanned.is_empty() {
-                self.scanned
-            } else {
-                0
-            };
+        let mut new_keys = Vec::new();
+        if created != self.scanned {
+            let since = self.scanned;
             let mut found: Vec<Found> = Vec::new();
             store.visit_since(since, |key, reader| {
-                let name = key.name();
                 let seq = reader.sequence();
-                let wanted = if self.unscanned.contains(name) {
-                    seq < created
-                } else {
-                    self.wanted.contains(name) && seq >= self.scanned && seq < created
-                };
-                if wanted {
+                if seq < created && self.wanted.contains(key.name()) {
                     let labels = key
                         .labels()
                         .map(|label| (label.key().into(), label.value().into()))
                         .collect();
                     found.push(Found {
                         seq,
-                        name: name.into(),
+                        name: key.name().into(),
                         labels,
                         reader,
                     });
                 }
             });
-            // Creation order, so ids follow it whatever order the store visits in.
+            // Creation order, so places follow it whatever order the store visits in.
             found.sort_unstable_by_key(|found| found.seq);
             for Found {
                 name,
@@ -119,51 +117,63 @@ impl SeriesIndex {
             } in found
             {
                 labels.sort_unstable();
-                self.add(name, labels.into(), reader);
+                self.add(name, labels.into(), reader, &mut new_keys);
             }
-            self.unscanned.clear();
             self.scanned = created;
         }
-        let mut values = Vec::with_capacity(self.series.len());
+        let mut values = std::mem::take(&mut self.spare);
+        values.clear();
+        values.reserve(self.len());
         let mut buckets = Vec::new();
-        for key in &self.series {
-            let value = match key.part {
-                SeriesPart::Bucket(bucket) => {
-                    // A histogram's buckets are consecutive: read them once, at its first.
-                    if bucket == 0 {
-                        key.reader.read_buckets(&mut buckets);
-                    }
-                    buckets.get(bucket).map_or(f64::NAN, |count| *count as f64)
+        for reader in &self.readers {
+            match reader.kind() {
+                MetricKind::Histogram => {
+                    reader.read_buckets(&mut buckets);
+                    values.extend(buckets.iter().map(|count| *count as f64));
+                    values.push(reader.read(SeriesPart::Sum));
+                    values.push(buckets.last().map_or(0.0, |count| *count as f64));
                 }
-                part => key.reader.read(part),
-            };
-            values.push(value);
+                _ => values.push(reader.read(SeriesPart::Value)),
+            }
         }
-        Sample { at, values }
+        (Sample { at, values }, new_keys)
     }
 
-    /// Indexes each value of one series.
-    fn add(&mut self, name: Arc<str>, labels: Arc<[(Box<str>, Box<str>)]>, reader: SeriesReader) {
+    /// Takes back a sample read earlier, so the next read reuses its memory.
+    pub(crate) fn recycle(&mut self, sample: Sample) {
+        self.spare = sample.values;
+    }
+
+    /// Indexes one series, with a key for each of its values.
+    fn add(
+        &mut self,
+        name: Arc<str>,
+        labels: Arc<[(Box<str>, Box<str>)]>,
+        reader: SeriesReader,
+        keys: &mut Vec<SeriesKey>,
+    ) {
         let kind = reader.kind();
-        let key = |suffix, bucket, part| SeriesKey {
-            name: Arc::clone(&name),
-            suffix,
-            bucket,
-            labels: Arc::clone(&labels),
-            kind,
-            reader: reader.clone(),
-            part,
-        };
-        if kind == MetricKind::Histogram {
-            for bucket in 0..=reader.bounds().len() {
-                self.series
-                    .push(key("_bucket", Some(bucket), SeriesPart::Bucket(bucket)));
-            }
-            self.series.push(key("_sum", None, SeriesPart::Sum));
-            self.series.push(key("_count", None, SeriesPart::Count));
+        // The order `read` writes them in: each bucket, the sum, the count; or the one value.
+        let parts: Vec<(&'static str, Option<usize>)> = if kind == MetricKind::Histogram {
+            (0..=reader.bounds().len())
+                .map(|bucket| ("_bucket", Some(bucket)))
+                .chain([("_sum", None), ("_count", None)])
+                .collect()
         } else {
-            self.series.push(key("", None, SeriesPart::Value));
+            vec![("", None)]
+        };
+        for (suffix, bucket) in parts {
+            keys.push(SeriesKey {
+                id: self.values,
+                name: Arc::clone(&name),
+                suffix,
+                bucket,
+                labels: Arc::clone(&labels),
+                kind,
+            });
+            self.values += 1;
         }
+        self.readers.push(reader);
     }
 }
 
@@ -292,19 +302,18 @@ mod tests {
         ] {
             index.want(metric);
         }
-        let sample = index.read(&store, Instant::now());
+        let (sample, keys) = index.read(&store, Instant::now());
         let find = |name: &str, suffix: &str, bucket: Option<usize>| {
-            let id = index
-                .series
+            let key = keys
                 .iter()
-                .position(|s| &*s.name == name && s.suffix == suffix && s.bucket == bucket)
+                .find(|s| &*s.name == name && s.suffix == suffix && s.bucket == bucket)
                 .unwrap_or_else(|| panic!("{name}{suffix} {bucket:?}"));
-            (id, sample.value(id))
+            (key.clone(), sample.value(key.id))
         };
         let (requests, value) = find("victor_requests_total", "", None);
         assert_eq!(value, 3.0);
         assert_eq!(
-            index.series[requests].label("endpoint"),
+            requests.label("endpoint"),
             hostile,
             "label values arrive exact"
         );
@@ -316,39 +325,20 @@ mod tests {
             .iter()
             .position(|b| *b >= 0.3)
             .expect("a bound over 0.3");
-        assert_eq!(
-            find("victor_request_duration_seconds", "_bucket", Some(half)).1,
-            1.0
-        );
-        assert_eq!(
-            find(
-                "victor_request_duration_seconds",
-                "_bucket",
-                Some(bounds.len())
-            )
-            .1,
-            2.0
-        );
-        assert_eq!(
-            find("victor_request_duration_seconds", "_count", None).1,
-            2.0
-        );
-        assert_eq!(
-            find("victor_request_duration_seconds", "_sum", None).1,
-            100.3
-        );
+        let histogram = "victor_request_duration_seconds";
+        assert_eq!(find(histogram, "_bucket", Some(half)).1, 1.0);
+        assert_eq!(find(histogram, "_bucket", Some(bounds.len())).1, 2.0);
+        assert_eq!(find(histogram, "_count", None).1, 2.0);
+        assert_eq!(find(histogram, "_sum", None).1, 100.3);
         assert!(
-            index
-                .series
-                .iter()
-                .all(|s| &*s.name != "victor_cache_hits_total"),
+            keys.iter().all(|s| &*s.name != "victor_cache_hits_total"),
             "metrics no rule names are not indexed"
         );
 
-        // Ids are stable; a new series gets new ids, and a newly wanted metric is indexed whole.
+        // Known series get no new keys and keep their places; a new one is added after them.
         let len = index.len();
-        index.read(&store, Instant::now());
-        assert_eq!(index.len(), len);
+        let (_, again) = index.read(&store, Instant::now());
+        assert!(again.is_empty());
         store
             .register_counter(
                 &key(
@@ -358,10 +348,16 @@ mod tests {
                 &META,
             )
             .increment(1);
-        index.want("victor_cache_hits_total");
-        let sample = index.read(&store, Instant::now());
-        assert_eq!(index.len(), len + 2);
-        assert_eq!(sample.value(requests), 3.0);
+        let (sample, added) = index.read(&store, Instant::now());
+        assert_eq!(added.len(), 1);
+        assert_eq!(added[0].id, len);
+        assert_eq!(sample.value(requests.id), 3.0);
+        assert_eq!(sample.value(len), 1.0);
+
+        // A newly wanted metric starts the index over: every series gets a key again.
+        assert!(index.want("victor_cache_hits_total"));
+        let (_, all) = index.read(&store, Instant::now());
+        assert_eq!(all.len(), len + 2);
     }
 
     #[test]

@@ -80,7 +80,7 @@ use victor_alerting::{Engine, Notification, Notifier, default_rules};
 use victor_health::{HealthChecker, HealthError, Probe, Selection, builtin};
 use victor_metrics_core::exposition::{Exposition, ExpositionBuilder};
 use victor_metrics_core::render::Format;
-use victor_metrics_core::{Component, VictorMetrics};
+use victor_metrics_core::{Component, VictorMetrics, catalog};
 use victor_tracing::MonitoringLayer;
 
 pub use crate::background::BackgroundExporter;
@@ -133,6 +133,8 @@ struct Shared {
     channels: Vec<(&'static str, Arc<dyn Notifier>)>,
     /// The configured listen address, named in test notifications.
     listen: std::net::SocketAddr,
+    /// Where the exporter's own figures go (kind conflicts).
+    metrics: VictorMetrics,
 }
 
 impl Shared {
@@ -140,6 +142,24 @@ impl Shared {
     fn refresh(&self) {
         for component in &self.components {
             component.refresh();
+        }
+        let Some(exposition) = &self.exposition else {
+            return;
+        };
+        for conflict in exposition.store().take_kind_conflicts() {
+            if !conflict.seen_before {
+                tracing::warn!(
+                    metric = %conflict.metric,
+                    "{} is a {} but was registered as a {}: those series are neither exposed nor \
+                     alerted on (counted in victor_metrics_kind_conflicts_total)",
+                    conflict.metric,
+                    conflict.kind.as_str(),
+                    conflict.attempted.as_str(),
+                );
+            }
+            self.metrics
+                .counter(&catalog::METRICS_KIND_CONFLICTS_TOTAL, [&conflict.metric])
+                .increment(conflict.count);
         }
     }
 
@@ -218,7 +238,7 @@ impl Exporter {
         let listen = config.listen;
         Ok(Exporter {
             config,
-            metrics,
+            metrics: metrics.clone(),
             own_requests,
             shared: Arc::new(Shared {
                 exposition,
@@ -232,6 +252,7 @@ impl Exporter {
                 access,
                 channels: channels.clone(),
                 listen,
+                metrics,
             }),
             channels,
         })

@@ -978,6 +978,11 @@ catalog! {
         "victor_metrics_cardinality_overflow_total", G::SelfMonitoring, &["metric"],
         "Recordings folded into a metric's overflow series because it reached its series limit.")
         .sources("added: the cardinality limit");
+    /// Registrations of a metric with the wrong kind.
+    METRICS_KIND_CONFLICTS_TOTAL: CounterDef<1> = CounterDef::new(
+        "victor_metrics_kind_conflicts_total", G::SelfMonitoring, &["metric"],
+        "Registrations of a metric with a kind other than its own (a counter registered as a gauge, say); such series are neither exposed nor alerted on.")
+        .sources("added: the one store");
 }
 
 /// Finds a catalog entry by its exposed name.

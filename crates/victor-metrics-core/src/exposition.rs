@@ -35,7 +35,7 @@ use thiserror::Error;
 
 use crate::catalog::{self, MetricKind};
 use crate::render::{self, Format};
-pub use crate::store::{Exemplar, SeriesPart, SeriesReader, Store};
+pub use crate::store::{Exemplar, KindConflict, SeriesPart, SeriesReader, Store};
 
 /// Buckets for histograms registered at run time (Prometheus clients' defaults, in seconds).
 pub const DEFAULT_BUCKETS: &[f64] = &[

@@ -62,7 +62,34 @@ struct Cells {
     /// How many series were ever created; also the next series' sequence number.
     created: AtomicU64,
     kind_conflicts: AtomicU64,
+    /// Per metric name, the registrations of another kind since the last
+    /// [`Store::take_kind_conflicts`], and whether that name was ever reported.
+    conflicts: Mutex<HashMap<Box<str>, Conflict>>,
     default_buckets: Arc<[f64]>,
+}
+
+/// Registrations of one name with a kind other than its family's.
+struct Conflict {
+    family: MetricKind,
+    attempted: MetricKind,
+    unreported: u64,
+    reported_before: bool,
+}
+
+/// Registrations of a metric with a kind other than the one it has, since the last
+/// [`Store::take_kind_conflicts`]: the handles work but are never rendered or alerted on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KindConflict {
+    /// The metric's name.
+    pub metric: String,
+    /// The kind the metric has (its first description or registration).
+    pub kind: MetricKind,
+    /// The kind a registration asked for.
+    pub attempted: MetricKind,
+    /// How many registrations.
+    pub count: u64,
+    /// Whether this metric's conflicts were taken before (so were reported already).
+    pub seen_before: bool,
 }
 
 /// One metric: its name, kind, help and series, in creation order.
@@ -298,6 +325,18 @@ impl Cells {
         let family = self.family(key.name(), kind);
         if family.kind != kind {
             self.kind_conflicts.fetch_add(1, Ordering::Relaxed);
+            let mut conflicts = self
+                .conflicts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let conflict = conflicts.entry(key.name().into()).or_insert(Conflict {
+                family: family.kind,
+                attempted: kind,
+                unreported: 0,
+                reported_before: false,
+            });
+            conflict.attempted = kind;
+            conflict.unreported += 1;
             return None;
         }
         family
@@ -401,6 +440,7 @@ impl Store {
                     families: RwLock::new(HashMap::new()),
                     created: AtomicU64::new(0),
                     kind_conflicts: AtomicU64::new(0),
+                    conflicts: Mutex::new(HashMap::new()),
                     default_buckets: default_buckets.into(),
                 }),
             }),
@@ -421,6 +461,34 @@ impl Store {
     /// registered as a gauge, say). Such handles work but are never rendered.
     pub fn kind_conflicts(&self) -> u64 {
         self.cells().kind_conflicts.load(Ordering::Relaxed)
+    }
+
+    /// The kind conflicts since the last call, one entry per metric name: what a reader logs
+    /// (once per name, with `seen_before`) and counts.
+    pub fn take_kind_conflicts(&self) -> Vec<KindConflict> {
+        let mut conflicts = self
+            .cells()
+            .conflicts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut taken: Vec<KindConflict> = conflicts
+            .iter_mut()
+            .filter(|(_, conflict)| conflict.unreported > 0)
+            .map(|(metric, conflict)| {
+                let taken = KindConflict {
+                    metric: metric.to_string(),
+                    kind: conflict.family,
+                    attempted: conflict.attempted,
+                    count: conflict.unreported,
+                    seen_before: conflict.reported_before,
+                };
+                conflict.unreported = 0;
+                conflict.reported_before = true;
+                taken
+            })
+            .collect();
+        taken.sort_by(|a, b| a.metric.cmp(&b.metric));
+        taken
     }
 
     /// Every family, sorted by name (the render order).
@@ -638,6 +706,25 @@ mod tests {
         let gauge = store.register_gauge(&Key::from_name("victor_mixed_total"), &meta);
         gauge.set(1.0);
         assert_eq!(store.kind_conflicts(), 1);
+        let taken = store.take_kind_conflicts();
+        assert_eq!(
+            taken,
+            [KindConflict {
+                metric: "victor_mixed_total".into(),
+                kind: MetricKind::Counter,
+                attempted: MetricKind::Gauge,
+                count: 1,
+                seen_before: false,
+            }]
+        );
+        assert!(store.take_kind_conflicts().is_empty(), "taken once");
+        store
+            .register_gauge(
+                &Key::from_parts("victor_mixed_total", vec![metrics::Label::new("a", "b")]),
+                &meta,
+            )
+            .set(2.0);
+        assert!(store.take_kind_conflicts()[0].seen_before);
         let mut kinds = Vec::new();
         store.visit_since(0, |_, reader| kinds.push(reader.kind()));
         assert_eq!(kinds, [MetricKind::Counter]);

@@ -247,3 +247,86 @@ fn json_lists_alerts_with_rfc3339_times() {
     assert_eq!(alert["active_since"], "1970-01-01T00:00:00.000Z");
     assert!(alert["fired_at"].is_null());
 }
+
+#[test]
+fn a_broken_series_skips_only_itself() {
+    use metrics::Recorder;
+    let engine = Engine::new(VictorMetrics::new());
+    let store = store();
+    // Broken on purpose: the catalog's counter registered as a gauge. The store keeps the
+    // counter family, counts the conflict, and never shows the gauge to anyone.
+    store
+        .register_gauge(
+            &metrics::Key::from_parts(
+                "victor_llm_requests_total",
+                vec![metrics::Label::new("provider", "p")],
+            ),
+            &META,
+        )
+        .set(1e9);
+    engine
+        .add_rule(
+            Rule::builder("LlmTraffic")
+                .condition(
+                    Signal::rate(counter(&catalog::LLM_REQUESTS_TOTAL), 60 * SECOND).above(0.0),
+                )
+                .build()
+                .expect("rule"),
+        )
+        .expect("add");
+    engine
+        .add_rule(security_rule(Duration::ZERO, 300 * SECOND))
+        .expect("add");
+    let start = Instant::now();
+    assert_eq!(
+        step(&engine, start, Duration::ZERO, pass_rate(&store, 0.5)).len(),
+        1
+    );
+    let fired = step(&engine, start, 10 * SECOND, pass_rate(&store, 0.5));
+    assert!(fired.is_empty(), "in cooldown");
+    let alerts = engine.alerts();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].name, "SecurityTestFailure");
+    assert_eq!(store.kind_conflicts(), 1);
+}
+
+#[test]
+fn hostile_label_values_reach_alerts_exactly() {
+    use metrics::Recorder;
+    let engine = Engine::new(VictorMetrics::new());
+    let store = store();
+    let hostile = format!(
+        "C:\\Users\\me\r\n\"quoted\"\0\u{2028}{}",
+        "x".repeat(10_000)
+    );
+    let rule = Rule::builder("HighErrorRate")
+        .condition(
+            Signal::ratio(
+                counter(&catalog::REQUESTS_TOTAL).matches("status", "5.."),
+                [counter(&catalog::REQUESTS_TOTAL)],
+                Duration::from_secs(300),
+            )
+            .by(["endpoint"])
+            .above(0.05),
+        )
+        .build()
+        .expect("rule");
+    engine.add_rule(rule).expect("add");
+    let errors = store.register_counter(
+        &metrics::Key::from_parts(
+            "victor_requests_total",
+            vec![
+                metrics::Label::new("endpoint", hostile.clone()),
+                metrics::Label::new("method", "POST"),
+                metrics::Label::new("status", "500"),
+            ],
+        ),
+        &META,
+    );
+    let start = Instant::now();
+    step(&engine, start, Duration::ZERO, &store);
+    errors.increment(10);
+    let fired = step(&engine, start, 10 * SECOND, &store);
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].alert.labels["endpoint"], hostile);
+}
