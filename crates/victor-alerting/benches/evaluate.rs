@@ -171,32 +171,11 @@ fn evaluate(c: &mut Criterion) {
 
 /// Every catalog metric at the cardinality limit (10 000 label sets each).
 fn at_the_limit(c: &mut Criterion) {
-    use metrics::{Key, Label, Level, Metadata, Recorder};
-    use victor_metrics_core::{DEFAULT_CARDINALITY_LIMIT, MetricKind, catalog};
+    use victor_metrics_core::DEFAULT_CARDINALITY_LIMIT;
 
-    const META: Metadata<'static> = Metadata::new("bench", Level::INFO, None);
     let (store, _exposition) = ExpositionBuilder::new().build().unwrap();
     let filled = Instant::now();
-    for def in catalog::ALL {
-        let series = if def.labels().is_empty() {
-            1
-        } else {
-            DEFAULT_CARDINALITY_LIMIT
-        };
-        for i in 0..series {
-            let labels: Vec<Label> = def
-                .labels()
-                .iter()
-                .map(|name| Label::new(*name, format!("{name}-{i}")))
-                .collect();
-            let key = Key::from_parts(def.name(), labels);
-            match def.kind() {
-                MetricKind::Counter => store.register_counter(&key, &META).increment(i as u64),
-                MetricKind::Gauge => store.register_gauge(&key, &META).set(i as f64),
-                MetricKind::Histogram => store.register_histogram(&key, &META).record(0.2),
-            }
-        }
-    }
+    victor_test_support::fill_every_metric(&store, DEFAULT_CARDINALITY_LIMIT);
     eprintln!(
         "limit: {} series in {:?}",
         store.series_created(),

@@ -19,14 +19,12 @@
 
 use std::time::{Duration, Instant};
 
-use metrics::{Key, Label, Level, Metadata};
 use victor_exporter::Exporter;
 use victor_exporter::config::Config;
-use victor_metrics_core::{DEFAULT_CARDINALITY_LIMIT, MetricKind, catalog};
-use victor_test_support::series_value;
+use victor_metrics_core::DEFAULT_CARDINALITY_LIMIT;
+use victor_test_support::{fill_every_metric, series_value};
 
 const IDLE_SECONDS: u64 = 20;
-const META: Metadata<'static> = Metadata::new("bench", Level::INFO, None);
 
 /// User plus system CPU time of this process.
 fn cpu_time() -> Duration {
@@ -51,32 +49,6 @@ fn resident_mib() -> f64 {
     kb / 1024.0
 }
 
-fn fill_to_the_limit() -> u64 {
-    let mut series = 0;
-    for def in catalog::ALL {
-        let label_sets = if def.labels().is_empty() {
-            1
-        } else {
-            DEFAULT_CARDINALITY_LIMIT
-        };
-        for i in 0..label_sets {
-            let labels: Vec<Label> = def
-                .labels()
-                .iter()
-                .map(|name| Label::new(*name, format!("{name}-{i}")))
-                .collect();
-            let key = Key::from_parts(def.name(), labels);
-            metrics::with_recorder(|recorder| match def.kind() {
-                MetricKind::Counter => recorder.register_counter(&key, &META).increment(1),
-                MetricKind::Gauge => recorder.register_gauge(&key, &META).set(i as f64),
-                MetricKind::Histogram => recorder.register_histogram(&key, &META).record(0.2),
-            });
-            series += 1;
-        }
-    }
-    series
-}
-
 fn main() {
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -88,7 +60,8 @@ fn main() {
         .serve_in_background()
         .unwrap();
     let filled = Instant::now();
-    let series = fill_to_the_limit();
+    let series =
+        metrics::with_recorder(|recorder| fill_every_metric(recorder, DEFAULT_CARDINALITY_LIMIT));
     println!(
         "{series} series recorded in {:.1} s; resident {:.0} MiB",
         filled.elapsed().as_secs_f64(),

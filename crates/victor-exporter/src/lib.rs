@@ -175,7 +175,7 @@ impl Shared {
 }
 
 impl Exporter {
-    /// Sets the exporter up: installs the Prometheus recorder (unless metrics are disabled),
+    /// Sets the exporter up: installs the metrics store (unless metrics are disabled),
     /// publishes `victor_build_info`, and builds the health checker
     /// with its built-in checks (liveness: process; readiness: memory and disk; start-up: the
     /// metrics recorder, when metrics are enabled).

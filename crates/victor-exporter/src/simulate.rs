@@ -456,14 +456,15 @@ impl Simulator {
         m.record_chat_request("anthropic", Duration::from_millis(2_400));
         self.session();
         self.gauges(false);
-        // The overflow counter exists from the start at zero ("nothing folded yet"), so its
-        // panel and alert have a series to show.
-        let overflow = &victor_metrics_core::catalog::METRICS_CARDINALITY_OVERFLOW_TOTAL;
-        m.counter(
-            overflow,
-            [victor_metrics_core::catalog::REQUESTS_TOTAL.def().name()],
-        )
-        .increment(0);
+        // The overflow and kind-conflict counters exist from the start at zero ("nothing
+        // folded", "no conflict"), so their panels and alerts have a series to show.
+        let requests = [victor_metrics_core::catalog::REQUESTS_TOTAL.def().name()];
+        for counter in [
+            &victor_metrics_core::catalog::METRICS_CARDINALITY_OVERFLOW_TOTAL,
+            &victor_metrics_core::catalog::METRICS_KIND_CONFLICTS_TOTAL,
+        ] {
+            m.counter(counter, requests).increment(0);
+        }
     }
 }
 

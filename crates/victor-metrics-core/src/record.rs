@@ -1317,7 +1317,7 @@ impl VictorMetrics {
     pub fn refresh(&self) {
         for generic in &self.inner.generic {
             if let Generic::Counter(cache) = generic {
-                cache.for_each(|_, series| series.flush());
+                cache.for_each_series(|series| series.flush());
             }
         }
         self.refresh_windows();
@@ -1332,7 +1332,7 @@ impl VictorMetrics {
         let mut requests = Tally::default();
         inner
             .requests
-            .for_each(|_, series| requests.add(series.stats.tally()));
+            .for_each_series(|series| requests.add(series.stats.tally()));
         let errors = Tally {
             good: requests.total - requests.good,
             total: requests.total,
@@ -1353,7 +1353,7 @@ impl VictorMetrics {
         let mut latency = HistogramSnapshot::empty(cat::REQUEST_DURATION_SECONDS.def().buckets());
         inner
             .requests
-            .for_each(|_, series| latency.merge(&series.stats.durations.snapshot()));
+            .for_each_series(|series| latency.merge(&series.stats.durations.snapshot()));
         figures.request_p95_seconds = windows.latency_p95(now, latency);
 
         let mut tools: HashMap<(Box<str>, Box<str>), Tally> = HashMap::new();
@@ -1452,7 +1452,7 @@ impl VictorMetrics {
     pub fn summary(&self) -> Summary {
         let inner = &*self.inner;
         let mut cache = CacheSummary::default();
-        inner.caches.series.for_each(|_, series| {
+        inner.caches.series.for_each_series(|series| {
             cache.hits += series.hit_count.load(Ordering::Relaxed);
             cache.misses += series.miss_count.load(Ordering::Relaxed);
         });
@@ -1464,12 +1464,14 @@ impl VictorMetrics {
         let mut requests = Totals::new(cat::REQUEST_DURATION_SECONDS.def());
         inner
             .requests
-            .for_each(|_, series| requests.add(&series.stats));
+            .for_each_series(|series| requests.add(&series.stats));
         let mut tools = Totals::new(cat::TOOL_EXECUTION_DURATION_SECONDS.def());
-        inner.tools.for_each(|_, series| tools.add(&series.stats));
+        inner
+            .tools
+            .for_each_series(|series| tools.add(&series.stats));
         let mut calls = Totals::new(cat::LLM_DURATION_SECONDS.def());
         let (mut prompt_tokens, mut completion_tokens, mut micro_usd) = (0, 0, 0);
-        inner.llm.for_each(|_, series| {
+        inner.llm.for_each_series(|series| {
             calls.add(&series.stats);
             prompt_tokens += series.prompt_token_count.load(Ordering::Relaxed);
             completion_tokens += series.completion_token_count.load(Ordering::Relaxed);

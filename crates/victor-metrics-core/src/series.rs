@@ -51,26 +51,29 @@ impl LabelKey {
     }
 }
 
-/// The values of a [`LabelKey`], in order.
+/// The values of a [`LabelKey`], in order, as bytes (each packed from a whole `&str`).
 struct LabelValues<'a>(&'a [u8]);
 
 impl<'a> Iterator for LabelValues<'a> {
-    type Item = &'a str;
+    type Item = &'a [u8];
 
-    fn next(&mut self) -> Option<&'a str> {
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
         let (len, rest) = self.0.split_first_chunk::<4>()?;
         let len = u32::from_le_bytes(*len) as usize;
         let (value, rest) = rest.split_at(len);
         self.0 = rest;
-        // Packed from `&str`s whole, so each value is valid UTF-8.
-        Some(std::str::from_utf8(value).unwrap_or_default())
+        Some(value)
     }
 }
 
-/// Hashes label values the same way whether packed or borrowed.
-fn hash_values<'a, H: Hasher>(values: impl Iterator<Item = &'a str>, state: &mut H) {
+/// Hashes label values the same way whether packed or borrowed: each value's bytes, then a
+/// byte no UTF-8 text holds as a terminator (so `["a", "bc"]` and `["ab", "c"]` differ).
+#[inline]
+fn hash_values<'a, H: Hasher>(values: impl Iterator<Item = &'a [u8]>, state: &mut H) {
     for value in values {
-        value.hash(state);
+        state.write(value);
+        state.write_u8(0xff);
     }
 }
 
@@ -84,15 +87,20 @@ impl Hash for LabelKey {
 struct LabelsRef<'a>(&'a [&'a str]);
 
 impl Hash for LabelsRef<'_> {
+    #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_values(self.0.iter().copied(), state);
+        hash_values(self.0.iter().map(|value| value.as_bytes()), state);
     }
 }
 
 impl Equivalent<LabelKey> for LabelsRef<'_> {
+    #[inline]
     fn equivalent(&self, key: &LabelKey) -> bool {
         let mut stored = key.values();
-        self.0.iter().all(|value| stored.next() == Some(*value)) && stored.next().is_none()
+        self.0
+            .iter()
+            .all(|value| stored.next() == Some(value.as_bytes()))
+            && stored.next().is_none()
     }
 }
 
@@ -192,8 +200,22 @@ impl<V> SeriesCache<V> {
             .map(|(labels, series, _)| (labels, series));
         for (labels, series) in map.iter().chain(overflow) {
             values.clear();
-            values.extend(labels.values());
+            // Packed from whole `&str`s, so each value is UTF-8.
+            values.extend(
+                labels
+                    .values()
+                    .map(|value| std::str::from_utf8(value).unwrap_or_default()),
+            );
             f(&values, series);
+        }
+    }
+
+    /// Visits every series held, the overflow series included, without their labels.
+    pub(crate) fn for_each_series(&self, mut f: impl FnMut(&V)) {
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        map.values().for_each(&mut f);
+        if let Some((_, series, _)) = self.overflow.get() {
+            f(series);
         }
     }
 

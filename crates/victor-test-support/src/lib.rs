@@ -1,6 +1,7 @@
 //! Helpers the workspace's tests share, so each test crate does not grow its own copy: an HTTP
-//! receiver for webhook-style notifications ([`WebhookReceiver`]) and reading samples from a
-//! rendered Prometheus exposition ([`series_value`], [`sample_sum`]).
+//! receiver for webhook-style notifications ([`WebhookReceiver`]), reading samples from a
+//! rendered Prometheus exposition ([`series_value`], [`sample_sum`]), and a store at the
+//! cardinality limit ([`fill_every_metric`]).
 //!
 //! A dev-dependency only: no library or binary of the workspace depends on it.
 
@@ -12,6 +13,39 @@ use anyhow::{Context as _, bail};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+
+/// Records, through `recorder`, every catalog metric with `label_sets` label sets (one for a
+/// metric without labels), each series once: a store at the cardinality limit when
+/// `label_sets` is the limit. Returns how many series that made.
+pub fn fill_every_metric(recorder: &dyn metrics::Recorder, label_sets: usize) -> u64 {
+    use metrics::{Key, Label, Level, Metadata};
+    use victor_metrics_core::{MetricKind, catalog};
+
+    const META: Metadata<'static> = Metadata::new("fill", Level::INFO, None);
+    let mut series = 0;
+    for def in catalog::ALL {
+        let sets = if def.labels().is_empty() {
+            1
+        } else {
+            label_sets
+        };
+        for i in 0..sets {
+            let labels: Vec<Label> = def
+                .labels()
+                .iter()
+                .map(|name| Label::new(*name, format!("{name}-{i}")))
+                .collect();
+            let key = Key::from_parts(def.name(), labels);
+            match def.kind() {
+                MetricKind::Counter => recorder.register_counter(&key, &META).increment(1),
+                MetricKind::Gauge => recorder.register_gauge(&key, &META).set(i as f64),
+                MetricKind::Histogram => recorder.register_histogram(&key, &META).record(0.2),
+            }
+            series += 1;
+        }
+    }
+    series
+}
 
 /// The value of the one series written exactly as `series` (name and labels in the order the
 /// exposition writes them, escapes included) in `text`; `None` when it is not there.

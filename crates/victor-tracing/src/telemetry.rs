@@ -416,3 +416,79 @@ impl<E: SpanExporter> SpanExporter for CountingExporter<E> {
         self.inner.set_resource(resource);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId as OtelTraceId, TraceState,
+    };
+    use victor_metrics_core::exposition::ExpositionBuilder;
+    use victor_metrics_core::render::Format;
+    use victor_metrics_core::{
+        AgentMode, LlmCall, LlmOperation, ToolExecution, ToolStatus, VictorMetrics,
+    };
+
+    use super::*;
+
+    fn context(trace: &str, flags: TraceFlags) -> opentelemetry::Context {
+        let span = SpanContext::new(
+            OtelTraceId::from_hex(trace).expect("trace id"),
+            SpanId::from_hex("00f067aa0ba902b7").expect("span id"),
+            flags,
+            true,
+            TraceState::default(),
+        );
+        opentelemetry::Context::current().with_remote_span_context(span)
+    }
+
+    #[test]
+    fn durations_recorded_under_a_sampled_span_link_to_its_trace() {
+        let (store, exposition) = ExpositionBuilder::new().build().expect("store");
+        let metrics = VictorMetrics::new();
+        let sampled = "4bf92f3577b34da6a3ce929d0e0e4736";
+        let unsampled = "0af7651916cd43dd8448eb211c80319c";
+        metrics::with_local_recorder(&store, || {
+            register_metrics(&metrics);
+            {
+                let _current = context(sampled, TraceFlags::SAMPLED).attach();
+                metrics.record_llm_call(&LlmCall {
+                    provider: "anthropic",
+                    model: "claude",
+                    operation: LlmOperation::Chat,
+                    prompt_tokens: 10,
+                    completion_tokens: 5,
+                    cost_usd: 0.0,
+                    tool_calls: false,
+                    duration: Duration::from_millis(1_500),
+                    error_type: None,
+                });
+            }
+            let _current = context(unsampled, TraceFlags::default()).attach();
+            metrics.record_tool_execution(&ToolExecution {
+                tool: "grep",
+                vertical: "coding",
+                mode: AgentMode::Build,
+                status: ToolStatus::Success,
+                duration: Duration::from_millis(30),
+                error_type: None,
+            });
+        });
+        let text = exposition.render_as(Format::OpenMetrics);
+        let exemplar = |metric: &str, trace: &str| {
+            text.lines().any(|line| {
+                line.starts_with(metric) && line.contains(&format!("# {{trace_id=\"{trace}\"}}"))
+            })
+        };
+        assert!(
+            exemplar("victor_llm_duration_seconds_bucket", sampled),
+            "{text}"
+        );
+        assert!(
+            !text.contains(unsampled),
+            "an unsampled trace is never exported, so never an exemplar"
+        );
+        assert_eq!(current_trace_id(), None, "no context is current here");
+    }
+}

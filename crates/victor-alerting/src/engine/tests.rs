@@ -41,6 +41,16 @@ fn security_rule(for_duration: Duration, cooldown: Duration) -> Rule {
         .expect("rule")
 }
 
+/// The share of 5xx requests per endpoint over 5 minutes, as HighErrorRate watches it.
+fn error_ratio_by_endpoint() -> Signal {
+    Signal::ratio(
+        counter(&catalog::REQUESTS_TOTAL).matches("status", "5.."),
+        [counter(&catalog::REQUESTS_TOTAL)],
+        Duration::from_secs(300),
+    )
+    .by(["endpoint"])
+}
+
 /// Reads `store` at `start + at` and evaluates.
 fn step(engine: &Engine, start: Instant, at: Duration, store: &Store) -> Vec<Notification> {
     engine.observe_at(store, start + at);
@@ -131,15 +141,7 @@ fn one_alert_per_group_with_group_labels() {
     let engine = Engine::new(VictorMetrics::new());
     let store = store();
     let rule = Rule::builder("HighErrorRate")
-        .condition(
-            Signal::ratio(
-                counter(&catalog::REQUESTS_TOTAL).matches("status", "5.."),
-                [counter(&catalog::REQUESTS_TOTAL)],
-                Duration::from_secs(300),
-            )
-            .by(["endpoint"])
-            .above(0.05),
-        )
+        .condition(error_ratio_by_endpoint().above(0.05))
         .label("team", "agents")
         .description("{{ $labels.endpoint }} at {{ $value | humanizePercentage }}")
         .build()
@@ -300,15 +302,7 @@ fn hostile_label_values_reach_alerts_exactly() {
         "x".repeat(10_000)
     );
     let rule = Rule::builder("HighErrorRate")
-        .condition(
-            Signal::ratio(
-                counter(&catalog::REQUESTS_TOTAL).matches("status", "5.."),
-                [counter(&catalog::REQUESTS_TOTAL)],
-                Duration::from_secs(300),
-            )
-            .by(["endpoint"])
-            .above(0.05),
-        )
+        .condition(error_ratio_by_endpoint().above(0.05))
         .build()
         .expect("rule");
     engine.add_rule(rule).expect("add");

@@ -587,6 +587,11 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         ["none"],
     )
     .increment(0);
+    m.counter(
+        &crate::catalog::METRICS_KIND_CONFLICTS_TOTAL,
+        ["victor_custom_total"],
+    )
+    .increment(1);
     // The alert engine's and dispatcher's own series (victor-alerting records them so).
     m.counter(&crate::catalog::ALERT_EVALUATIONS_TOTAL, [])
         .increment(1);
