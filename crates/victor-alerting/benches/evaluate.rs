@@ -155,7 +155,7 @@ fn evaluate(c: &mut Criterion) {
     let mut cycle = c.benchmark_group("cycle");
     let engine = &engines[1].1;
     cycle.bench_function("default_rules", |b| {
-        b.iter(|| black_box(engine.observe_and_evaluate(&store)));
+        b.iter(|| black_box(engine.evaluate_cycle(&store, || {})));
     });
     cycle.finish();
 
@@ -184,7 +184,7 @@ fn at_the_limit(c: &mut Criterion) {
     let engine = Engine::new(VictorMetrics::new());
     engine.add_rules(default_rules()).unwrap();
     let first = Instant::now();
-    engine.observe_and_evaluate(&store);
+    engine.evaluate_cycle(&store, || {});
     eprintln!(
         "limit: first cycle (indexes every series rules name) {:?}",
         first.elapsed()
@@ -192,7 +192,7 @@ fn at_the_limit(c: &mut Criterion) {
     let mut group = c.benchmark_group("limit");
     group.sample_size(10);
     group.bench_function("cycle", |b| {
-        b.iter(|| black_box(engine.observe_and_evaluate(&store)));
+        b.iter(|| black_box(engine.evaluate_cycle(&store, || {})));
     });
     group.finish();
 }

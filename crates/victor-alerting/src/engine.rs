@@ -32,7 +32,7 @@
 //! metrics::with_local_recorder(&store, || {
 //!     metrics.gauge(&catalog::SECURITY_TEST_PASS_RATE, []).set(0.5);
 //! });
-//! let notifications = engine.observe_and_evaluate(&store);
+//! let notifications = engine.evaluate_cycle(&store, || metrics.refresh());
 //! assert_eq!(notifications.len(), 1);
 //! assert_eq!(notifications[0].alert.name, "SecurityTestFailure");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -334,10 +334,12 @@ impl Engine {
         state.index.recycle(sample);
     }
 
-    /// Observes `store` and evaluates every rule, timing both in
-    /// `victor_alert_evaluation_duration_seconds`: one evaluation cycle.
-    pub fn observe_and_evaluate(&self, store: &Store) -> Vec<Notification> {
+    /// One evaluation cycle, as the exporter runs it: `refresh` brings pull-style values up to
+    /// date (pass `|| metrics.refresh()`, or `|| {}`), then the engine reads `store` and
+    /// evaluates every rule. `victor_alert_evaluation_duration_seconds` times all of it.
+    pub fn evaluate_cycle(&self, store: &Store, refresh: impl FnOnce()) -> Vec<Notification> {
         let started = Instant::now();
+        refresh();
         self.observe(store);
         self.evaluate_timed(Instant::now(), SystemTime::now(), started)
     }

@@ -26,8 +26,9 @@
 //! let url = "http://127.0.0.1:8080/alerts".parse()?;
 //! dispatcher.add_channel("webhook", Arc::new(WebhookNotifier::new(url, None)))?;
 //! loop {
-//!     metrics.refresh(); // ratio gauges and handle counters, as before a render
-//!     dispatcher.dispatch(engine.observe_and_evaluate(exposition.store()));
+//!     // Refresh first (ratio gauges, handle counters), as before a render.
+//!     let notifications = engine.evaluate_cycle(exposition.store(), || metrics.refresh());
+//!     dispatcher.dispatch(notifications);
 //!     tokio::time::sleep(std::time::Duration::from_secs(15)).await;
 //! }
 //! # }

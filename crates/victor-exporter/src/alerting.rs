@@ -360,11 +360,8 @@ pub(crate) async fn evaluate_forever(
         let refresh = refresh.clone();
         let store = store.clone();
         // Reading every series the rules name is CPU work proportional to their count.
-        let evaluated = tokio::task::spawn_blocking(move || {
-            refresh();
-            engine.observe_and_evaluate(&store)
-        })
-        .await;
+        let evaluated =
+            tokio::task::spawn_blocking(move || engine.evaluate_cycle(&store, refresh)).await;
         match evaluated {
             Ok(notifications) => dispatcher.dispatch(notifications),
             Err(err) => tracing::error!(error = %err, "alert evaluation failed"),

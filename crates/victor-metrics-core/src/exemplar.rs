@@ -136,6 +136,24 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any text parses as a trace id exactly when it is 32 lowercase hex digits, not all
+        /// zero, and then prints back as itself.
+        #[test]
+        fn any_text_parses_only_when_w3c_valid(text in "[0-9a-fA-F]{30,34}|\\PC{0,40}") {
+            let valid = text.len() == 32
+                && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                && text.bytes().any(|b| b != b'0');
+            match text.parse::<TraceId>() {
+                Ok(id) => {
+                    proptest::prop_assert!(valid, "{text:?} parsed");
+                    proptest::prop_assert_eq!(id.to_string(), text);
+                }
+                Err(_) => proptest::prop_assert!(!valid, "{text:?} refused"),
+            }
+        }
+    }
+
     #[test]
     fn scopes_nest_and_restore() {
         let a = TraceId::from_bytes([1; 16]);

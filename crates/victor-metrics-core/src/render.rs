@@ -394,8 +394,44 @@ mod tests {
         }
     }
 
+    #[test]
+    fn negotiation_weighs_what_the_scraper_prefers() {
+        let cases = [
+            ("application/openmetrics-text", Format::OpenMetrics),
+            (
+                "application/openmetrics-text;q=0.5,text/plain",
+                Format::Prometheus,
+            ),
+            (
+                "text/plain;q=0.5,application/openmetrics-text;q=0.9",
+                Format::OpenMetrics,
+            ),
+            ("application/openmetrics-text;q=0", Format::Prometheus),
+            (
+                "APPLICATION/OPENMETRICS-TEXT ; version=1.0.0",
+                Format::OpenMetrics,
+            ),
+            ("*/*", Format::Prometheus),
+            ("", Format::Prometheus),
+            (
+                "application/openmetrics-text;q=nonsense",
+                Format::OpenMetrics,
+            ),
+        ];
+        for (accept, format) in cases {
+            assert_eq!(Format::negotiate(Some(accept)), format, "{accept:?}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any header, however malformed, picks a format and never panics.
+        #[test]
+        fn any_accept_header_picks_a_format(accept in any::<String>()) {
+            let format = Format::negotiate(Some(&accept));
+            prop_assert!(matches!(format, Format::Prometheus | Format::OpenMetrics));
+        }
 
         /// Any string, through the store and the renderer and back through the specification's
         /// unescaping, is itself.
