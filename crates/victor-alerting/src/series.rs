@@ -7,7 +7,7 @@
 //! sum and count) in a [`Sample`]; the series that appeared since the last read come with a
 //! [`SeriesKey`] per value, which each rule matches once and then forgets.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,14 +37,6 @@ impl SeriesKey {
     }
 }
 
-/// A series new to the index, as the store visit found it.
-struct Found {
-    seq: u64,
-    name: Arc<str>,
-    labels: Vec<(Box<str>, Box<str>)>,
-    reader: SeriesReader,
-}
-
 /// The series of the metrics rules name, in the order their values take in a [`Sample`].
 /// Places are never reused until [`SeriesIndex::reset`].
 #[derive(Debug, Default)]
@@ -52,10 +44,11 @@ pub(crate) struct SeriesIndex {
     readers: Vec<SeriesReader>,
     /// How many values a sample of them holds.
     values: usize,
-    /// The metrics rules name; only their series are indexed.
-    wanted: HashSet<&'static str>,
-    /// The store's series count when it was last scanned: older series are indexed.
-    scanned: u64,
+    /// The metrics rules name, each with how many of its series are indexed. Only their
+    /// series are indexed, and only the new ones are visited.
+    wanted: BTreeMap<&'static str, usize>,
+    /// The store's series count at the last read: when it has not moved, nothing is new.
+    scanned: Option<u64>,
     /// A sample's values handed back by [`SeriesIndex::recycle`], reused by the next read.
     spare: Vec<f64>,
 }
@@ -69,8 +62,9 @@ impl SeriesIndex {
     /// Makes `metric` (a catalog name) one whose series are indexed. Returns whether it is
     /// new, in which case the index starts over (see [`SeriesIndex::reset`]).
     pub(crate) fn want(&mut self, metric: &'static str) -> bool {
-        let new = self.wanted.insert(metric);
+        let new = !self.wanted.contains_key(metric);
         if new {
+            self.wanted.insert(metric, 0);
             self.reset();
         }
         new
@@ -80,46 +74,35 @@ impl SeriesIndex {
     pub(crate) fn reset(&mut self) {
         self.readers.clear();
         self.values = 0;
-        self.scanned = 0;
+        self.wanted.values_mut().for_each(|indexed| *indexed = 0);
+        self.scanned = None;
     }
 
     /// Indexes the series that appeared in `store` since the last call, then reads every
     /// indexed value into a sample taken at `at`. Returns the sample and a key for each value
-    /// of the series new to the index, in creation order.
+    /// of the series new to the index.
     pub(crate) fn read(&mut self, store: &Store, at: Instant) -> (Sample, Vec<SeriesKey>) {
         let created = store.series_created();
         let mut new_keys = Vec::new();
-        if created != self.scanned {
-            let since = self.scanned;
-            let mut found: Vec<Found> = Vec::new();
-            store.visit_since(since, |key, reader| {
-                let seq = reader.sequence();
-                if seq < created && self.wanted.contains(key.name()) {
-                    let labels = key
-                        .labels()
-                        .map(|label| (label.key().into(), label.value().into()))
+        if self.scanned != Some(created) {
+            let wanted: Vec<(&'static str, usize)> = self
+                .wanted
+                .iter()
+                .map(|(name, indexed)| (*name, *indexed))
+                .collect();
+            for (metric, indexed) in wanted {
+                let name: Arc<str> = metric.into();
+                let now = store.visit_metric(metric, indexed, |mut labels, reader| {
+                    labels.sort_unstable();
+                    let labels: Arc<[(Box<str>, Box<str>)]> = labels
+                        .into_iter()
+                        .map(|(label, value)| (label.into_boxed_str(), value.into_boxed_str()))
                         .collect();
-                    found.push(Found {
-                        seq,
-                        name: key.name().into(),
-                        labels,
-                        reader,
-                    });
-                }
-            });
-            // Creation order, so places follow it whatever order the store visits in.
-            found.sort_unstable_by_key(|found| found.seq);
-            for Found {
-                name,
-                mut labels,
-                reader,
-                ..
-            } in found
-            {
-                labels.sort_unstable();
-                self.add(name, labels.into(), reader, &mut new_keys);
+                    self.add(Arc::clone(&name), labels, reader, &mut new_keys);
+                });
+                self.wanted.insert(metric, now);
             }
-            self.scanned = created;
+            self.scanned = Some(created);
         }
         let mut values = std::mem::take(&mut self.spare);
         values.clear();

@@ -59,7 +59,7 @@ impl std::fmt::Debug for Store {
 /// The `metrics-util` storage: creates each series' cell and files it under its family.
 struct Cells {
     families: RwLock<HashMap<Box<str>, Arc<Family>>>,
-    /// How many series were ever created; also the next series' sequence number.
+    /// How many series were ever listed under their family.
     created: AtomicU64,
     kind_conflicts: AtomicU64,
     /// Per metric name, the registrations of another kind since the last
@@ -118,8 +118,6 @@ pub(crate) enum Cell {
 pub(crate) struct Identity {
     /// `name="value",…`, escaped; empty for a series without labels.
     pub(crate) labels: Box<str>,
-    /// Creation order across the store.
-    pub(crate) seq: u64,
 }
 
 /// A counter series.
@@ -316,7 +314,6 @@ impl Cells {
     fn identity(&self, key: &Key) -> Identity {
         Identity {
             labels: escaped_labels(key),
-            seq: self.created.fetch_add(1, Ordering::AcqRel),
         }
     }
 
@@ -344,6 +341,8 @@ impl Cells {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .push(cell);
+        // Counted once listed, so a reader that saw the count finds the series in its family.
+        self.created.fetch_add(1, Ordering::Release);
         Some(family)
     }
 }
@@ -451,8 +450,8 @@ impl Store {
         self.inner.registry.storage()
     }
 
-    /// How many series were ever created. It only grows, so a reader that saw this number
-    /// before has seen every series when it has not changed.
+    /// How many series were ever created (and listed under their metric). It only grows, so a
+    /// reader that saw this number before has seen every series when it has not changed.
     pub fn series_created(&self) -> u64 {
         self.cells().created.load(Ordering::Acquire)
     }
@@ -505,36 +504,65 @@ impl Store {
         families
     }
 
-    /// Visits every series created at or after `since` (a [`Store::series_created`] value
-    /// seen before), with its key as recorded (label values unescaped) and a reader of its
-    /// current value. Series of a kind that conflicts with their family's are skipped.
-    pub fn visit_since(&self, since: u64, mut visit: impl FnMut(&Key, SeriesReader)) {
-        let registry = &self.inner.registry;
-        let cells = self.cells();
-        let attached = |key: &Key, kind: MetricKind| {
-            cells
-                .families
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(key.name())
-                .is_some_and(|family| family.kind == kind)
+    /// Visits the series of metric `name` from the `from`-th on, in creation order, with
+    /// their labels as recorded (names and values unescaped) and a reader of their current
+    /// values; returns how many series the metric has, the `from` of the next call. Series of
+    /// a kind that conflicts with the metric's are not among them.
+    pub fn visit_metric(
+        &self,
+        name: &str,
+        from: usize,
+        mut visit: impl FnMut(Vec<(String, String)>, SeriesReader),
+    ) -> usize {
+        let Some(family) = self
+            .cells()
+            .families
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned()
+        else {
+            return 0;
         };
-        registry.visit_counters(|key, cell| {
-            if cell.id.seq >= since && attached(key, MetricKind::Counter) {
-                visit(key, SeriesReader(Cell::Counter(Arc::clone(cell))));
-            }
-        });
-        registry.visit_gauges(|key, cell| {
-            if cell.id.seq >= since && attached(key, MetricKind::Gauge) {
-                visit(key, SeriesReader(Cell::Gauge(Arc::clone(cell))));
-            }
-        });
-        registry.visit_histograms(|key, cell| {
-            if cell.id.seq >= since && attached(key, MetricKind::Histogram) {
-                visit(key, SeriesReader(Cell::Histogram(Arc::clone(cell))));
-            }
-        });
+        let series = family.series.read().unwrap_or_else(PoisonError::into_inner);
+        for cell in series.iter().skip(from) {
+            visit(
+                unescape_labels(&cell.identity().labels),
+                SeriesReader(cell.clone()),
+            );
+        }
+        series.len()
     }
+}
+
+/// The label pairs of an [`escaped_labels`] text, unescaped: the exact inverse.
+fn unescape_labels(text: &str) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    let mut rest = text;
+    while let Some(eq) = rest.find("=\"") {
+        let name = rest[..eq].to_owned();
+        let mut value = String::new();
+        let mut chars = rest[eq + 2..].char_indices();
+        let mut end = rest.len() - eq - 2;
+        while let Some((at, c)) = chars.next() {
+            match c {
+                '"' => {
+                    end = at + 1;
+                    break;
+                }
+                '\\' => match chars.next() {
+                    Some((_, 'n')) => value.push('\n'),
+                    Some((_, escaped)) => value.push(escaped),
+                    None => {}
+                },
+                c => value.push(c),
+            }
+        }
+        pairs.push((name, value));
+        rest = &rest[eq + 2 + end..];
+        rest = rest.strip_prefix(',').unwrap_or(rest);
+    }
+    pairs
 }
 
 /// Reads one series' current values, as `/metrics` would show them, without rendering.
@@ -572,11 +600,6 @@ impl SeriesReader {
             Cell::Gauge(_) => MetricKind::Gauge,
             Cell::Histogram(_) => MetricKind::Histogram,
         }
-    }
-
-    /// The series' place in creation order across the store (see [`Store::series_created`]).
-    pub fn sequence(&self) -> u64 {
-        self.0.identity().seq
     }
 
     /// A histogram's bucket bounds, without `+Inf`; empty for counters and gauges.
@@ -676,6 +699,28 @@ mod tests {
         assert_eq!(escaped(""), "");
     }
 
+    proptest::proptest! {
+        /// Escaping a label set and unescaping it gives it back, whatever the values hold.
+        #[test]
+        fn labels_unescape_to_what_was_recorded(
+            values in proptest::collection::vec(proptest::prelude::any::<String>(), 0..4),
+        ) {
+            let labels: Vec<metrics::Label> = values
+                .iter()
+                .enumerate()
+                .map(|(i, value)| metrics::Label::new(format!("label_{i}"), value.clone()))
+                .collect();
+            let key = Key::from_parts("victor_test_total", labels);
+            let pairs = unescape_labels(&escaped_labels(&key));
+            let expected: Vec<(String, String)> = values
+                .iter()
+                .enumerate()
+                .map(|(i, value)| (format!("label_{i}"), value.clone()))
+                .collect();
+            proptest::prop_assert_eq!(pairs, expected);
+        }
+    }
+
     #[test]
     fn histogram_buckets_are_le_inclusive_and_count_is_their_sum() {
         let store = Store::new(&[1.0, 2.0]);
@@ -686,7 +731,7 @@ mod tests {
             histogram.record(value);
         }
         let mut seen = Vec::new();
-        store.visit_since(0, |_, reader| seen.push(reader));
+        store.visit_metric("victor_test_seconds", 0, |_, reader| seen.push(reader));
         let reader = &seen[0];
         assert_eq!(reader.read(SeriesPart::Bucket(0)), 2.0);
         assert_eq!(reader.read(SeriesPart::Bucket(1)), 4.0);
@@ -726,7 +771,9 @@ mod tests {
             .set(2.0);
         assert!(store.take_kind_conflicts()[0].seen_before);
         let mut kinds = Vec::new();
-        store.visit_since(0, |_, reader| kinds.push(reader.kind()));
+        store.visit_metric("victor_mixed_total", 0, |_, reader| {
+            kinds.push(reader.kind())
+        });
         assert_eq!(kinds, [MetricKind::Counter]);
     }
 }
