@@ -266,8 +266,16 @@ impl Cell {
 }
 
 impl Cells {
-    /// The family `name` belongs to, created with `kind` if new.
+    /// The family `name` belongs to, created with `kind` if new. Families are keyed by the
+    /// name they render under, so two spellings of one exposed name (`a-b`, `a_b`) share one.
     fn family(&self, name: &str, kind: MetricKind) -> Arc<Family> {
+        let sanitized;
+        let name = if is_valid_metric_name(name) {
+            name
+        } else {
+            sanitized = sanitize_metric_name(name);
+            &sanitized
+        };
         if let Some(family) = self
             .families
             .read()
@@ -299,7 +307,7 @@ impl Cells {
             .chain(std::iter::once("+Inf".into()))
             .collect();
         Family {
-            name: sanitize_metric_name(name).into_boxed_str(),
+            name: name.into(),
             kind,
             help: RwLock::new(None),
             exemplars: def.is_some_and(|def| {
@@ -388,6 +396,14 @@ impl Storage<Key> for Cells {
         );
         cell
     }
+}
+
+/// Whether `name` is a valid Prometheus metric name as it is (`[a-zA-Z_:][a-zA-Z0-9_:]*`).
+fn is_valid_metric_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().enumerate().all(|(i, b)| {
+            b.is_ascii_alphabetic() || b == b'_' || b == b':' || (i > 0 && b.is_ascii_digit())
+        })
 }
 
 /// `key`'s labels as `name="value",…`, each name made valid and each value escaped exactly.
@@ -504,7 +520,8 @@ impl Store {
         families
     }
 
-    /// Visits the series of metric `name` from the `from`-th on, in creation order, with
+    /// Visits the series of metric `name` (as it renders) from the `from`-th on, in creation
+    /// order, with
     /// their labels as recorded (names and values unescaped) and a reader of their current
     /// values; returns how many series the metric has, the `from` of the next call. Series of
     /// a kind that conflicts with the metric's are not among them.
@@ -739,6 +756,25 @@ mod tests {
         assert_eq!(reader.read(SeriesPart::Count), 5.0);
         assert_eq!(reader.read(SeriesPart::Sum), 12.0);
         assert!(reader.read(SeriesPart::Value).is_nan());
+    }
+
+    #[test]
+    fn spellings_of_one_exposed_name_share_a_family() {
+        let store = Store::new(&[1.0]);
+        let meta = Metadata::new("t", metrics::Level::INFO, None);
+        store
+            .register_counter(&Key::from_name("service-jobs"), &meta)
+            .increment(1);
+        store
+            .register_counter(
+                &Key::from_parts("service_jobs", vec![metrics::Label::new("a", "b")]),
+                &meta,
+            )
+            .increment(2);
+        let families = store.families();
+        assert_eq!(families.len(), 1);
+        assert_eq!(&*families[0].name, "service_jobs");
+        assert_eq!(store.visit_metric("service_jobs", 0, |_, _| ()), 2);
     }
 
     #[test]
