@@ -18,14 +18,14 @@ pub fn process_alive() -> Check {
     Check::builtin("process", move || Outcome::pass(format!("pid {pid}")))
 }
 
-/// Startup: the Prometheus recorder of `victor-metrics-core` is installed, so recordings reach
-/// `/metrics` instead of a no-op recorder.
+/// Startup: the metrics store of `victor-metrics-core` is installed as the recorder, so
+/// recordings reach `/metrics` instead of a no-op recorder.
 pub fn recorder_installed() -> Check {
     Check::builtin("metrics_recorder", || {
         if victor_metrics_core::exposition::recorder_installed() {
-            Outcome::pass("Prometheus recorder installed")
+            Outcome::pass("metrics store installed as the recorder")
         } else {
-            Outcome::fail("no Prometheus recorder installed: recordings go nowhere")
+            Outcome::fail("no metrics store installed as the recorder: recordings go nowhere")
         }
     })
 }
