@@ -160,7 +160,8 @@ impl SeriesIndex {
     }
 }
 
-/// The value of every known series at one moment; NaN for series absent from that scrape.
+/// Values at one moment: what a read found for every indexed value, or a rule's per-group
+/// figures made from it; NaN (or past the end) where there was none.
 #[derive(Debug, Clone)]
 pub(crate) struct Sample {
     pub(crate) at: Instant,
@@ -173,18 +174,18 @@ impl Sample {
     }
 }
 
-/// Samples going back as far as the longest window, thinned to about [`SAMPLES_PER_WINDOW`]
+/// A rule's figures going back as far as its window, thinned to about [`SAMPLES_PER_WINDOW`]
 /// so memory stays flat however often the engine evaluates.
 #[derive(Debug, Default)]
 pub(crate) struct History {
     samples: VecDeque<Sample>,
 }
 
-/// How many samples the history keeps across the longest window, at most (plus the newest).
+/// How many samples the history keeps across its window, at most (plus the newest).
 pub(crate) const SAMPLES_PER_WINDOW: u32 = 120;
 
 impl History {
-    /// Adds the newest sample, keeping `longest` window's worth.
+    /// Adds the newest sample, keeping `longest`'s worth (the rule's window).
     pub(crate) fn push(&mut self, sample: Sample, longest: Duration) {
         let spacing = longest / SAMPLES_PER_WINDOW;
         // The newest sample always stays; the one before it is dropped when it sits closer than
