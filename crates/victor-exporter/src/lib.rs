@@ -138,28 +138,29 @@ struct Shared {
 }
 
 impl Shared {
-    /// Refreshes every component, so pull-style values are current.
+    /// Refreshes every component, so pull-style values are current. Kind conflicts the store
+    /// found since the last refresh are logged (once per metric) and counted first, so the
+    /// components' refresh publishes the count.
     fn refresh(&self) {
+        if let Some(exposition) = &self.exposition {
+            for conflict in exposition.store().take_kind_conflicts() {
+                if !conflict.seen_before {
+                    tracing::warn!(
+                        metric = %conflict.metric,
+                        "{} is a {} but was registered as a {}: those series are neither exposed \
+                         nor alerted on (counted in victor_metrics_kind_conflicts_total)",
+                        conflict.metric,
+                        conflict.kind.as_str(),
+                        conflict.attempted.as_str(),
+                    );
+                }
+                self.metrics
+                    .counter(&catalog::METRICS_KIND_CONFLICTS_TOTAL, [&conflict.metric])
+                    .increment(conflict.count);
+            }
+        }
         for component in &self.components {
             component.refresh();
-        }
-        let Some(exposition) = &self.exposition else {
-            return;
-        };
-        for conflict in exposition.store().take_kind_conflicts() {
-            if !conflict.seen_before {
-                tracing::warn!(
-                    metric = %conflict.metric,
-                    "{} is a {} but was registered as a {}: those series are neither exposed nor \
-                     alerted on (counted in victor_metrics_kind_conflicts_total)",
-                    conflict.metric,
-                    conflict.kind.as_str(),
-                    conflict.attempted.as_str(),
-                );
-            }
-            self.metrics
-                .counter(&catalog::METRICS_KIND_CONFLICTS_TOTAL, [&conflict.metric])
-                .increment(conflict.count);
         }
     }
 
@@ -176,9 +177,9 @@ impl Shared {
 
 impl Exporter {
     /// Sets the exporter up: installs the metrics store (unless metrics are disabled),
-    /// publishes `victor_build_info`, and builds the health checker
-    /// with its built-in checks (liveness: process; readiness: memory and disk; start-up: the
-    /// metrics recorder, when metrics are enabled).
+    /// publishes `victor_build_info`, and builds the health checker with its built-in checks
+    /// (liveness: process; readiness: memory and disk; start-up: the metrics recorder, when
+    /// metrics are enabled).
     ///
     /// # Errors
     /// When a recorder is installed in this process already.

@@ -1,6 +1,7 @@
 //! Alert evaluation in a running exporter keeps its pace whatever label values agents send:
 //! the engine reads the store, so a carriage return, a backslash, a NUL or a quote in a label
-//! value neither stops nor slows it, and reaches the alert exactly.
+//! value neither stops nor slows it, and reaches the alert exactly; a series registered with the
+//! wrong kind is counted and skipped.
 //!
 //! Its own test binary: the exporter installs the process-wide `metrics` recorder.
 
@@ -107,5 +108,37 @@ fn evaluation_stays_on_time_and_exact_after_hostile_label_values() {
             .expect("post");
         std::thread::sleep(INTERVAL);
     }
+    // A series broken on purpose: a catalog counter registered as a gauge is counted, per
+    // metric, and evaluation goes on.
+    metrics::with_recorder(|recorder| {
+        let key = metrics::Key::from_parts(
+            "victor_llm_requests_total",
+            vec![metrics::Label::new("provider", "broken")],
+        );
+        let meta = metrics::Metadata::new("test", metrics::Level::INFO, None);
+        recorder.register_gauge(&key, &meta).set(1.0);
+    });
+    let text = agent
+        .get(&format!("{}/metrics", exporter.url()))
+        .call()
+        .expect("scrape")
+        .body_mut()
+        .read_to_string()
+        .expect("body");
+    assert_eq!(
+        series_value(
+            &text,
+            r#"victor_metrics_kind_conflicts_total{metric="victor_llm_requests_total"}"#
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert!(
+        !text.contains(r#"provider="broken""#),
+        "a broken series is not exposed"
+    );
+    let before = evaluations();
+    std::thread::sleep(INTERVAL * 4);
+    assert!(evaluations() > before, "evaluation goes on");
     exporter.shutdown().expect("shutdown");
 }
