@@ -28,16 +28,17 @@ fn evaluation_stays_on_time_and_exact_after_hostile_label_values() {
         .http_status_as_error(false)
         .build()
         .into();
-    let evaluations = || {
-        let text = agent
-            .get(&format!("{}/metrics", exporter.url()))
+    let get = |path: &str| {
+        agent
+            .get(&format!("{}{path}", exporter.url()))
             .call()
-            .expect("scrape")
+            .expect(path)
             .body_mut()
             .read_to_string()
-            .expect("body");
-        series_value(&text, "victor_alert_evaluations_total").unwrap_or(0.0)
+            .expect("body")
     };
+    let evaluations =
+        || series_value(&get("/metrics"), "victor_alert_evaluations_total").unwrap_or(0.0);
 
     // A Windows error message, an escaped-looking path, a quote, NUL and a line separator.
     let hostile = "C:\\Users\\me\\r\r\n\"quoted\" \\\" \0 \u{2028} end";
@@ -77,14 +78,7 @@ fn evaluation_stays_on_time_and_exact_after_hostile_label_values() {
     // is minutes).
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let body = agent
-            .get(&format!("{}/api/alerts", exporter.url()))
-            .call()
-            .expect("alerts")
-            .body_mut()
-            .read_to_string()
-            .expect("body");
-        let alerts: serde_json::Value = serde_json::from_str(&body).expect("json");
+        let alerts: serde_json::Value = serde_json::from_str(&get("/api/alerts")).expect("json");
         let found = alerts["alerts"]
             .as_array()
             .into_iter()
@@ -118,13 +112,7 @@ fn evaluation_stays_on_time_and_exact_after_hostile_label_values() {
         let meta = metrics::Metadata::new("test", metrics::Level::INFO, None);
         recorder.register_gauge(&key, &meta).set(1.0);
     });
-    let text = agent
-        .get(&format!("{}/metrics", exporter.url()))
-        .call()
-        .expect("scrape")
-        .body_mut()
-        .read_to_string()
-        .expect("body");
+    let text = get("/metrics");
     assert_eq!(
         series_value(
             &text,

@@ -26,12 +26,12 @@ use std::process::Command;
 use std::time::Duration;
 
 use prometheus_client::encoding::text::encode;
-use prometheus_client::metrics::counter::Counter as PcCounter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::histogram::Histogram as PcHistogram;
-use prometheus_client::registry::Registry as PcRegistry;
 use victor_metrics_core::exposition::ExpositionBuilder;
 use victor_metrics_core::{Request, VictorMetrics, catalog};
+
+mod anchor;
+
+use anchor::{Anchor, labels};
 
 const LABEL_SETS: usize = 50_000;
 const CASES: [&str; 3] = ["victor typed", "victor store", "anchor: prometheus-client"];
@@ -106,42 +106,16 @@ fn run(case: &str) -> (u64, u64, usize) {
             finish(before, registered, size, store)
         }
         _ => {
-            let mut registry = PcRegistry::default();
-            let requests = Family::<Vec<(&str, String)>, PcCounter>::default();
-            let durations = Family::<Vec<(&str, String)>, PcHistogram, fn() -> PcHistogram>::new_with_constructor(
-                || {
-                    PcHistogram::new(
-                        catalog::REQUEST_DURATION_SECONDS
-                            .def()
-                            .buckets()
-                            .iter()
-                            .copied(),
-                    )
-                },
-            );
-            registry.register("victor_requests", "Requests.", requests.clone());
-            registry.register(
-                "victor_request_duration_seconds",
-                "Durations.",
-                durations.clone(),
-            );
+            let anchor = Anchor::new();
             for i in 0..LABEL_SETS {
-                let labels = vec![
-                    ("endpoint", endpoint(i)),
-                    ("method", "POST".to_owned()),
-                    ("status", "200".to_owned()),
-                ];
-                requests.get_or_create(&labels).inc();
-                durations
-                    .get_or_create(&labels)
-                    .observe((i % 5000) as f64 / 1000.0);
+                anchor.record(&labels(&endpoint(i)), (i % 5000) as f64 / 1000.0);
             }
             let registered = resident().0;
             let mut out = String::new();
-            encode(&mut out, &registry).unwrap();
+            encode(&mut out, &anchor.registry).unwrap();
             let size = out.len();
             drop(out);
-            finish(before, registered, size, registry)
+            finish(before, registered, size, anchor)
         }
     }
 }

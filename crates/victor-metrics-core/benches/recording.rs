@@ -20,67 +20,13 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use prometheus_client::encoding::text::encode;
-use prometheus_client::metrics::counter::Counter as PcCounter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::histogram::Histogram as PcHistogram;
-use prometheus_client::registry::Registry as PcRegistry;
 use victor_metrics_core::exposition::ExpositionBuilder;
 use victor_metrics_core::render::Format;
 use victor_metrics_core::{AgentMode, Request, ToolExecution, ToolStatus, VictorMetrics, catalog};
 
-type Labels = Vec<(&'static str, String)>;
+mod anchor;
 
-/// The request metrics in `prometheus-client`: a counter family and a histogram family with
-/// the catalog's buckets.
-struct Anchor {
-    registry: PcRegistry,
-    requests: Family<Labels, PcCounter>,
-    durations: Family<Labels, PcHistogram, fn() -> PcHistogram>,
-}
-
-fn request_histogram() -> PcHistogram {
-    PcHistogram::new(
-        catalog::REQUEST_DURATION_SECONDS
-            .def()
-            .buckets()
-            .iter()
-            .copied(),
-    )
-}
-
-impl Anchor {
-    fn new() -> Self {
-        let mut registry = PcRegistry::default();
-        let requests = Family::<Labels, PcCounter>::default();
-        let durations = Family::<Labels, PcHistogram, fn() -> PcHistogram>::new_with_constructor(
-            request_histogram,
-        );
-        registry.register("victor_requests", "Requests.", requests.clone());
-        registry.register(
-            "victor_request_duration_seconds",
-            "Request durations.",
-            durations.clone(),
-        );
-        Anchor {
-            registry,
-            requests,
-            durations,
-        }
-    }
-
-    fn record(&self, labels: &Labels, seconds: f64) {
-        self.requests.get_or_create(labels).inc();
-        self.durations.get_or_create(labels).observe(seconds);
-    }
-}
-
-fn labels(endpoint: &str) -> Labels {
-    vec![
-        ("endpoint", endpoint.to_owned()),
-        ("method", "POST".to_owned()),
-        ("status", "200".to_owned()),
-    ]
-}
+use anchor::{Anchor, labels};
 
 fn record(c: &mut Criterion) {
     let _exposition = ExpositionBuilder::new().install().unwrap();
