@@ -57,7 +57,7 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
     // and a label value with every character the text format must escape.
     for i in 0..1_000_u64 {
         let status = if i % 25 == 0 { 503 } else { 200 };
-        metrics.record_request(&Request {
+        metrics.requests().record_request(&Request {
             endpoint: "/chat",
             method: "POST",
             status,
@@ -66,7 +66,7 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
         });
     }
     for i in 0..300 {
-        metrics.record_tool_execution(&ToolExecution {
+        metrics.tools().record_tool_execution(&ToolExecution {
             tool: "read_file",
             vertical: "coding",
             mode: AgentMode::Build,
@@ -80,7 +80,7 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
         });
     }
     for _ in 0..7 {
-        metrics.record_llm_call(&LlmCall {
+        metrics.providers().record_llm_call(&LlmCall {
             provider: "anthropic",
             model: "claude-sonnet-4-5",
             operation: LlmOperation::Chat,
@@ -93,12 +93,16 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
         });
     }
     for _ in 0..3 {
-        metrics.record_feature_usage(HOSTILE);
+        metrics.agentic().record_feature_usage(HOSTILE);
     }
     for (count, value) in HOSTILE_VALUES.iter().enumerate() {
-        metrics.record_vertical_usage(value, AgentMode::Build);
+        metrics
+            .agentic()
+            .record_vertical_usage(value, AgentMode::Build);
         for _ in 0..count {
-            metrics.record_vertical_usage(value, AgentMode::Build);
+            metrics
+                .agentic()
+                .record_vertical_usage(value, AgentMode::Build);
         }
     }
 

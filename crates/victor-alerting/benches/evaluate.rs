@@ -31,7 +31,7 @@ use victor_metrics_core::{
 fn record_traffic(metrics: &VictorMetrics, round: u64) {
     for i in 0..400_u64 {
         let endpoint = format!("/api/route{}", i % 20);
-        metrics.record_request(&Request {
+        metrics.requests().record_request(&Request {
             endpoint: &endpoint,
             method: "POST",
             status: if (i + round).is_multiple_of(17) {
@@ -43,7 +43,7 @@ fn record_traffic(metrics: &VictorMetrics, round: u64) {
             error_type: None,
         });
         let tool = format!("tool_{}", i % 40);
-        metrics.record_tool_execution(&ToolExecution {
+        metrics.tools().record_tool_execution(&ToolExecution {
             tool: &tool,
             vertical: ["coding", "rag", "devops", "dataanalysis", "research"][(i % 5) as usize],
             mode: AgentMode::Build,
@@ -56,7 +56,7 @@ fn record_traffic(metrics: &VictorMetrics, round: u64) {
             error_type: None,
         });
         let provider = ["anthropic", "openai", "ollama", "google"][(i % 4) as usize];
-        metrics.record_llm_call(&LlmCall {
+        metrics.providers().record_llm_call(&LlmCall {
             provider,
             model: "model",
             operation: LlmOperation::Chat,
@@ -69,19 +69,19 @@ fn record_traffic(metrics: &VictorMetrics, round: u64) {
         });
         let cache = format!("cache_{}", i % 8);
         if i.is_multiple_of(3) {
-            metrics.record_cache_miss(&cache);
+            metrics.caches().record_cache_miss(&cache);
         } else {
-            metrics.record_cache_hit(&cache);
+            metrics.caches().record_cache_hit(&cache);
         }
         let namespace = format!("ns_{}", i % 6);
-        metrics.record_tool_selection(
+        metrics.caches().record_tool_selection(
             &namespace,
             Duration::from_micros(100 + (i * 7) % 4000),
             i % 4 != 0,
         );
-        metrics.set_provider_health(provider, true);
+        metrics.providers().set_provider_health(provider, true);
     }
-    metrics.record_system(&SystemSample {
+    metrics.system().record_system(&SystemSample {
         process_cpu_percent: 40.0,
         host_cpu_percent: 30.0,
         rss_bytes: 500_000_000,
@@ -95,7 +95,7 @@ fn record_traffic(metrics: &VictorMetrics, round: u64) {
         disk: None,
         active_connections: 3,
     });
-    metrics.set_health_score(90.0);
+    metrics.toolkit().set_health_score(90.0);
 }
 
 fn thousand_rules() -> Vec<Rule> {

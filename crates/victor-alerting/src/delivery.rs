@@ -13,9 +13,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use metrics::Counter;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use victor_metrics_core::{CounterHandle, VictorMetrics, catalog};
+use victor_metrics_core::{VictorMetrics, catalog};
 
 use crate::engine::Notification;
 use crate::notify::Notifier;
@@ -83,10 +84,10 @@ struct Channel {
 /// exist at zero, so `rate()` and dashboards see a channel before its first notification).
 #[derive(Clone)]
 struct ChannelCounters {
-    sent: CounterHandle,
-    retries_exhausted: CounterHandle,
-    queue_full: CounterHandle,
-    channel_closed: CounterHandle,
+    sent: Counter,
+    retries_exhausted: Counter,
+    queue_full: Counter,
+    channel_closed: Counter,
 }
 
 impl ChannelCounters {

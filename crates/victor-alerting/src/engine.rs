@@ -45,11 +45,12 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+use metrics::Counter;
 use metrics::{Gauge, Histogram};
 use serde::{Serialize, Serializer};
 use victor_metrics_core::catalog::{self, MetricDef};
 use victor_metrics_core::exposition::Store;
-use victor_metrics_core::{Component, CounterHandle, VictorMetrics};
+use victor_metrics_core::{Component, VictorMetrics};
 
 use crate::eval::Compiled;
 use crate::rule::{Condition, Rule, Severity};
@@ -186,7 +187,7 @@ pub struct Engine {
 /// The engine's own series, resolved once (which also makes them exist, at zero, before the
 /// first evaluation).
 struct EngineMetrics {
-    evaluations: CounterHandle,
+    evaluations: Counter,
     duration: Histogram,
     /// `victor_alerts_active` by state (pending, firing) and [`Severity::ALL`] position.
     active: [[Gauge; Severity::ALL.len()]; 2],
@@ -599,6 +600,8 @@ fn state_label(state: AlertState) -> &'static str {
 }
 
 impl Component for Engine {
+    type View = AlertsView;
+
     fn name(&self) -> &'static str {
         "alerts"
     }
@@ -613,9 +616,18 @@ impl Component for Engine {
         ]
     }
 
-    fn json(&self) -> serde_json::Value {
-        serde_json::json!({ "alerts": self.alerts() })
+    fn view(&self) -> Option<AlertsView> {
+        Some(AlertsView {
+            alerts: self.alerts(),
+        })
     }
+}
+
+/// The engine's JSON view (`GET /api/alerts`): the pending and firing alerts.
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertsView {
+    /// Pending and firing alerts, by rule.
+    pub alerts: Vec<Alert>,
 }
 
 /// RFC 3339 in UTC with milliseconds: what Alertmanager and JSON readers expect.

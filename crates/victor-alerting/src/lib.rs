@@ -52,11 +52,15 @@ pub use defaults::{
     EXPORTER_ENDPOINTS, RUNBOOK_BASE, RuleGroup, WINDOW, default_rule_groups, default_rules,
 };
 pub use delivery::{DeliveryError, DeliverySettings, Dispatcher};
-pub use engine::{Alert, AlertState, Engine, EngineError, Notification, TEST_ALERT_NAME};
-pub use notify::{
-    AlertmanagerNotifier, EmailNotifier, Notifier, NotifyError, SlackNotifier, SmtpSecurity,
-    SmtpSettings, WebhookNotifier, sign,
+pub use engine::{
+    Alert, AlertState, AlertsView, Engine, EngineError, Notification, TEST_ALERT_NAME,
 };
+#[cfg(feature = "delivery")]
+pub use notify::{
+    AlertmanagerNotifier, EmailNotifier, SlackNotifier, SmtpSecurity, SmtpSettings,
+    WebhookNotifier, sign,
+};
+pub use notify::{Notifier, NotifyError};
 pub use promql::{FLEET_LABELS, PrometheusRule, duration as prometheus_duration};
 pub use promtool::{
     AlertRuleTest, ExpectedAlert, FIRING_INSTANCE, InputSeries, PromtoolTest, PromtoolTestError,

@@ -52,7 +52,7 @@ impl fmt::Display for Secret {
 /// # Ok::<(), victor_alerting::SecretUrlError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-pub struct SecretUrl(reqwest::Url);
+pub struct SecretUrl(url::Url);
 
 /// Why a string is not a usable webhook URL. The message never repeats the URL.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +63,7 @@ pub struct SecretUrlError {
 
 impl SecretUrl {
     /// The full URL, for the one place that sends to it.
-    pub fn expose(&self) -> &reqwest::Url {
+    pub fn expose(&self) -> &url::Url {
         &self.0
     }
 
@@ -82,7 +82,7 @@ impl std::str::FromStr for SecretUrl {
     type Err = SecretUrlError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let url = reqwest::Url::parse(text).map_err(|err| SecretUrlError {
+        let url = url::Url::parse(text).map_err(|err| SecretUrlError {
             reason: err.to_string(),
         })?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {

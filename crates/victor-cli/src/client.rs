@@ -163,7 +163,9 @@ impl Client {
             let path = format!("{}/", url.path());
             url.set_path(&path);
         }
-        victor_alerting::notify::install_crypto_provider();
+        // reqwest is built with rustls and no default crypto provider; make *ring* the process'
+        // provider unless one is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = Http::builder()
             .timeout(timeout)
             .user_agent(concat!("victor-cli/", env!("CARGO_PKG_VERSION")))

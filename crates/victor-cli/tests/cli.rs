@@ -198,7 +198,7 @@ fn every_metrics_view_prints_a_table_and_json() {
         ("cache", "TOOL SELECTION", "caches"),
         ("providers", "PROVIDER", "providers"),
         ("tools", "TOOL", "tools"),
-        ("system", "--simulate", "sampled"),
+        ("system", "process CPU", "sampled"),
     ] {
         let output = run(&mut victor(&["metrics", view]));
         assert_eq!(output.status.code(), Some(0), "{view}: {}", stderr(&output));

@@ -18,7 +18,7 @@ use crate::Exporter;
 ///
 /// # fn main() -> anyhow::Result<()> {
 /// let running = Exporter::new(Config::default())?.serve_in_background()?;
-/// running.metrics().set_build_info("1.2.3");
+/// running.metrics().toolkit().set_build_info("1.2.3");
 /// println!("scrape {}/metrics", running.url());
 /// running.shutdown()?;
 /// # Ok(())

@@ -119,7 +119,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     runtime.block_on(async {
         let exporter = Exporter::new(config)?;
         // After the recorder is installed, so the span export counters are registered with it.
-        let telemetry = Telemetry::install(&tracing_config, exporter.metrics())
+        let telemetry = Telemetry::install(&tracing_config, exporter.span_pipeline())
             .context("cannot set up logging and tracing")?;
         let listener = exporter.bind().await?;
         exporter.serve(listener, shutdown_signal()).await?;

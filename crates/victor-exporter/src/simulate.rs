@@ -118,7 +118,9 @@ impl Simulator {
             let name = COORDINATORS[self.rng.usize(..COORDINATORS.len())];
             let duration = self.latency(0.3, 0.6);
             let success = !self.chance(if incident { 0.08 } else { 0.01 });
-            self.metrics.record_coordinator_run(name, duration, success);
+            self.metrics
+                .agentic()
+                .record_coordinator_run(name, duration, success);
         }
         if self.chance(0.05) {
             self.session();
@@ -160,8 +162,8 @@ impl Simulator {
         } else {
             (200, None)
         };
-        let _in_flight = self.metrics.track_request(endpoint, method);
-        self.metrics.record_request(&Request {
+        let _in_flight = self.metrics.requests().track_request(endpoint, method);
+        self.metrics.requests().record_request(&Request {
             endpoint,
             method,
             status,
@@ -170,7 +172,9 @@ impl Simulator {
         });
         if endpoint.starts_with("/chat") {
             let provider = MODELS[self.rng.usize(..MODELS.len())].0;
-            self.metrics.record_chat_request(provider, duration);
+            self.metrics
+                .requests()
+                .record_chat_request(provider, duration);
         }
     }
 
@@ -198,7 +202,7 @@ impl Simulator {
             LlmOperation::Embeddings
         };
         let tool_calls = self.chance(0.4);
-        self.metrics.record_llm_call(&LlmCall {
+        self.metrics.providers().record_llm_call(&LlmCall {
             provider,
             model,
             operation,
@@ -214,7 +218,7 @@ impl Simulator {
     fn tool_execution(&mut self, incident: bool) {
         let (tool, vertical, median) = TOOLS[self.rng.usize(..TOOLS.len())];
         let mode = MODES[self.rng.usize(..MODES.len())];
-        let _running = self.metrics.track_tool(tool);
+        let _running = self.metrics.tools().track_tool(tool);
         let slow = if incident && vertical == "devops" {
             8.0
         } else {
@@ -231,7 +235,7 @@ impl Simulator {
         } else {
             (ToolStatus::Success, None)
         };
-        self.metrics.record_tool_execution(&ToolExecution {
+        self.metrics.tools().record_tool_execution(&ToolExecution {
             tool,
             vertical,
             mode,
@@ -246,44 +250,52 @@ impl Simulator {
         for cache in CACHES {
             for _ in 0..3 {
                 if self.chance(hit_rate) {
-                    self.metrics.record_cache_hit(cache);
+                    self.metrics.caches().record_cache_hit(cache);
                 } else {
-                    self.metrics.record_cache_miss(cache);
+                    self.metrics.caches().record_cache_miss(cache);
                 }
             }
             if self.chance(0.1) {
-                self.metrics.record_cache_eviction(cache, 1);
+                self.metrics.caches().record_cache_eviction(cache, 1);
             }
         }
         let namespace = NAMESPACES[self.rng.usize(..NAMESPACES.len())];
         let hit = self.chance(hit_rate);
         let duration = self.latency(if hit { 0.0002 } else { 0.0012 }, 0.5);
-        self.metrics.record_tool_selection(namespace, duration, hit);
+        self.metrics
+            .caches()
+            .record_tool_selection(namespace, duration, hit);
         if self.chance(0.05) {
-            self.metrics.record_tool_selection_eviction(namespace, 1);
+            self.metrics
+                .caches()
+                .record_tool_selection_eviction(namespace, 1);
         }
     }
 
     fn session(&mut self) {
         let interface = INTERFACES[self.rng.usize(..INTERFACES.len())];
-        self.metrics.record_session_started(interface);
+        self.metrics.sessions().record_session_started(interface);
         let duration = self.latency(900.0, 0.9);
         self.metrics
+            .sessions()
             .record_session_ended(interface, duration, self.rng.u64(1..80));
         let completed = !self.chance(0.05);
-        self.metrics.record_task(completed);
+        self.metrics.sessions().record_task(completed);
         let workflow = ["code_review", "bug_fix", "deploy", "research_report"][self.rng.usize(..4)];
         let status = if self.chance(0.95) {
             "success"
         } else {
             "failure"
         };
-        self.metrics.record_workflow_execution(workflow, status);
+        self.metrics
+            .agentic()
+            .record_workflow_execution(workflow, status);
         let feature =
             ["semantic_search", "auto_commit", "plan_mode", "web_fetch"][self.rng.usize(..4)];
-        self.metrics.record_feature_usage(feature);
+        self.metrics.agentic().record_feature_usage(feature);
         let vertical = VERTICALS[self.rng.usize(..VERTICALS.len())];
         self.metrics
+            .agentic()
             .record_vertical_usage(vertical, MODES[self.rng.usize(..MODES.len())]);
         let operation = ["store", "recall", "forget"][self.rng.usize(..3)];
         let status = if self.chance(0.97) {
@@ -291,13 +303,15 @@ impl Simulator {
         } else {
             "failure"
         };
-        self.metrics.record_memory_operation(operation, status);
+        self.metrics
+            .agentic()
+            .record_memory_operation(operation, status);
         if self.chance(0.2) {
-            self.metrics.record_skill_discovered(
+            self.metrics.agentic().record_skill_discovered(
                 ["refactoring", "testing", "deployment"][self.rng.usize(..3)],
             );
             let outcome = ["improved", "unchanged", "regressed"][self.rng.usize(..3)];
-            self.metrics.record_self_improvement_loop(outcome);
+            self.metrics.agentic().record_self_improvement_loop(outcome);
         }
     }
 
@@ -315,7 +329,7 @@ impl Simulator {
             8 => A::ResearchSearch,
             _ => A::ResearchSourcesAnalyzed(self.rng.u64(1..10)),
         };
-        self.metrics.record_vertical_activity(activity);
+        self.metrics.agentic().record_vertical_activity(activity);
     }
 
     /// Gauges, once a second: slow drifts with noise, worse during incidents.
@@ -325,7 +339,7 @@ impl Simulator {
         let wave = (minutes * TAU / 10.0).sin();
         let uptime = self.started.elapsed() + Duration::from_secs(3_600);
         let rss = (380.0 + 60.0 * wave + if incident { 900.0 } else { 0.0 }) * 1_048_576.0;
-        m.record_system(&SystemSample {
+        m.system().record_system(&SystemSample {
             process_cpu_percent: 35.0 + 15.0 * wave + if incident { 50.0 } else { 0.0 },
             host_cpu_percent: 40.0 + 10.0 * wave,
             rss_bytes: rss as u64,
@@ -344,51 +358,66 @@ impl Simulator {
             ("providers", 60.0),
             ("tools", 90.0),
         ] {
-            m.set_memory_usage(component, ((megabytes + 10.0 * wave) * 1_048_576.0) as u64);
+            m.system()
+                .set_memory_usage(component, ((megabytes + 10.0 * wave) * 1_048_576.0) as u64);
         }
         for (i, (provider, ..)) in MODELS.iter().enumerate() {
             let healthy = !(incident && *provider == "openai" && i == 2);
-            m.set_provider_health(provider, healthy);
+            m.providers().set_provider_health(provider, healthy);
         }
         for cache in CACHES {
-            m.set_cache_size(cache, (8.0 + wave) as u64 * 1_048_576);
+            m.caches()
+                .set_cache_size(cache, (8.0 + wave) as u64 * 1_048_576);
         }
         for namespace in NAMESPACES {
             let entries = 700 + (200.0 * wave) as u64 + if incident { 250 } else { 0 };
-            m.set_tool_selection_cache(namespace, entries, 1_000, entries * 2_048);
+            m.caches()
+                .set_tool_selection_cache(namespace, entries, 1_000, entries * 2_048);
         }
         for coordinator in COORDINATORS {
-            m.set_coordinator_resources(coordinator, 50 << 20, 5.0 + 3.0 * wave.abs());
+            m.agentic()
+                .set_coordinator_resources(coordinator, 50 << 20, 5.0 + 3.0 * wave.abs());
         }
         for interface in INTERFACES {
-            m.set_active_users(interface, 5 + self.rng.u64(0..10));
+            m.sessions()
+                .set_active_users(interface, 5 + self.rng.u64(0..10));
         }
         for vertical in VERTICALS {
-            m.set_planning_success_rate(vertical, 0.9 + 0.05 * wave);
+            m.agentic()
+                .set_planning_success_rate(vertical, 0.9 + 0.05 * wave);
         }
-        m.set_memory_recall_accuracy("episodic", 0.85 + 0.05 * wave);
-        m.set_memory_recall_accuracy("semantic", 0.9);
-        m.set_proficiency_score("python", 0.8);
-        m.set_proficiency_score("rust", 0.7 + 0.05 * wave);
-        m.record_vertical_activity(VerticalActivity::CodingRefactoringSuccessRate(0.93));
-        m.record_vertical_activity(VerticalActivity::RagSearchAccuracy(0.87 + 0.03 * wave));
-        m.record_vertical_activity(VerticalActivity::RagIndexSize(512 << 20));
-        m.record_vertical_activity(VerticalActivity::DevOpsDeploymentSuccessRate(0.96));
-        m.record_vertical_activity(VerticalActivity::DevOpsContainersManaged(12));
-        m.record_security(SecuritySignal::AuthorizationSuccessRate(0.985));
-        m.record_security(SecuritySignal::TestPassRate(if incident {
-            0.85
-        } else {
-            0.97
-        }));
+        m.agentic()
+            .set_memory_recall_accuracy("episodic", 0.85 + 0.05 * wave);
+        m.agentic().set_memory_recall_accuracy("semantic", 0.9);
+        m.agentic().set_proficiency_score("python", 0.8);
+        m.agentic().set_proficiency_score("rust", 0.7 + 0.05 * wave);
+        m.agentic()
+            .record_vertical_activity(VerticalActivity::CodingRefactoringSuccessRate(0.93));
+        m.agentic()
+            .record_vertical_activity(VerticalActivity::RagSearchAccuracy(0.87 + 0.03 * wave));
+        m.agentic()
+            .record_vertical_activity(VerticalActivity::RagIndexSize(512 << 20));
+        m.agentic()
+            .record_vertical_activity(VerticalActivity::DevOpsDeploymentSuccessRate(0.96));
+        m.agentic()
+            .record_vertical_activity(VerticalActivity::DevOpsContainersManaged(12));
+        m.security()
+            .record_security(SecuritySignal::AuthorizationSuccessRate(0.985));
+        m.security()
+            .record_security(SecuritySignal::TestPassRate(if incident {
+                0.85
+            } else {
+                0.97
+            }));
         let score = if incident { 45.0 } else { 88.0 + 5.0 * wave };
-        m.set_health_score(score);
+        m.toolkit().set_health_score(score);
     }
 
     /// Everything a start-up records once, so every catalog metric exists from the first scrape.
     fn record_start_up(&mut self) {
         let m = self.metrics.clone();
-        m.record_initialization(Duration::from_millis(1_850));
+        m.bootstrap()
+            .record_initialization(Duration::from_millis(1_850));
         for (phase, millis) in [
             ("config", 40),
             ("providers", 620),
@@ -396,14 +425,20 @@ impl Simulator {
             ("verticals", 530),
             ("cache_warmup", 250),
         ] {
-            m.set_bootstrap_phase(phase, Duration::from_millis(millis));
+            m.bootstrap()
+                .set_bootstrap_phase(phase, Duration::from_millis(millis));
         }
-        m.record_lazy_load("rag_index");
-        m.record_lazy_load("embedding_model");
-        m.record_coordinator_run("ToolCoordinator", Duration::from_millis(240), true);
-        m.record_coordinator_run("ProviderCoordinator", Duration::from_millis(5_200), false);
-        m.record_skill_discovered("refactoring");
-        m.record_self_improvement_loop("improved");
+        m.bootstrap().record_lazy_load("rag_index");
+        m.bootstrap().record_lazy_load("embedding_model");
+        m.agentic()
+            .record_coordinator_run("ToolCoordinator", Duration::from_millis(240), true);
+        m.agentic().record_coordinator_run(
+            "ProviderCoordinator",
+            Duration::from_millis(5_200),
+            false,
+        );
+        m.agentic().record_skill_discovered("refactoring");
+        m.agentic().record_self_improvement_loop("improved");
         use VerticalActivity as A;
         for activity in [
             A::CodingFilesAnalyzed(12),
@@ -422,12 +457,15 @@ impl Simulator {
             A::ResearchSourcesAnalyzed(9),
             A::ResearchSynthesis(Duration::from_secs(35)),
         ] {
-            m.record_vertical_activity(activity);
+            m.agentic().record_vertical_activity(activity);
         }
-        m.record_security(SecuritySignal::FailedAuthorization);
-        m.record_security(SecuritySignal::VulnerabilityFound { severity: "medium" });
-        m.record_security(SecuritySignal::Scan(Duration::from_secs(42)));
-        m.record_tool_execution(&ToolExecution {
+        m.security()
+            .record_security(SecuritySignal::FailedAuthorization);
+        m.security()
+            .record_security(SecuritySignal::VulnerabilityFound { severity: "medium" });
+        m.security()
+            .record_security(SecuritySignal::Scan(Duration::from_secs(42)));
+        m.tools().record_tool_execution(&ToolExecution {
             tool: "bash",
             vertical: "devops",
             mode: AgentMode::Build,
@@ -435,7 +473,7 @@ impl Simulator {
             duration: Duration::from_millis(900),
             error_type: Some("exit_status"),
         });
-        m.record_llm_call(&LlmCall {
+        m.providers().record_llm_call(&LlmCall {
             provider: "anthropic",
             model: "claude-sonnet-4-5",
             operation: LlmOperation::Chat,
@@ -446,14 +484,15 @@ impl Simulator {
             duration: Duration::from_millis(2_100),
             error_type: Some("overloaded"),
         });
-        m.record_request(&Request {
+        m.requests().record_request(&Request {
             endpoint: "/chat",
             method: "POST",
             status: 503,
             duration: Duration::from_millis(30),
             error_type: None,
         });
-        m.record_chat_request("anthropic", Duration::from_millis(2_400));
+        m.requests()
+            .record_chat_request("anthropic", Duration::from_millis(2_400));
         self.session();
         self.gauges(false);
         // The overflow and kind-conflict counters exist from the start at zero ("nothing
@@ -479,7 +518,7 @@ mod tests {
         let (recorder, exposition) = ExpositionBuilder::new().build().expect("catalog buckets");
         let metrics = VictorMetrics::new();
         let text = metrics::with_local_recorder(&recorder, || {
-            metrics.set_build_info("test"); // as Exporter::new does
+            metrics.toolkit().set_build_info("test"); // as Exporter::new does
             Simulator::new(metrics.clone(), 7).tick();
             metrics.refresh();
             exposition.render()

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use sysinfo::{CpuRefreshKind, Pid, ProcessRefreshKind, ProcessesToUpdate, System};
-use victor_metrics_core::{Component, MetricDef, SystemSample, VictorMetrics, catalog};
+use victor_metrics_core::{SystemSample, VictorMetrics};
 
 /// How often the exporter samples by default.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
@@ -29,7 +29,6 @@ pub struct SystemSampler {
 
 struct State {
     system: Option<System>,
-    last: Option<SystemSample>,
 }
 
 impl SystemSampler {
@@ -43,13 +42,12 @@ impl SystemSampler {
             started: Instant::now(),
             state: Mutex::new(State {
                 system: System::new().ok(),
-                last: None,
             }),
         }
     }
 
-    /// Takes one sample, records it and keeps it for [`Component::json`]; `None` when this
-    /// platform gives no process figures.
+    /// Takes one sample and records it (the system family keeps it for its view); `None` when
+    /// this platform gives no process figures.
     pub fn sample(&self) -> Option<SystemSample> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let system = state.system.as_mut()?;
@@ -91,17 +89,8 @@ impl SystemSampler {
             disk,
             active_connections: self.connections.load(Ordering::Relaxed),
         };
-        self.metrics.record_system(&sample);
-        state.last = Some(sample.clone());
+        self.metrics.system().record_system(&sample);
         Some(sample)
-    }
-
-    /// Resident memory over the memory limit at the last sample; `None` before one.
-    pub fn memory_used_ratio(&self) -> Option<f64> {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let sample = state.last.as_ref()?;
-        (sample.memory_limit_bytes > 0)
-            .then(|| sample.rss_bytes as f64 / sample.memory_limit_bytes as f64)
     }
 
     /// Samples every `interval` on the blocking pool until the task is aborted.
@@ -125,66 +114,15 @@ impl SystemSampler {
     }
 }
 
-impl Component for SystemSampler {
-    fn name(&self) -> &'static str {
-        "system"
-    }
-
-    fn metrics(&self) -> Vec<&'static MetricDef> {
-        vec![
-            catalog::CPU_USAGE_PERCENT.def(),
-            catalog::SYSTEM_CPU_PERCENT.def(),
-            catalog::SYSTEM_MEMORY_BYTES.def(),
-            catalog::MEMORY_USAGE_BYTES.def(),
-            catalog::MEMORY_LIMIT_BYTES.def(),
-            catalog::SYSTEM_THREADS.def(),
-            catalog::SYSTEM_OPEN_FDS.def(),
-            catalog::SYSTEM_MAX_FDS.def(),
-            catalog::SYSTEM_UPTIME_SECONDS.def(),
-            catalog::SYSTEM_DISK_FREE_BYTES.def(),
-            catalog::SYSTEM_DISK_TOTAL_BYTES.def(),
-            catalog::ACTIVE_CONNECTIONS.def(),
-        ]
-    }
-
-    /// The last sample (`null` fields before the first): the `/api/performance/system` view.
-    fn json(&self) -> serde_json::Value {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(s) = &state.last else {
-            return serde_json::json!({ "sampled": false });
-        };
-        let share = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
-        serde_json::json!({
-            "sampled": true,
-            "process_cpu_percent": s.process_cpu_percent,
-            "host_cpu_percent": s.host_cpu_percent,
-            "rss_bytes": s.rss_bytes,
-            "virtual_bytes": s.virtual_bytes,
-            "memory_limit_bytes": s.memory_limit_bytes,
-            "memory_used_ratio": share(s.rss_bytes, s.memory_limit_bytes),
-            "host_memory_total_bytes": s.host_memory.map(|(total, _)| total),
-            "host_memory_available_bytes": s.host_memory.map(|(_, available)| available),
-            "threads": s.threads,
-            "open_fds": s.open_fds,
-            "max_fds": s.max_fds,
-            "uptime_seconds": s.uptime.as_secs_f64(),
-            "disk": s.disk.as_ref().map(|(path, free, total)| serde_json::json!({
-                "path": path, "free_bytes": free, "total_bytes": total,
-                "free_ratio": share(*free, *total),
-            })),
-            "active_connections": s.active_connections,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn resident_memory_moves_when_the_process_allocates() {
+        let metrics = VictorMetrics::new();
         let sampler = SystemSampler::new(
-            VictorMetrics::new(),
+            metrics.clone(),
             PathBuf::from("."),
             Arc::new(AtomicU64::new(3)),
         );
@@ -213,7 +151,8 @@ mod tests {
                 .is_some_and(|(_, free, total)| free <= total)
         );
         assert_eq!(after.active_connections, 3);
-        let json = sampler.json();
+        let json = serde_json::to_value(victor_metrics_core::Component::view(metrics.system()))
+            .expect("serializable");
         assert_eq!(json["rss_bytes"], after.rss_bytes);
         assert_eq!(json["sampled"], true);
     }

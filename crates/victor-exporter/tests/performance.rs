@@ -70,37 +70,49 @@ fn performance_routes_serve_the_summary_the_system_sample_and_the_exposition() {
 
     // Per-tool, per-provider and per-cache views of what was recorded.
     let metrics = exporter_metrics.clone();
-    metrics.record_tool_execution(&victor_metrics_core::ToolExecution {
-        tool: "grep",
-        vertical: "coding",
-        mode: victor_metrics_core::AgentMode::Build,
-        status: victor_metrics_core::ToolStatus::Failure,
-        duration: Duration::from_millis(30),
-        error_type: Some("exit_code"),
-    });
-    metrics.record_llm_call(&victor_metrics_core::LlmCall {
-        provider: "anthropic",
-        model: "claude",
-        operation: victor_metrics_core::LlmOperation::Chat,
-        prompt_tokens: 10,
-        completion_tokens: 5,
-        cost_usd: 0.001,
-        tool_calls: false,
-        duration: Duration::from_millis(900),
-        error_type: None,
-    });
-    metrics.record_cache_miss("responses");
-    metrics.record_tool_selection("default", Duration::from_micros(300), true);
-    metrics.set_provider_health("anthropic", true);
-    metrics.record_initialization(Duration::from_millis(1_200));
-    metrics.set_bootstrap_phase("load_tools", Duration::from_millis(200));
-    metrics.record_request(&victor_metrics_core::Request {
-        endpoint: "/chat",
-        method: "POST",
-        status: 503,
-        duration: Duration::from_millis(20),
-        error_type: None,
-    });
+    metrics
+        .tools()
+        .record_tool_execution(&victor_metrics_core::ToolExecution {
+            tool: "grep",
+            vertical: "coding",
+            mode: victor_metrics_core::AgentMode::Build,
+            status: victor_metrics_core::ToolStatus::Failure,
+            duration: Duration::from_millis(30),
+            error_type: Some("exit_code"),
+        });
+    metrics
+        .providers()
+        .record_llm_call(&victor_metrics_core::LlmCall {
+            provider: "anthropic",
+            model: "claude",
+            operation: victor_metrics_core::LlmOperation::Chat,
+            prompt_tokens: 10,
+            completion_tokens: 5,
+            cost_usd: 0.001,
+            tool_calls: false,
+            duration: Duration::from_millis(900),
+            error_type: None,
+        });
+    metrics.caches().record_cache_miss("responses");
+    metrics
+        .caches()
+        .record_tool_selection("default", Duration::from_micros(300), true);
+    metrics.providers().set_provider_health("anthropic", true);
+    metrics
+        .bootstrap()
+        .record_initialization(Duration::from_millis(1_200));
+    metrics
+        .bootstrap()
+        .set_bootstrap_phase("load_tools", Duration::from_millis(200));
+    metrics
+        .requests()
+        .record_request(&victor_metrics_core::Request {
+            endpoint: "/chat",
+            method: "POST",
+            status: 503,
+            duration: Duration::from_millis(20),
+            error_type: None,
+        });
     let view = |route: &str| -> serde_json::Value {
         let (status, _, body) = get(&agent, &format!("{base}/api/performance/{route}"));
         assert_eq!(status, 200, "{route}: {body}");
@@ -142,7 +154,7 @@ fn performance_routes_serve_the_summary_the_system_sample_and_the_exposition() {
     let (status, _, body) = get(&agent, &format!("{base}/api/performance/nope"));
     assert_eq!(status, 404);
     assert!(
-        body.contains("summary, prometheus, system, tools"),
+        body.contains("the views are prometheus, requests, providers, tools, cache, bootstrap, system, health, alerts, tracing, summary"),
         "{body}"
     );
 

@@ -659,9 +659,13 @@ impl HealthChecker {
             }
         };
         let duration = started.elapsed();
-        inner
-            .metrics
-            .record_health_check(probe.as_str(), check.name(), duration, outcome.passed);
+        record_check(
+            &inner.metrics,
+            probe,
+            check.name(),
+            duration,
+            outcome.passed,
+        );
         match (state.last_passed, outcome.passed) {
             (Some(true) | None, false) => tracing::warn!(
                 probe = probe.as_str(),
@@ -698,7 +702,10 @@ impl HealthChecker {
         let inner = &*self.inner;
         let probe = report.probe;
         let healthy = report.is_healthy();
-        inner.metrics.set_health_status(probe.as_str(), healthy);
+        inner
+            .metrics
+            .gauge(&catalog::HEALTH_STATUS, [probe.as_str()])
+            .set(f64::from(u8::from(healthy)));
         let now = if healthy { 1 } else { 2 };
         let before = inner.last_status[probe.index()].swap(now, Ordering::AcqRel);
         if before != now {
@@ -731,35 +738,64 @@ fn spawn(body: &Body) -> JoinHandle<Outcome> {
     }
 }
 
+/// Records one run of a check: its duration, and a failure when it did not pass (failed, timed
+/// out or panicked). The failure counter is touched on success too, so `rate()` has a series
+/// from the start.
+fn record_check(
+    metrics: &VictorMetrics,
+    probe: Probe,
+    check: &str,
+    duration: Duration,
+    passed: bool,
+) {
+    let labels = [probe.as_str(), check];
+    metrics
+        .histogram(&catalog::HEALTH_CHECK_DURATION_SECONDS, labels)
+        .record(duration.as_secs_f64());
+    metrics
+        .counter(&catalog::HEALTH_CHECK_FAILURES_TOTAL, labels)
+        .increment(u64::from(!passed));
+}
+
+/// The checker's JSON view (`/api/performance/health`): the last full answer of each probe,
+/// `null` for a probe not asked yet.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct HealthView {
+    /// Liveness.
+    pub liveness: Option<ProbeReport>,
+    /// Readiness.
+    pub readiness: Option<ProbeReport>,
+    /// Start-up.
+    pub startup: Option<ProbeReport>,
+}
+
 impl Component for HealthChecker {
+    type View = HealthView;
+
     fn name(&self) -> &'static str {
         "health"
     }
 
     fn metrics(&self) -> Vec<&'static MetricDef> {
-        vec![
-            catalog::HEALTH_CHECK_DURATION_SECONDS.def(),
-            catalog::HEALTH_CHECK_FAILURES_TOTAL.def(),
-            catalog::HEALTH_STATUS.def(),
-        ]
+        catalog::ALL
+            .iter()
+            .copied()
+            .filter(|def| def.group() == catalog::Group::Health)
+            .collect()
     }
 
-    /// The last full answer of each probe (null for a probe not asked yet).
-    fn json(&self) -> serde_json::Value {
-        let reports = self
+    fn view(&self) -> Option<HealthView> {
+        let [liveness, readiness, startup] = self
             .inner
             .last_reports
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        let mut map = serde_json::Map::new();
-        for (probe, report) in Probe::ALL.into_iter().zip(reports) {
-            map.insert(
-                probe.as_str().to_owned(),
-                serde_json::to_value(report).unwrap_or_default(),
-            );
-        }
-        serde_json::Value::Object(map)
+        Some(HealthView {
+            liveness,
+            readiness,
+            startup,
+        })
     }
 }
 

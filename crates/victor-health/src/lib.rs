@@ -43,5 +43,5 @@ mod checker;
 pub use check::{Check, CheckNameError, DEFAULT_CHECK_TIMEOUT, Outcome, Status};
 pub use checker::{
     CheckReport, DEFAULT_CACHE_TTL, DEFAULT_STARTUP_TIMEOUT, HealthChecker, HealthCheckerBuilder,
-    HealthError, Probe, ProbeParseError, ProbeReport, Selection,
+    HealthError, HealthView, Probe, ProbeParseError, ProbeReport, Selection,
 };

@@ -66,7 +66,7 @@ fn run(case: &str) -> (u64, u64, usize) {
                 .build();
             metrics::with_local_recorder(&store, || {
                 for i in 0..LABEL_SETS {
-                    metrics.record_request(&Request {
+                    metrics.requests().record_request(&Request {
                         endpoint: &endpoint(i),
                         method: "POST",
                         status: 200,

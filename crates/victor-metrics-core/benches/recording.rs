@@ -46,8 +46,8 @@ fn record(c: &mut Criterion) {
         duration: Duration::from_millis(45),
         error_type: None,
     };
-    metrics.record_request(&request);
-    metrics.record_tool_execution(&execution);
+    metrics.requests().record_request(&request);
+    metrics.tools().record_tool_execution(&execution);
     let handle = metrics.counter(&catalog::FEATURE_USAGE_TOTAL, ["semantic_search"]);
     let histogram = metrics.histogram(&catalog::REQUEST_DURATION_SECONDS, ["/h", "GET", "200"]);
     let floor = AtomicU64::new(0);
@@ -59,10 +59,10 @@ fn record(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("record");
     group.bench_function("typed record_request", |b| {
-        b.iter(|| metrics.record_request(black_box(&request)));
+        b.iter(|| metrics.requests().record_request(black_box(&request)));
     });
     group.bench_function("typed record_tool_execution", |b| {
-        b.iter(|| metrics.record_tool_execution(black_box(&execution)));
+        b.iter(|| metrics.tools().record_tool_execution(black_box(&execution)));
     });
     group.bench_function(
         "anchor: prometheus-client counter + histogram by labels",
@@ -115,7 +115,7 @@ fn render(c: &mut Criterion) {
             for i in 0..label_sets {
                 let endpoint = format!("/api/route/{i}");
                 let seconds = (i % 1000) as f64 / 100.0;
-                metrics.record_request(&Request {
+                metrics.requests().record_request(&Request {
                     endpoint: &endpoint,
                     method: "POST",
                     status: 200,

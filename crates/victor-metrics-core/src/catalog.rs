@@ -906,6 +906,16 @@ catalog! {
         .sources("003 liveness, readiness and startup probes");
 
     // ---- Tracing ----
+    /// Spans started.
+    TRACING_SPANS_STARTED_TOTAL: CounterDef<0> = CounterDef::new(
+        "victor_tracing_spans_started_total", G::Tracing, &[],
+        "Sampled spans started by the tracing pipeline (each is later exported or dropped).")
+        .sources("added: the input side of span export");
+    /// Spans waiting for export.
+    TRACING_EXPORT_QUEUE_SPANS: GaugeDef<0> = GaugeDef::new(
+        "victor_tracing_export_queue_spans", G::Tracing, &[],
+        "Ended spans waiting in the export queue (at most 2048; beyond, spans are dropped).")
+        .sources("added: shows the queue filling before spans drop");
     /// Spans exported.
     TRACING_SPANS_EXPORTED_TOTAL: CounterDef<0> = CounterDef::new(
         "victor_tracing_spans_exported_total", G::Tracing, &[],

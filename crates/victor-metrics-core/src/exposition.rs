@@ -13,7 +13,7 @@
 //! let (recorder, exposition) = ExpositionBuilder::new().build()?;
 //! let text = metrics::with_local_recorder(&recorder, || {
 //!     let metrics = VictorMetrics::new();
-//!     metrics.record_request(&Request {
+//!     metrics.requests().record_request(&Request {
 //!         endpoint: "/chat",
 //!         method: "POST",
 //!         status: 200,

@@ -2,10 +2,10 @@
 //! Prometheus exposition.
 //!
 //! Every metric Victor records is declared once in [`catalog`], with its name, type, unit, help,
-//! labels and buckets. Recording goes through [`VictorMetrics`], whose typed calls
-//! ([`VictorMetrics::record_request`], [`VictorMetrics::record_tool_execution`],
-//! [`VictorMetrics::record_llm_call`], ...) take catalog entries and label values, never free
-//! metric names, and record through the [`metrics`] facade into one [`exposition::Store`], which
+//! labels and buckets. Recording goes through [`VictorMetrics`] and its families ([`family`]), whose typed
+//! calls (`metrics.requests().record_request(..)`, `metrics.tools().record_tool_execution(..)`,
+//! `metrics.providers().record_llm_call(..)`, ...) take catalog entries and label values, never
+//! free metric names, and record through the [`metrics`] facade into one [`exposition::Store`], which
 //! [`exposition`] renders as Prometheus text or OpenMetrics and the alert engine reads directly.
 //!
 //! # In libraries
@@ -36,8 +36,10 @@
 pub mod catalog;
 mod component;
 pub mod custom;
+pub mod events;
 pub mod exemplar;
 pub mod exposition;
+pub mod family;
 pub mod names;
 mod record;
 pub mod render;
@@ -47,11 +49,12 @@ mod store;
 pub mod summary;
 
 pub use catalog::{CounterDef, GaugeDef, Group, HistogramDef, MetricDef, MetricKind, Unit};
-pub use component::Component;
-pub use record::{
-    AgentMode, CounterHandle, InFlight, LlmCall, LlmOperation, Request, SecuritySignal,
-    SystemSample, ToolExecution, ToolStatus, VerticalActivity, VictorMetrics, VictorMetricsBuilder,
+pub use component::{Component, ComponentError, Components, DynComponent};
+pub use family::{
+    AgentMode, InFlight, LlmCall, LlmOperation, Request, SecuritySignal, SystemSample,
+    ToolExecution, ToolStatus, UnknownValue, VerticalActivity,
 };
+pub use record::{VictorMetrics, VictorMetricsBuilder};
 pub use series::{DEFAULT_CARDINALITY_LIMIT, MAX_LABEL_VALUE_LEN, OVERFLOW_LABEL_VALUE};
 pub use stats::quantile;
 pub use summary::Summary;

@@ -14,7 +14,9 @@
 //!
 //! Spans that cannot be queued or delivered are counted in
 //! `victor_tracing_spans_dropped_total{reason}`, delivered ones in
-//! `victor_tracing_spans_exported_total`.
+//! `victor_tracing_spans_exported_total`, started ones in `victor_tracing_spans_started_total`;
+//! the queue's length is `victor_tracing_export_queue_spans`. [`SpanPipeline`] holds them and
+//! is the `tracing` [`Component`](victor_metrics_core::Component) a service registers.
 //!
 //! ```no_run
 //! use victor_metrics_core::{LlmOperation, VictorMetrics};
@@ -31,7 +33,8 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = TracingConfig::new("victor-agent", env!("CARGO_PKG_VERSION"))
 //!     .with_env(|name| std::env::var(name).ok())?;
-//! let telemetry = Telemetry::install(&config, &VictorMetrics::new())?;
+//! let pipeline = victor_tracing::register_metrics(&VictorMetrics::new());
+//! let telemetry = Telemetry::install(&config, &pipeline)?;
 //! answer("why");
 //! telemetry.shutdown();
 //! # Ok(())
@@ -55,5 +58,6 @@ pub use middleware::{
 };
 pub use spans::{AgentSpan, SpanTracer, attribute};
 pub use telemetry::{
-    EXPORT_QUEUE_CAPACITY, SetupError, Telemetry, current_trace_id, register_metrics, spans,
+    EXPORT_QUEUE_CAPACITY, PipelineView, SetupError, SpanPipeline, Telemetry, current_trace_id,
+    register_metrics, spans,
 };

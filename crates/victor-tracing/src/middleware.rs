@@ -129,7 +129,11 @@ where
         // handler runs: its spans nest under it, its logs carry the trace id, and its outbound
         // calls propagate it.
         let cx = span.context_under(&parent);
-        let in_flight = self.layer.metrics.track_request(&endpoint, method.as_str());
+        let in_flight = self
+            .layer
+            .metrics
+            .requests()
+            .track_request(&endpoint, method.as_str());
         let inner = {
             let _current = cx.clone().attach();
             self.inner.call(request)
@@ -183,7 +187,9 @@ impl Completion {
             duration: self.start.elapsed(),
             error_type,
         };
-        exemplar::with_trace_id(self.trace_id, || self.metrics.record_request(&request));
+        exemplar::with_trace_id(self.trace_id, || {
+            self.metrics.requests().record_request(&request)
+        });
     }
 }
 

@@ -2,12 +2,14 @@
 //! thread, the `tracing` subscriber (logs plus the OpenTelemetry layer), and their shutdown.
 
 use std::io::IsTerminal as _;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use metrics::{Counter, Gauge};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::TracerProvider as _;
+#[cfg(feature = "otlp")]
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -15,13 +17,14 @@ use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, Span, SpanData, SpanExporter,
     SpanProcessor,
 };
+use serde::Serialize;
 use thiserror::Error;
 use tracing::Dispatch;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::{Layer, Registry};
 use victor_metrics_core::exemplar::TraceId;
-use victor_metrics_core::{CounterHandle, VictorMetrics, catalog as cat};
+use victor_metrics_core::{Component, MetricDef, VictorMetrics, catalog as cat};
 
 use crate::config::{LogFormat, TracingConfig};
 use crate::logging::JsonLines;
@@ -47,9 +50,12 @@ pub fn spans() -> SpanTracer {
 /// before any span is exported, or when tracing is set up later or not at all; and makes
 /// [`current_trace_id`] the source of exemplars, so duration histograms recorded while a
 /// sampled span is current link to its trace.
-pub fn register_metrics(metrics: &VictorMetrics) {
-    ExportCounters::new(metrics);
+///
+/// The returned [`SpanPipeline`] is what [`Telemetry::new`] counts into and the component a
+/// service registers to see the pipeline (`/api/performance/tracing`).
+pub fn register_metrics(metrics: &VictorMetrics) -> SpanPipeline {
     victor_metrics_core::exemplar::set_source(current_trace_id);
+    SpanPipeline::new(metrics)
 }
 
 /// The trace of the current OpenTelemetry context, when its span is valid and sampled (an
@@ -74,12 +80,23 @@ pub(crate) fn sampled_trace_id(cx: &opentelemetry::Context) -> Option<TraceId> {
 #[derive(Debug, Error)]
 pub enum SetupError {
     /// The OTLP exporter could not be built from the configuration.
+    #[cfg(feature = "otlp")]
     #[error("cannot build the OTLP exporter for {endpoint}: {source}")]
     Exporter {
         /// The traces endpoint.
         endpoint: String,
         /// The SDK's reason.
         source: opentelemetry_otlp::ExporterBuildError,
+    },
+    /// A traces endpoint is configured but this build has no OTLP exporter (the `otlp`
+    /// feature is off).
+    #[cfg(not(feature = "otlp"))]
+    #[error(
+        "a traces endpoint ({endpoint}) is configured but this build has no OTLP exporter (feature `otlp`)"
+    )]
+    OtlpDisabled {
+        /// The traces endpoint.
+        endpoint: String,
     },
     /// A global `tracing` subscriber was set already (by this or another library).
     #[error("a global tracing subscriber is already installed in this process")]
@@ -96,7 +113,8 @@ pub enum SetupError {
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let config = TracingConfig::new("victor-agent", env!("CARGO_PKG_VERSION"))
 ///     .with_env(|name| std::env::var(name).ok())?;
-/// let telemetry = Telemetry::install(&config, &VictorMetrics::new())?;
+/// let pipeline = victor_tracing::register_metrics(&VictorMetrics::new());
+/// let telemetry = Telemetry::install(&config, &pipeline)?;
 /// tracing::info!("started"); // logs; spans of #[instrument] functions are exported
 /// // …
 /// telemetry.shutdown(); // flush before exit
@@ -121,12 +139,13 @@ impl std::fmt::Debug for Telemetry {
 impl Telemetry {
     /// Builds the pipeline without touching any process-wide state: use
     /// [`Telemetry::dispatch`] with `tracing::dispatcher::with_default` (tests, several pipelines
-    /// in one process). Span loss and export are counted on `metrics`.
+    /// in one process). Spans started, exported and lost are counted on `pipeline`
+    /// ([`register_metrics`] makes one).
     ///
     /// # Errors
     /// [`SetupError::Exporter`] when the OTLP exporter cannot be built.
-    pub fn new(config: &TracingConfig, metrics: &VictorMetrics) -> Result<Telemetry, SetupError> {
-        Self::with_log_writer(config, metrics, std::io::stderr)
+    pub fn new(config: &TracingConfig, pipeline: &SpanPipeline) -> Result<Telemetry, SetupError> {
+        Self::with_log_writer(config, pipeline, std::io::stderr)
     }
 
     /// [`Telemetry::new`] writing logs to `writer` instead of standard error.
@@ -135,15 +154,14 @@ impl Telemetry {
     /// [`SetupError::Exporter`] when the OTLP exporter cannot be built.
     pub fn with_log_writer<W>(
         config: &TracingConfig,
-        metrics: &VictorMetrics,
+        pipeline: &SpanPipeline,
         writer: W,
     ) -> Result<Telemetry, SetupError>
     where
         W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
     {
-        let counters = ExportCounters::new(metrics);
         let provider = match &config.traces_endpoint {
-            Some(endpoint) => Some(provider(config, endpoint, counters)?),
+            Some(endpoint) => Some(provider(config, endpoint, pipeline.clone())?),
             None => None,
         };
         let tracer = provider.as_ref().map(|p| p.tracer("victor"));
@@ -188,9 +206,9 @@ impl Telemetry {
     /// [`SetupError`] when the exporter cannot be built or a subscriber is installed already.
     pub fn install(
         config: &TracingConfig,
-        metrics: &VictorMetrics,
+        pipeline: &SpanPipeline,
     ) -> Result<Telemetry, SetupError> {
-        let telemetry = Telemetry::new(config, metrics)?;
+        let telemetry = Telemetry::new(config, pipeline)?;
         tracing::dispatcher::set_global_default(telemetry.dispatch.clone())
             .map_err(|_| SetupError::AlreadyInstalled)?;
         opentelemetry::global::set_text_map_propagator(crate::propagation::propagator());
@@ -256,25 +274,12 @@ impl Drop for Telemetry {
 fn provider(
     config: &TracingConfig,
     endpoint: &str,
-    counters: ExportCounters,
+    pipeline: SpanPipeline,
 ) -> Result<SdkTracerProvider, SetupError> {
-    // reqwest is built with rustls and no default crypto provider (victor-alerting needs TLS
-    // for Slack and SMTP); building a client before one is installed panics, so install *ring*
-    // unless a provider is installed already.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_http()
-        .with_endpoint(endpoint)
-        .build()
-        .map_err(|source| SetupError::Exporter {
-            endpoint: endpoint.to_owned(),
-            source,
-        })?;
-    let queued = Arc::new(AtomicUsize::new(0));
+    let exporter = span_exporter(endpoint)?;
     let batch = BatchSpanProcessor::builder(CountingExporter {
         inner: exporter,
-        queued: Arc::clone(&queued),
-        counters: counters.clone(),
+        pipeline: pipeline.clone(),
         failing: AtomicBool::new(false),
     })
     .with_batch_config(
@@ -294,29 +299,172 @@ fn provider(
     Ok(SdkTracerProvider::builder()
         .with_span_processor(BoundedQueue {
             inner: batch,
-            queued,
-            dropped: counters.queue_full,
+            pipeline,
         })
         .with_sampler(config.sampling.sampler())
         .with_resource(resource)
         .build())
 }
 
-/// The catalog counters of the export path, resolved once.
-#[derive(Clone)]
-struct ExportCounters {
-    exported: CounterHandle,
-    queue_full: CounterHandle,
-    export_failed: CounterHandle,
+/// The OTLP/HTTP span exporter for `endpoint`.
+#[cfg(feature = "otlp")]
+fn span_exporter(endpoint: &str) -> Result<opentelemetry_otlp::SpanExporter, SetupError> {
+    // reqwest is built with rustls and no default crypto provider (victor-alerting needs TLS
+    // for Slack and SMTP); building a client before one is installed panics, so install *ring*
+    // unless a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(endpoint)
+        .build()
+        .map_err(|source| SetupError::Exporter {
+            endpoint: endpoint.to_owned(),
+            source,
+        })
 }
 
-impl ExportCounters {
-    fn new(metrics: &VictorMetrics) -> Self {
-        ExportCounters {
-            exported: metrics.counter(&cat::TRACING_SPANS_EXPORTED_TOTAL, []),
-            queue_full: metrics.counter(&cat::TRACING_SPANS_DROPPED_TOTAL, ["queue_full"]),
-            export_failed: metrics.counter(&cat::TRACING_SPANS_DROPPED_TOTAL, ["export_failed"]),
+/// Without the `otlp` feature there is no exporter: a configured endpoint is refused.
+#[cfg(not(feature = "otlp"))]
+fn span_exporter(endpoint: &str) -> Result<NoExporter, SetupError> {
+    Err(SetupError::OtlpDisabled {
+        endpoint: endpoint.to_owned(),
+    })
+}
+
+/// Stands in for the OTLP exporter in builds without it; never constructed.
+#[cfg(not(feature = "otlp"))]
+#[derive(Debug)]
+struct NoExporter;
+
+#[cfg(not(feature = "otlp"))]
+impl SpanExporter for NoExporter {
+    async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+/// The span export path as a [`Component`]: spans started, exported and dropped (the catalog
+/// counters, resolved once) and the export queue's length, published as
+/// `victor_tracing_export_queue_spans` on refresh. Cheap to clone; clones share the figures.
+///
+/// ```
+/// use victor_metrics_core::{Components, VictorMetrics};
+///
+/// let metrics = VictorMetrics::new();
+/// let mut components = Components::new();
+/// components.register(victor_tracing::register_metrics(&metrics))?;
+/// assert!(components.get("tracing").is_some());
+/// # Ok::<(), victor_metrics_core::ComponentError>(())
+/// ```
+#[derive(Clone)]
+pub struct SpanPipeline {
+    figures: Arc<PipelineFigures>,
+}
+
+struct PipelineFigures {
+    started: Counter,
+    exported: Counter,
+    queue_full: Counter,
+    export_failed: Counter,
+    queue_length: Gauge,
+    /// Spans handed to the batch processor and not yet taken for export.
+    queued: AtomicUsize,
+    /// The same figures as plain atomics, for the JSON view.
+    view: [AtomicU64; 4],
+}
+
+/// The `/api/performance/tracing` view: span counts since start and the queue now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PipelineView {
+    /// Sampled spans started.
+    pub started: u64,
+    /// Spans the receiver accepted.
+    pub exported: u64,
+    /// Spans dropped because the export queue was full.
+    pub dropped_queue_full: u64,
+    /// Spans dropped because the receiver refused them or could not be reached.
+    pub dropped_export_failed: u64,
+    /// Spans waiting for export now.
+    pub queue_length: usize,
+    /// The queue's capacity ([`EXPORT_QUEUE_CAPACITY`]).
+    pub queue_capacity: usize,
+}
+
+const STARTED: usize = 0;
+const EXPORTED: usize = 1;
+const QUEUE_FULL: usize = 2;
+const EXPORT_FAILED: usize = 3;
+
+impl SpanPipeline {
+    /// A pipeline counting into `metrics`' span counters (registered at zero now).
+    pub fn new(metrics: &VictorMetrics) -> Self {
+        SpanPipeline {
+            figures: Arc::new(PipelineFigures {
+                started: metrics.counter(&cat::TRACING_SPANS_STARTED_TOTAL, []),
+                exported: metrics.counter(&cat::TRACING_SPANS_EXPORTED_TOTAL, []),
+                queue_full: metrics.counter(&cat::TRACING_SPANS_DROPPED_TOTAL, ["queue_full"]),
+                export_failed: metrics
+                    .counter(&cat::TRACING_SPANS_DROPPED_TOTAL, ["export_failed"]),
+                queue_length: metrics.gauge(&cat::TRACING_EXPORT_QUEUE_SPANS, []),
+                queued: AtomicUsize::new(0),
+                view: Default::default(),
+            }),
         }
+    }
+
+    fn count(&self, which: usize, spans: u64) {
+        let figures = &*self.figures;
+        let counter = match which {
+            STARTED => &figures.started,
+            EXPORTED => &figures.exported,
+            QUEUE_FULL => &figures.queue_full,
+            _ => &figures.export_failed,
+        };
+        counter.increment(spans);
+        figures.view[which].fetch_add(spans, Ordering::Relaxed);
+    }
+}
+
+impl std::fmt::Debug for SpanPipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpanPipeline")
+            .field("queued", &self.figures.queued.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Component for SpanPipeline {
+    type View = PipelineView;
+
+    fn name(&self) -> &'static str {
+        "tracing"
+    }
+
+    fn metrics(&self) -> Vec<&'static MetricDef> {
+        victor_metrics_core::catalog::ALL
+            .iter()
+            .copied()
+            .filter(|def| def.group() == victor_metrics_core::Group::Tracing)
+            .collect()
+    }
+
+    /// Publishes the queue's length.
+    fn refresh(&self) {
+        let queued = self.figures.queued.load(Ordering::Relaxed);
+        self.figures.queue_length.set(queued as f64);
+    }
+
+    fn view(&self) -> Option<PipelineView> {
+        let view = &self.figures.view;
+        let load = |which: usize| view[which].load(Ordering::Relaxed);
+        Some(PipelineView {
+            started: load(STARTED),
+            exported: load(EXPORTED),
+            dropped_queue_full: load(QUEUE_FULL),
+            dropped_export_failed: load(EXPORT_FAILED),
+            queue_length: self.figures.queued.load(Ordering::Relaxed),
+            queue_capacity: EXPORT_QUEUE_CAPACITY,
+        })
     }
 }
 
@@ -329,19 +477,20 @@ impl ExportCounters {
 #[derive(Debug)]
 struct BoundedQueue {
     inner: BatchSpanProcessor,
-    queued: Arc<AtomicUsize>,
-    dropped: CounterHandle,
+    pipeline: SpanPipeline,
 }
 
 impl SpanProcessor for BoundedQueue {
     fn on_start(&self, span: &mut Span, cx: &opentelemetry::Context) {
+        self.pipeline.count(STARTED, 1);
         self.inner.on_start(span, cx);
     }
 
     fn on_end(&self, span: SpanData) {
-        if self.queued.fetch_add(1, Ordering::AcqRel) >= EXPORT_QUEUE_CAPACITY {
-            self.queued.fetch_sub(1, Ordering::AcqRel);
-            self.dropped.increment(1);
+        let queued = &self.pipeline.figures.queued;
+        if queued.fetch_add(1, Ordering::AcqRel) >= EXPORT_QUEUE_CAPACITY {
+            queued.fetch_sub(1, Ordering::AcqRel);
+            self.pipeline.count(QUEUE_FULL, 1);
             return;
         }
         self.inner.on_end(span);
@@ -365,32 +514,28 @@ impl SpanProcessor for BoundedQueue {
 #[derive(Debug)]
 struct CountingExporter<E> {
     inner: E,
-    queued: Arc<AtomicUsize>,
-    counters: ExportCounters,
+    pipeline: SpanPipeline,
     failing: AtomicBool,
-}
-
-impl std::fmt::Debug for ExportCounters {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ExportCounters")
-    }
 }
 
 impl<E: SpanExporter> SpanExporter for CountingExporter<E> {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         let count = batch.len();
-        self.queued.fetch_sub(count, Ordering::AcqRel);
+        self.pipeline
+            .figures
+            .queued
+            .fetch_sub(count, Ordering::AcqRel);
         let result = self.inner.export(batch).await;
         let spans = u64::try_from(count).unwrap_or(u64::MAX);
         match &result {
             Ok(()) => {
-                self.counters.exported.increment(spans);
+                self.pipeline.count(EXPORTED, spans);
                 if self.failing.swap(false, Ordering::Relaxed) {
                     tracing::info!("span export recovered");
                 }
             }
             Err(err) => {
-                self.counters.export_failed.increment(spans);
+                self.pipeline.count(EXPORT_FAILED, spans);
                 if !self.failing.swap(true, Ordering::Relaxed) {
                     tracing::warn!(
                         error = %err,
@@ -453,7 +598,7 @@ mod tests {
             register_metrics(&metrics);
             {
                 let _current = context(sampled, TraceFlags::SAMPLED).attach();
-                metrics.record_llm_call(&LlmCall {
+                metrics.providers().record_llm_call(&LlmCall {
                     provider: "anthropic",
                     model: "claude",
                     operation: LlmOperation::Chat,
@@ -466,7 +611,7 @@ mod tests {
                 });
             }
             let _current = context(unsampled, TraceFlags::default()).attach();
-            metrics.record_tool_execution(&ToolExecution {
+            metrics.tools().record_tool_execution(&ToolExecution {
                 tool: "grep",
                 vertical: "coding",
                 mode: AgentMode::Build,

@@ -22,9 +22,10 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::{Span, span::SpanKind, status::StatusCode as Code};
 use prost::Message as _;
 use tower::ServiceExt as _;
+use victor_metrics_core::Component;
 use victor_metrics_core::exposition::ExpositionBuilder;
 use victor_metrics_core::{LlmOperation, ToolStatus, VictorMetrics};
-use victor_tracing::{MonitoringLayer, Sampling, Telemetry, TracingConfig};
+use victor_tracing::{MonitoringLayer, Sampling, SpanPipeline, Telemetry, TracingConfig};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN_ID: &str = "00f067aa0ba902b7";
@@ -141,8 +142,11 @@ async fn chat(Path(session): Path<String>) -> &'static str {
 async fn a_request_trace_arrives_whole_with_the_callers_trace_id() {
     let (receiver, addr) = Receiver::start(Duration::ZERO).await;
     let metrics = VictorMetrics::new();
-    let telemetry =
-        Telemetry::install(&config(addr, Sampling::parent_based(1.0)), &metrics).expect("install");
+    let telemetry = Telemetry::install(
+        &config(addr, Sampling::parent_based(1.0)),
+        &SpanPipeline::new(&metrics),
+    )
+    .expect("install");
     let app = Router::new()
         .route("/chat/{session}", get(chat))
         .layer(MonitoringLayer::new(metrics.clone()));
@@ -282,8 +286,11 @@ fn ratio_sampling_keeps_a_tenth_and_children_follow_their_parent() {
     let metrics = VictorMetrics::new();
     let mut roots = 0;
     let text = with_recorder(&metrics, || {
-        let telemetry =
-            Telemetry::new(&config(addr, Sampling::parent_based(0.1)), &metrics).expect("pipeline");
+        let telemetry = Telemetry::new(
+            &config(addr, Sampling::parent_based(0.1)),
+            &SpanPipeline::new(&metrics),
+        )
+        .expect("pipeline");
         let spans = telemetry.spans();
         for _ in 0..5 {
             for _ in 0..2_000 {
@@ -329,8 +336,11 @@ fn ratio_sampling_keeps_a_tenth_and_children_follow_their_parent() {
             (0.0, "01", "sampled-parent", true),
             (1.0, "00", "unsampled-parent", false),
         ] {
-            let telemetry = Telemetry::new(&config(addr, Sampling::parent_based(ratio)), &metrics)
-                .expect("pipeline");
+            let telemetry = Telemetry::new(
+                &config(addr, Sampling::parent_based(ratio)),
+                &SpanPipeline::new(&metrics),
+            )
+            .expect("pipeline");
             let mut headers = http::HeaderMap::new();
             let traceparent = format!("00-{TRACE_ID}-{CALLER_SPAN_ID}-{flags}");
             headers.insert("traceparent", traceparent.parse().expect("header"));
@@ -361,18 +371,28 @@ fn lost_spans_are_counted_by_reason() {
     let (receiver, addr) = runtime.block_on(Receiver::start(Duration::from_millis(200)));
     let metrics = VictorMetrics::new();
     let text = with_recorder(&metrics, || {
-        let unreachable = Telemetry::new(&config(closed, Sampling::parent_based(1.0)), &metrics)
-            .expect("pipeline");
+        let unreachable = Telemetry::new(
+            &config(closed, Sampling::parent_based(1.0)),
+            &SpanPipeline::new(&metrics),
+        )
+        .expect("pipeline");
         for _ in 0..10 {
             unreachable.spans().operation("lost").end();
         }
         unreachable.flush();
-        let slow =
-            Telemetry::new(&config(addr, Sampling::parent_based(1.0)), &metrics).expect("pipeline");
+        let pipeline = SpanPipeline::new(&metrics);
+        let slow = Telemetry::new(&config(addr, Sampling::parent_based(1.0)), &pipeline)
+            .expect("pipeline");
         for _ in 0..5_000 {
             slow.spans().operation("burst").end();
         }
         slow.flush();
+        // The component's view tells the same story as the counters: every span started is
+        // exported or dropped, and the queue is empty after a flush.
+        let view = pipeline.view().expect("a view");
+        assert_eq!(view.started, 5_000);
+        assert_eq!(view.exported + view.dropped_queue_full, 5_000, "{view:?}");
+        assert_eq!(view.queue_length, 0);
     });
     assert_eq!(
         counter(

@@ -242,7 +242,7 @@ fn json_lists_alerts_with_rfc3339_times() {
         Duration::ZERO,
         pass_rate(&store, 0.5),
     );
-    let json = engine.json();
+    let json = serde_json::to_value(Component::view(&engine)).expect("serializable");
     let alert = &json["alerts"][0];
     assert_eq!(alert["state"], "pending");
     assert_eq!(alert["severity"], "critical");

@@ -9,21 +9,31 @@
 //! | [`WebhookNotifier`] | HTTP POST of JSON | the [`Notification`](crate::Notification) as JSON, optionally HMAC-SHA256 signed |
 //! | [`AlertmanagerNotifier`] | `POST /api/v2/alerts` | Alertmanager's postable alerts (labels, annotations, `startsAt`, `endsAt`, `generatorURL`) |
 
+#[cfg(feature = "delivery")]
 mod alertmanager;
+#[cfg(feature = "delivery")]
 mod email;
+#[cfg(feature = "delivery")]
 mod slack;
+#[cfg(feature = "delivery")]
 mod webhook;
 
 use std::future::Future;
 use std::pin::Pin;
+#[cfg(feature = "delivery")]
 use std::sync::OnceLock;
 
+#[cfg(feature = "delivery")]
 pub use alertmanager::AlertmanagerNotifier;
+#[cfg(feature = "delivery")]
 pub use email::{EmailNotifier, SmtpSecurity, SmtpSettings};
+#[cfg(feature = "delivery")]
 pub use slack::SlackNotifier;
+#[cfg(feature = "delivery")]
 pub use webhook::{SIGNATURE_HEADER, WebhookNotifier, sign};
 
 use crate::engine::Notification;
+#[cfg(feature = "delivery")]
 use crate::secret::SecretUrl;
 
 /// The future a [`Notifier`] returns.
@@ -67,6 +77,7 @@ pub enum NotifyError {
     Message(String),
 }
 
+#[cfg(feature = "delivery")]
 /// The one HTTP client every HTTP channel shares (connection pool, TLS with the platform's
 /// certificate store through rustls and *ring*). It sets no timeout of its own: the
 /// dispatcher bounds every attempt (`DeliverySettings::attempt_timeout`).
@@ -84,6 +95,7 @@ pub(crate) fn http_client() -> &'static reqwest::Client {
     })
 }
 
+#[cfg(feature = "delivery")]
 /// Makes *ring* rustls' process-wide provider unless one is installed already. Any reqwest
 /// client built in a program that links this crate needs it (the workspace builds reqwest's rustls
 /// without a provider), so call it before building one.
@@ -92,6 +104,7 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+#[cfg(feature = "delivery")]
 /// POSTs a JSON body (with extra headers) and turns anything but a 2xx into an error.
 pub(crate) async fn post_json(
     url: &SecretUrl,
@@ -123,6 +136,7 @@ pub(crate) async fn post_json(
     })
 }
 
+#[cfg(feature = "delivery")]
 /// An error and its causes on one line ("error sending request: connection refused").
 fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
@@ -135,6 +149,7 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+#[cfg(feature = "delivery")]
 /// A one-line title: `[FIRING] CRITICAL HighErrorRate: High error rate detected`.
 pub(crate) fn title(notification: &Notification) -> String {
     let alert = &notification.alert;
@@ -154,6 +169,7 @@ pub(crate) fn title(notification: &Notification) -> String {
     title
 }
 
+#[cfg(feature = "delivery")]
 /// The body lines every text channel shares: description, value, labels, times, runbook.
 pub(crate) fn body_lines(notification: &Notification) -> Vec<String> {
     let alert = &notification.alert;

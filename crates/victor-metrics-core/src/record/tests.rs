@@ -8,7 +8,9 @@ use openmetrics_parser::prometheus::parse_prometheus;
 use openmetrics_parser::{MetricsExposition, PrometheusType, PrometheusValue};
 
 use super::*;
+use crate::catalog::MetricKind;
 use crate::exposition::ExpositionBuilder;
+use crate::family::*;
 use crate::{OVERFLOW_LABEL_VALUE, quantile};
 
 type Parsed = MetricsExposition<PrometheusType, PrometheusValue>;
@@ -102,14 +104,14 @@ fn tool(name: &'static str, status: ToolStatus, millis: u64) -> ToolExecution<'s
 fn requests_count_by_labels_and_errors_by_type() {
     let metrics = VictorMetrics::new();
     let parsed = scrape(&metrics, |m| {
-        m.record_request(&request("/chat", 200, 120));
-        m.record_request(&request("/chat", 200, 80));
-        m.record_request(&request("/chat", 503, 2_000));
-        m.record_request(&Request {
+        m.requests().record_request(&request("/chat", 200, 120));
+        m.requests().record_request(&request("/chat", 200, 80));
+        m.requests().record_request(&request("/chat", 503, 2_000));
+        m.requests().record_request(&Request {
             error_type: Some("rate_limit"),
             ..request("/chat", 429, 5)
         });
-        m.record_request(&request("/chat", 404, 3));
+        m.requests().record_request(&request("/chat", 404, 3));
     });
     let labels = |status| {
         [
@@ -178,10 +180,13 @@ fn requests_count_by_labels_and_errors_by_type() {
 fn tool_executions_carry_their_catalog_labels() {
     let metrics = VictorMetrics::new();
     let parsed = scrape(&metrics, |m| {
-        m.record_tool_execution(&tool("read_file", ToolStatus::Success, 45));
-        m.record_tool_execution(&tool("read_file", ToolStatus::Success, 55));
-        m.record_tool_execution(&tool("read_file", ToolStatus::Timeout, 15_000));
-        m.record_tool_execution(&ToolExecution {
+        m.tools()
+            .record_tool_execution(&tool("read_file", ToolStatus::Success, 45));
+        m.tools()
+            .record_tool_execution(&tool("read_file", ToolStatus::Success, 55));
+        m.tools()
+            .record_tool_execution(&tool("read_file", ToolStatus::Timeout, 15_000));
+        m.tools().record_tool_execution(&ToolExecution {
             error_type: Some("permission_denied"),
             ..tool("write_file", ToolStatus::Failure, 10)
         });
@@ -264,9 +269,9 @@ fn llm_calls_record_tokens_cost_and_provider_traffic() {
         error_type: None,
     };
     let parsed = scrape(&metrics, |m| {
-        m.record_llm_call(&call);
-        m.record_llm_call(&call);
-        m.record_llm_call(&LlmCall {
+        m.providers().record_llm_call(&call);
+        m.providers().record_llm_call(&call);
+        m.providers().record_llm_call(&LlmCall {
             error_type: Some("rate_limit"),
             tool_calls: false,
             ..call
@@ -346,12 +351,14 @@ fn cache_hit_rates_come_from_the_window() {
     let metrics = VictorMetrics::new();
     let parsed = scrape(&metrics, |m| {
         for _ in 0..3 {
-            m.record_cache_hit("tool_selection");
+            m.caches().record_cache_hit("tool_selection");
         }
-        m.record_cache_miss("tool_selection");
-        m.record_cache_eviction("tool_selection", 2);
-        m.record_tool_selection("query", Duration::from_micros(300), true);
-        m.record_tool_selection("query", Duration::from_micros(900), false);
+        m.caches().record_cache_miss("tool_selection");
+        m.caches().record_cache_eviction("tool_selection", 2);
+        m.caches()
+            .record_tool_selection("query", Duration::from_micros(300), true);
+        m.caches()
+            .record_tool_selection("query", Duration::from_micros(900), false);
     });
     let cache = [("cache_name", "tool_selection")];
     assert_eq!(counter(&parsed, "victor_cache_hits_total", &cache), 3.0);
@@ -384,7 +391,8 @@ fn summary_percentiles_match_the_exposed_buckets() {
     let parsed = scrape(&metrics, |m| {
         for i in 0..1_000_u64 {
             // 1 ms .. 3 s, skewed towards fast.
-            m.record_request(&request("/chat", 200, 1 + (i * i) / 333));
+            m.requests()
+                .record_request(&request("/chat", 200, 1 + (i * i) / 333));
         }
     });
     let labels = [("endpoint", "/chat"), ("method", "POST"), ("status", "200")];
@@ -415,7 +423,7 @@ fn cardinality_limit_folds_into_one_counted_overflow_series() {
     let parsed = scrape(&metrics, |m| {
         for i in 0..10 {
             let name = format!("tool_{i}");
-            m.record_tool_execution(&ToolExecution {
+            m.tools().record_tool_execution(&ToolExecution {
                 tool: &name,
                 ..tool("", ToolStatus::Success, 10)
             });
@@ -481,15 +489,17 @@ fn custom_metrics_render_with_their_help() {
 
 /// Records every catalog metric through the typed API.
 pub(crate) fn record_every_metric(m: &VictorMetrics) {
-    m.record_request(&Request {
+    m.requests().record_request(&Request {
         error_type: Some("timeout"),
         ..request("/chat", 504, 30)
     });
-    drop(m.track_request("/chat", "POST"));
-    m.record_chat_request("anthropic", Duration::from_secs(3));
-    m.record_tool_execution(&tool("read_file", ToolStatus::Failure, 20));
-    drop(m.track_tool("read_file"));
-    m.record_llm_call(&LlmCall {
+    drop(m.requests().track_request("/chat", "POST"));
+    m.requests()
+        .record_chat_request("anthropic", Duration::from_secs(3));
+    m.tools()
+        .record_tool_execution(&tool("read_file", ToolStatus::Failure, 20));
+    drop(m.tools().track_tool("read_file"));
+    m.providers().record_llm_call(&LlmCall {
         provider: "openai",
         model: "gpt-4o",
         operation: LlmOperation::Chat,
@@ -500,29 +510,35 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         duration: Duration::from_millis(900),
         error_type: Some("timeout"),
     });
-    m.set_provider_health("openai", true);
-    m.record_cache_hit("embeddings");
-    m.record_cache_miss("embeddings");
-    m.record_cache_eviction("embeddings", 1);
-    m.set_cache_size("embeddings", 4096);
-    m.record_tool_selection("query", Duration::from_micros(400), true);
-    m.record_tool_selection_eviction("query", 1);
-    m.set_tool_selection_cache("query", 80, 100, 65_536);
-    m.record_coordinator_run("ToolCoordinator", Duration::from_millis(300), false);
-    m.set_coordinator_resources("ToolCoordinator", 52_428_800, 12.5);
-    m.record_session_started("cli");
-    m.record_session_ended("cli", Duration::from_secs(900), 12);
-    m.set_active_users("cli", 3);
-    m.record_task(true);
-    m.record_workflow_execution("code_review", "success");
-    m.record_feature_usage("semantic_search");
-    m.record_vertical_usage("coding", AgentMode::Plan);
-    m.set_planning_success_rate("coding", 0.9);
-    m.set_memory_recall_accuracy("episodic", 0.8);
-    m.record_skill_discovered("refactoring");
-    m.set_proficiency_score("python", 0.7);
-    m.record_self_improvement_loop("improved");
-    m.record_memory_operation("store", "success");
+    m.providers().set_provider_health("openai", true);
+    m.caches().record_cache_hit("embeddings");
+    m.caches().record_cache_miss("embeddings");
+    m.caches().record_cache_eviction("embeddings", 1);
+    m.caches().set_cache_size("embeddings", 4096);
+    m.caches()
+        .record_tool_selection("query", Duration::from_micros(400), true);
+    m.caches().record_tool_selection_eviction("query", 1);
+    m.caches()
+        .set_tool_selection_cache("query", 80, 100, 65_536);
+    m.agentic()
+        .record_coordinator_run("ToolCoordinator", Duration::from_millis(300), false);
+    m.agentic()
+        .set_coordinator_resources("ToolCoordinator", 52_428_800, 12.5);
+    m.sessions().record_session_started("cli");
+    m.sessions()
+        .record_session_ended("cli", Duration::from_secs(900), 12);
+    m.sessions().set_active_users("cli", 3);
+    m.sessions().record_task(true);
+    m.agentic()
+        .record_workflow_execution("code_review", "success");
+    m.agentic().record_feature_usage("semantic_search");
+    m.agentic().record_vertical_usage("coding", AgentMode::Plan);
+    m.agentic().set_planning_success_rate("coding", 0.9);
+    m.agentic().set_memory_recall_accuracy("episodic", 0.8);
+    m.agentic().record_skill_discovered("refactoring");
+    m.agentic().set_proficiency_score("python", 0.7);
+    m.agentic().record_self_improvement_loop("improved");
+    m.agentic().record_memory_operation("store", "success");
     use VerticalActivity as A;
     for activity in [
         A::CodingFilesAnalyzed(3),
@@ -546,7 +562,7 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         A::ResearchSourcesAnalyzed(6),
         A::ResearchSynthesis(Duration::from_secs(20)),
     ] {
-        m.record_vertical_activity(activity);
+        m.agentic().record_vertical_activity(activity);
     }
     for signal in [
         SecuritySignal::AuthorizationSuccessRate(0.99),
@@ -555,12 +571,14 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         SecuritySignal::VulnerabilityFound { severity: "high" },
         SecuritySignal::Scan(Duration::from_secs(45)),
     ] {
-        m.record_security(signal);
+        m.security().record_security(signal);
     }
-    m.record_initialization(Duration::from_millis(1_800));
-    m.set_bootstrap_phase("load_tools", Duration::from_millis(400));
-    m.record_lazy_load("rag_index");
-    m.record_system(&SystemSample {
+    m.bootstrap()
+        .record_initialization(Duration::from_millis(1_800));
+    m.bootstrap()
+        .set_bootstrap_phase("load_tools", Duration::from_millis(400));
+    m.bootstrap().record_lazy_load("rag_index");
+    m.system().record_system(&SystemSample {
         process_cpu_percent: 12.0,
         host_cpu_percent: 30.0,
         rss_bytes: 200 << 20,
@@ -574,10 +592,25 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         disk: Some(("/var/lib/victor".into(), 10 << 30, 50 << 30)),
         active_connections: 5,
     });
-    m.set_health_score(92.0);
-    m.record_health_check("readiness", "database", Duration::from_millis(3), false);
-    m.set_health_status("readiness", false);
-    m.set_build_info("0.1.0");
+    m.toolkit().set_health_score(92.0);
+    // The health checker's series (victor-health records them so).
+    m.histogram(
+        &crate::catalog::HEALTH_CHECK_DURATION_SECONDS,
+        ["readiness", "database"],
+    )
+    .record(0.003);
+    m.counter(
+        &crate::catalog::HEALTH_CHECK_FAILURES_TOTAL,
+        ["readiness", "database"],
+    )
+    .increment(1);
+    m.gauge(&crate::catalog::HEALTH_STATUS, ["readiness"])
+        .set(0.0);
+    m.counter(&crate::catalog::TRACING_SPANS_STARTED_TOTAL, [])
+        .increment(515);
+    m.gauge(&crate::catalog::TRACING_EXPORT_QUEUE_SPANS, [])
+        .set(0.0);
+    m.toolkit().set_build_info("0.1.0");
     m.counter(&crate::catalog::TRACING_SPANS_EXPORTED_TOTAL, [])
         .increment(512);
     m.counter(&crate::catalog::TRACING_SPANS_DROPPED_TOTAL, ["queue_full"])
@@ -685,7 +718,7 @@ fn counter_handles_reach_the_exposition_at_refresh_exactly_once() {
     };
 
     let (first, second) = metrics::with_local_recorder(&recorder, || {
-        metrics.record_feature_usage("semantic_search");
+        metrics.agentic().record_feature_usage("semantic_search");
         (
             metrics.counter(def, ["semantic_search"]),
             metrics.counter(def, ["semantic_search"]),
@@ -706,7 +739,7 @@ fn counter_handles_reach_the_exposition_at_refresh_exactly_once() {
 fn hostile_label_values_are_escaped() {
     let metrics = VictorMetrics::new();
     let hostile = "say \"hi\"\\n\nnext line";
-    let parsed = scrape(&metrics, |m| m.record_feature_usage(hostile));
+    let parsed = scrape(&metrics, |m| m.agentic().record_feature_usage(hostile));
     assert_eq!(
         counter(
             &parsed,
@@ -722,8 +755,8 @@ fn in_flight_guards_go_back_down() {
     let metrics = VictorMetrics::new();
     let mut running = None;
     let parsed = scrape(&metrics, |m| {
-        running = Some(m.track_tool("bash"));
-        drop(m.track_tool("bash"));
+        running = Some(m.tools().track_tool("bash"));
+        drop(m.tools().track_tool("bash"));
     });
     assert_eq!(
         gauge(
@@ -738,7 +771,7 @@ fn in_flight_guards_go_back_down() {
 #[test]
 fn recording_without_a_recorder_is_harmless() {
     let metrics = VictorMetrics::new();
-    metrics.record_request(&request("/chat", 200, 1));
+    metrics.requests().record_request(&request("/chat", 200, 1));
     assert_eq!(metrics.summary().requests.total, 1);
 }
 
@@ -754,11 +787,17 @@ fn breakdowns_group_by_tool_provider_and_cache() {
         error_type: None,
     };
     for _ in 0..3 {
-        metrics.record_tool_execution(&tool("grep", ToolStatus::Success, 40));
+        metrics
+            .tools()
+            .record_tool_execution(&tool("grep", ToolStatus::Success, 40));
     }
-    metrics.record_tool_execution(&tool("grep", ToolStatus::Failure, 40));
-    metrics.record_tool_execution(&tool("shell", ToolStatus::Success, 2_000));
-    let tools = metrics.tool_breakdown();
+    metrics
+        .tools()
+        .record_tool_execution(&tool("grep", ToolStatus::Failure, 40));
+    metrics
+        .tools()
+        .record_tool_execution(&tool("shell", ToolStatus::Success, 2_000));
+    let tools = metrics.tools().tool_breakdown();
     assert_eq!(
         tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
         ["grep", "shell"]
@@ -774,17 +813,21 @@ fn breakdowns_group_by_tool_provider_and_cache() {
             .is_some_and(|p| p <= 0.05)
     );
 
-    metrics.record_cache_hit("responses");
-    metrics.record_cache_miss("responses");
-    metrics.record_cache_hit("embeddings");
-    let caches = metrics.cache_breakdown();
+    metrics.caches().record_cache_hit("responses");
+    metrics.caches().record_cache_miss("responses");
+    metrics.caches().record_cache_hit("embeddings");
+    let caches = metrics.caches().cache_breakdown();
     assert_eq!(caches[0].name, "embeddings");
     assert_eq!(caches[1].hit_rate, Some(0.5));
-    assert!(metrics.provider_breakdown().is_empty());
-    assert!(metrics.tool_selection_breakdown().is_empty());
-    metrics.record_tool_selection("default", Duration::from_micros(300), true);
-    metrics.record_tool_selection("default", Duration::from_micros(300), false);
-    let selection = &metrics.tool_selection_breakdown()[0];
+    assert!(metrics.providers().provider_breakdown().is_empty());
+    assert!(metrics.caches().tool_selection_breakdown().is_empty());
+    metrics
+        .caches()
+        .record_tool_selection("default", Duration::from_micros(300), true);
+    metrics
+        .caches()
+        .record_tool_selection("default", Duration::from_micros(300), false);
+    let selection = &metrics.caches().tool_selection_breakdown()[0];
     assert_eq!((selection.hits, selection.misses), (1, 1));
     let latency = selection.duration_seconds.as_ref().expect("timed");
     assert!(latency.p50.is_some_and(|p| p <= 0.0005), "{latency:?}");
@@ -795,7 +838,7 @@ fn breakdowns_group_by_tool_provider_and_cache() {
 fn window_figures_and_views_read_back_what_was_recorded() {
     let metrics = VictorMetrics::new();
     for i in 0..20_u64 {
-        metrics.record_request(&Request {
+        metrics.requests().record_request(&Request {
             endpoint: "/chat",
             method: "POST",
             status: if i < 2 { 503 } else { 200 },
@@ -803,7 +846,7 @@ fn window_figures_and_views_read_back_what_was_recorded() {
             error_type: None,
         });
     }
-    metrics.record_tool_execution(&ToolExecution {
+    metrics.tools().record_tool_execution(&ToolExecution {
         tool: "grep",
         vertical: "coding",
         mode: AgentMode::Build,
@@ -811,9 +854,9 @@ fn window_figures_and_views_read_back_what_was_recorded() {
         duration: Duration::from_millis(5),
         error_type: None,
     });
-    metrics.record_cache_hit("responses");
-    metrics.record_cache_miss("responses");
-    metrics.record_cache_eviction("responses", 4);
+    metrics.caches().record_cache_hit("responses");
+    metrics.caches().record_cache_miss("responses");
+    metrics.caches().record_cache_eviction("responses", 4);
     metrics.refresh();
     let figures = metrics.window_figures();
     assert_eq!(figures.requests, 20);
@@ -825,21 +868,27 @@ fn window_figures_and_views_read_back_what_was_recorded() {
     );
     assert_eq!(figures.tool_failure_ratio, Some(1.0));
     assert_eq!(figures.cache_hit_rate, Some(0.5));
-    assert_eq!(metrics.cache_breakdown()[0].evictions, 4);
+    assert_eq!(metrics.caches().cache_breakdown()[0].evictions, 4);
 
-    metrics.record_initialization(Duration::from_millis(1_500));
-    metrics.set_bootstrap_phase("load_tools", Duration::from_millis(300));
-    metrics.record_lazy_load("rag_index");
-    metrics.record_lazy_load("rag_index");
-    let bootstrap = metrics.bootstrap();
+    metrics
+        .bootstrap()
+        .record_initialization(Duration::from_millis(1_500));
+    metrics
+        .bootstrap()
+        .set_bootstrap_phase("load_tools", Duration::from_millis(300));
+    metrics.bootstrap().record_lazy_load("rag_index");
+    metrics.bootstrap().record_lazy_load("rag_index");
+    let bootstrap = metrics.bootstrap().bootstrap();
     assert_eq!(bootstrap.initialization_seconds, Some(1.5));
     assert_eq!(bootstrap.phases["load_tools"], 0.3);
     assert_eq!(bootstrap.lazy_loads["rag_index"], 2);
-    metrics.set_provider_health("openai", false);
-    assert!(!metrics.provider_health()["openai"]);
-    metrics.set_tool_selection_cache("default", 250, 1_000, 4_096);
+    metrics.providers().set_provider_health("openai", false);
+    assert!(!metrics.providers().provider_health()["openai"]);
+    metrics
+        .caches()
+        .set_tool_selection_cache("default", 250, 1_000, 4_096);
     assert_eq!(
-        metrics.tool_selection_fill()["default"].utilization,
+        metrics.caches().tool_selection_fill()["default"].utilization,
         Some(0.25)
     );
 }

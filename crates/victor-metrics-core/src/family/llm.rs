@@ -1,0 +1,298 @@
+//! LLM calls and the provider pool: calls, latency, tokens, cost, errors, provider health and
+//! the windowed provider success rate.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use metrics::{Counter, Histogram};
+use serde::Serialize;
+
+use super::{CatalogSeries, SeriesStats, Totals, bool_label, breakdown, label_enum, owned};
+use crate::Component;
+use crate::catalog::{self as cat, Group, MetricDef};
+use crate::series::{SeriesCache, register_counter, register_histogram};
+use crate::stats::{Tally, Window};
+use crate::summary::{Breakdown, LlmSummary};
+
+label_enum! {
+    /// The GenAI operation of an LLM call (OpenTelemetry `gen_ai.operation.name`).
+    LlmOperation, "LLM operation" {
+        /// A chat completion.
+        Chat = "chat",
+        /// A plain text completion.
+        TextCompletion = "text_completion",
+        /// An embeddings request.
+        Embeddings = "embeddings",
+    }
+}
+
+/// One LLM call, for [`Providers::record_llm_call`].
+#[derive(Clone, Copy, Debug)]
+pub struct LlmCall<'a> {
+    /// The provider (`anthropic`, `openai`).
+    pub provider: &'a str,
+    /// The requested model.
+    pub model: &'a str,
+    /// The GenAI operation.
+    pub operation: LlmOperation,
+    /// Prompt (input) tokens.
+    pub prompt_tokens: u64,
+    /// Completion (output) tokens.
+    pub completion_tokens: u64,
+    /// Estimated cost in US dollars.
+    pub cost_usd: f64,
+    /// Whether the response used tool calls.
+    pub tool_calls: bool,
+    /// Time to the full response.
+    pub duration: Duration,
+    /// Why it failed (`rate_limit`, `timeout`, ...), `None` on success.
+    pub error_type: Option<&'a str>,
+}
+
+/// The LLM and provider-pool family ([`Group::Llm`], [`Group::Provider`]).
+pub struct Providers {
+    catalog: Arc<CatalogSeries>,
+    series: SeriesCache<LlmSeries>,
+    errors: SeriesCache<Counter>,
+    health: Mutex<BTreeMap<String, bool>>,
+    window: Mutex<Window<(Box<str>, Box<str>)>>,
+}
+
+struct LlmSeries {
+    requests: Counter,
+    duration: Histogram,
+    prompt_tokens: Counter,
+    completion_tokens: Counter,
+    cost: Histogram,
+    provider_requests: Counter,
+    provider_latency: Histogram,
+    stats: SeriesStats,
+    prompt_token_count: AtomicU64,
+    completion_token_count: AtomicU64,
+    cost_micro_usd: AtomicU64,
+}
+
+/// The `/api/performance/providers` view.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProvidersView {
+    /// One row per provider, most called first.
+    pub providers: Vec<ProviderRow>,
+    /// Providers last reported healthy.
+    pub healthy: usize,
+    /// Providers whose health was ever reported.
+    pub known: usize,
+}
+
+/// One provider's calls since start and its last reported health.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProviderRow {
+    /// Calls, errors and latency.
+    #[serde(flatten)]
+    pub calls: Breakdown,
+    /// As last set by [`Providers::set_provider_health`]; `null` when never set.
+    pub healthy: Option<bool>,
+}
+
+impl Providers {
+    pub(crate) fn new(catalog: Arc<CatalogSeries>) -> Self {
+        Providers {
+            series: SeriesCache::new(cat::LLM_REQUESTS_TOTAL.def().name(), catalog.limit),
+            errors: SeriesCache::new(cat::LLM_ERRORS_TOTAL.def().name(), catalog.limit),
+            health: Mutex::default(),
+            window: Mutex::new(Window::new(catalog.window, catalog.started)),
+            catalog,
+        }
+    }
+
+    /// Records one LLM call: the `victor_llm_*` metrics (requests, duration, tokens, cost, errors)
+    /// and the provider pool's `victor_provider_requests_total` and latency.
+    pub fn record_llm_call(&self, call: &LlmCall<'_>) {
+        let seconds = call.duration.as_secs_f64();
+        let success = call.error_type.is_none();
+        let status = if success { "success" } else { "failure" };
+        let labels = [
+            call.provider,
+            call.model,
+            call.operation.as_str(),
+            status,
+            bool_label(call.tool_calls),
+        ];
+        self.series.with(
+            &labels,
+            |l| {
+                let (provider, model, operation) = (l[0], l[1], l[2]);
+                LlmSeries {
+                    requests: register_counter(
+                        cat::LLM_REQUESTS_TOTAL.def(),
+                        &[provider, model, operation],
+                    ),
+                    duration: register_histogram(
+                        cat::LLM_DURATION_SECONDS.def(),
+                        &[provider, model, operation],
+                    ),
+                    prompt_tokens: register_counter(
+                        cat::LLM_TOKENS_TOTAL.def(),
+                        &[provider, model, "prompt"],
+                    ),
+                    completion_tokens: register_counter(
+                        cat::LLM_TOKENS_TOTAL.def(),
+                        &[provider, model, "completion"],
+                    ),
+                    cost: register_histogram(cat::LLM_COST_USD.def(), &[provider, model]),
+                    provider_requests: register_counter(
+                        cat::PROVIDER_REQUESTS_TOTAL.def(),
+                        &[provider, model, l[3], l[4]],
+                    ),
+                    provider_latency: register_histogram(
+                        cat::PROVIDER_LATENCY_SECONDS.def(),
+                        &[provider, model],
+                    ),
+                    stats: SeriesStats::new(cat::LLM_DURATION_SECONDS.def()),
+                    prompt_token_count: AtomicU64::new(0),
+                    completion_token_count: AtomicU64::new(0),
+                    cost_micro_usd: AtomicU64::new(0),
+                }
+            },
+            |series| {
+                series.requests.increment(1);
+                series.duration.record(seconds);
+                series.prompt_tokens.increment(call.prompt_tokens);
+                series.completion_tokens.increment(call.completion_tokens);
+                series.cost.record(call.cost_usd);
+                series.provider_requests.increment(1);
+                series.provider_latency.record(seconds);
+                series.stats.record(!success, seconds);
+                series
+                    .prompt_token_count
+                    .fetch_add(call.prompt_tokens, Ordering::Relaxed);
+                series
+                    .completion_token_count
+                    .fetch_add(call.completion_tokens, Ordering::Relaxed);
+                // Saturating cast: a negative or NaN cost counts as zero.
+                let micro_usd = (call.cost_usd * 1e6) as u64;
+                series
+                    .cost_micro_usd
+                    .fetch_add(micro_usd, Ordering::Relaxed);
+            },
+        );
+        if let Some(error_type) = call.error_type {
+            let labels = [
+                call.provider,
+                call.model,
+                call.operation.as_str(),
+                error_type,
+            ];
+            self.errors.with(
+                &labels,
+                |labels| register_counter(cat::LLM_ERRORS_TOTAL.def(), labels),
+                |errors| errors.increment(1),
+            );
+        }
+    }
+
+    /// Sets whether the provider pool considers `provider` healthy (`victor_provider_healthy`).
+    pub fn set_provider_health(&self, provider: &str, healthy: bool) {
+        self.health
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(provider.to_owned(), healthy);
+        self.catalog.set(
+            &cat::PROVIDER_HEALTHY,
+            [provider],
+            f64::from(u8::from(healthy)),
+        );
+    }
+
+    /// Each provider's health as last set.
+    pub fn provider_health(&self) -> BTreeMap<String, bool> {
+        self.health
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Every call since start, with token and cost totals.
+    pub fn summary(&self) -> LlmSummary {
+        let mut calls = Totals::new(cat::LLM_DURATION_SECONDS.def());
+        let (mut prompt_tokens, mut completion_tokens, mut micro_usd) = (0u64, 0u64, 0u64);
+        self.series.for_each_series(|series| {
+            calls.add(&series.stats);
+            prompt_tokens += series.prompt_token_count.load(Ordering::Relaxed);
+            completion_tokens += series.completion_token_count.load(Ordering::Relaxed);
+            micro_usd += series.cost_micro_usd.load(Ordering::Relaxed);
+        });
+        LlmSummary {
+            calls: calls.summary(),
+            prompt_tokens,
+            completion_tokens,
+            cost_usd: micro_usd as f64 / 1e6,
+        }
+    }
+
+    /// Per provider (every model and operation together), most called first.
+    pub fn provider_breakdown(&self) -> Vec<Breakdown> {
+        let mut by_provider: HashMap<Box<str>, Totals> = HashMap::new();
+        self.series.for_each(|labels, series| {
+            by_provider
+                .entry(labels[0].into())
+                .or_insert_with(|| Totals::new(cat::LLM_DURATION_SECONDS.def()))
+                .add(&series.stats);
+        });
+        breakdown(by_provider)
+    }
+
+    /// Label sets held.
+    pub(crate) fn len(&self) -> usize {
+        self.series.len()
+    }
+}
+
+impl Component for Providers {
+    type View = ProvidersView;
+
+    fn name(&self) -> &'static str {
+        "providers"
+    }
+
+    fn metrics(&self) -> Vec<&'static MetricDef> {
+        owned(&[Group::Llm, Group::Provider])
+    }
+
+    /// Recomputes `victor_provider_success_rate` per provider and model over the window.
+    fn refresh(&self) {
+        let mut tallies: HashMap<(Box<str>, Box<str>), Tally> = HashMap::new();
+        self.series.for_each(|labels, series| {
+            tallies
+                .entry((labels[0].into(), labels[1].into()))
+                .or_default()
+                .add(series.stats.tally());
+        });
+        let mut window = self.window.lock().unwrap_or_else(PoisonError::into_inner);
+        for ((provider, model), change, _) in window.advance(Instant::now(), tallies) {
+            self.catalog.set(
+                &cat::PROVIDER_SUCCESS_RATE,
+                [&provider, &model],
+                change.ratio(),
+            );
+        }
+    }
+
+    fn view(&self) -> Option<ProvidersView> {
+        let health = self.provider_health();
+        let providers = self
+            .provider_breakdown()
+            .into_iter()
+            .map(|calls| ProviderRow {
+                healthy: health.get(&calls.name).copied(),
+                calls,
+            })
+            .collect();
+        Some(ProvidersView {
+            providers,
+            healthy: health.values().filter(|healthy| **healthy).count(),
+            known: health.len(),
+        })
+    }
+}
