@@ -1,13 +1,24 @@
-//! `docs/metrics.md`: the catalog as a reference table, grouped by area.
+//! `docs/metrics.md`: the catalog as a reference table, grouped by the component that owns each
+//! metric (then by area), and `docs/events.schema.json` with the event reference in
+//! `docs/api.md`.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use victor_metrics_core::{Group, MetricKind, catalog};
+use victor_metrics_core::{Group, MetricDef, MetricKind, catalog};
+
+use crate::owners;
 
 /// Generates `docs/metrics.md`.
 pub(crate) fn generate() -> Vec<(PathBuf, String)> {
-    vec![(PathBuf::from("docs/metrics.md"), metrics_reference())]
+    vec![
+        (PathBuf::from("docs/metrics.md"), metrics_reference()),
+        (
+            PathBuf::from("docs/events.schema.json"),
+            crate::events::schema(),
+        ),
+        (PathBuf::from("docs/api.md"), crate::events::api_reference()),
+    ]
 }
 
 fn metrics_reference() -> String {
@@ -31,58 +42,81 @@ fn metrics_reference() -> String {
         counts(MetricKind::Gauge),
         counts(MetricKind::Histogram),
     );
-    for group in Group::ALL {
-        let defs: Vec<_> = catalog::ALL
+    let components = owners::components();
+    let owners = owners::owner_of_each(&components).unwrap_or_else(|err| panic!("{err}"));
+    for name in components.names() {
+        let owned: Vec<&'static MetricDef> = owners
             .iter()
-            .filter(|def| def.group() == group)
+            .filter(|(_, owner)| *owner == name)
+            .map(|(def, _)| *def)
             .collect();
-        if defs.is_empty() {
+        if owned.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "## {}\n", group.title());
-        let _ = writeln!(out, "| Metric | Type | Unit | Labels | Help | Sources |");
-        let _ = writeln!(out, "|---|---|---|---|---|---|");
-        for def in defs {
-            let labels = if def.labels().is_empty() {
-                "—".to_owned()
-            } else {
-                def.labels()
-                    .iter()
-                    .map(|l| format!("`{l}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let unit = match def.unit().as_str() {
-                "" => "—",
-                unit => unit,
-            };
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} | {} | {} | {} |",
-                def.name(),
-                def.kind().as_str(),
-                unit,
-                labels,
-                escape(def.help()),
-                escape(def.sources()),
-            );
-        }
-        let histograms: Vec<_> = catalog::ALL
-            .iter()
-            .filter(|def| def.group() == group && def.kind() == MetricKind::Histogram)
-            .collect();
-        if !histograms.is_empty() {
-            let _ = writeln!(out, "\nBuckets (upper bounds):\n");
-            for def in histograms {
-                let bounds: Vec<String> = def.buckets().iter().map(|b| format!("{b}")).collect();
-                let _ = writeln!(out, "- `{}`: {}", def.name(), bounds.join(", "));
+        let _ = writeln!(
+            out,
+            "## Component `{name}`\n\nRecorded and owned by the `{name}` component{}.\n",
+            match name {
+                "health" => " (`victor_health::HealthChecker`)",
+                "alerts" => " (`victor_alerting::Engine`)",
+                "tracing" => " (`victor_tracing::SpanPipeline`)",
+                _ => "; a service records through its family of `VictorMetrics`",
+            }
+        );
+        for group in Group::ALL {
+            let defs: Vec<_> = owned.iter().filter(|def| def.group() == group).collect();
+            if !defs.is_empty() {
+                group_table(&mut out, group, &defs);
             }
         }
-        out.push('\n');
     }
     out.truncate(out.trim_end().len());
     out.push('\n');
     out
+}
+
+/// One area's table, then its histograms' buckets.
+fn group_table(out: &mut String, group: Group, defs: &[&&'static MetricDef]) {
+    let _ = writeln!(out, "### {}\n", group.title());
+    let _ = writeln!(out, "| Metric | Type | Unit | Labels | Help | Sources |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|");
+    for def in defs {
+        let labels = if def.labels().is_empty() {
+            "—".to_owned()
+        } else {
+            def.labels()
+                .iter()
+                .map(|l| format!("`{l}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let unit = match def.unit().as_str() {
+            "" => "—",
+            unit => unit,
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            def.name(),
+            def.kind().as_str(),
+            unit,
+            labels,
+            escape(def.help()),
+            escape(def.sources()),
+        );
+    }
+    let histograms: Vec<_> = defs
+        .iter()
+        .filter(|def| def.kind() == MetricKind::Histogram)
+        .collect();
+    if !histograms.is_empty() {
+        let _ = writeln!(out, "\nBuckets (upper bounds):\n");
+        for def in histograms {
+            let bounds: Vec<String> = def.buckets().iter().map(|b| format!("{b}")).collect();
+            let _ = writeln!(out, "- `{}`: {}", def.name(), bounds.join(", "));
+        }
+    }
+    out.push('\n');
 }
 
 /// Keeps table cells intact.

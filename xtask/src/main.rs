@@ -6,7 +6,9 @@
 mod codegen;
 mod dashboards;
 mod docs;
+mod events;
 mod kubernetes;
+mod owners;
 mod promql;
 mod rules;
 mod ruletests;
@@ -26,7 +28,8 @@ struct Cli {
 enum Command {
     /// Run every generator.
     Gen(Mode),
-    /// Generate docs/metrics.md from the catalog and docs/alerts.md from the alert rules.
+    /// Generate docs/metrics.md from the catalog, docs/alerts.md from the alert rules, and the
+    /// event reference (docs/events.schema.json, the table in docs/api.md) from the event types.
     GenDocs(Mode),
     /// Generate deploy/prometheus/rules/*.yml (alerting and recording rules), their promtool
     /// tests, and the Kubernetes ConfigMaps that carry them.
