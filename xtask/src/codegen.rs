@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 /// A generator: the files it produces, as (path relative to the workspace root, contents).
-pub(crate) type Generator = fn() -> Vec<(PathBuf, String)>;
+pub(crate) type Generator = fn() -> anyhow::Result<Vec<(PathBuf, String)>>;
 
 /// The workspace root (xtask lives one level below it).
 pub(crate) fn workspace_root() -> PathBuf {
@@ -18,7 +18,7 @@ pub(crate) fn run(generators: &[Generator], check: bool) -> anyhow::Result<()> {
     let root = workspace_root();
     let mut stale = Vec::new();
     for generator in generators {
-        for (relative, contents) in generator() {
+        for (relative, contents) in generator()? {
             let path = root.join(&relative);
             let current = std::fs::read_to_string(&path).ok();
             if current.as_deref() == Some(contents.as_str()) {

@@ -22,21 +22,26 @@ use victor_alerting::{
 };
 use victor_metrics_core::catalog;
 
-use crate::promql::{Query, Scope, counter, gauge, histogram};
 use crate::rules::recorded;
+use victor_alerting::promql::{
+    CounterSelector, PromqlError, Query, Scope, counter, gauge, histogram,
+};
 
 /// Where the dashboards go.
 pub(crate) const DIR: &str = "deploy/grafana/dashboards";
 
 /// Generates every dashboard.
-pub(crate) fn generate() -> Vec<(PathBuf, String)> {
+pub(crate) fn generate() -> anyhow::Result<Vec<(PathBuf, String)>> {
     dashboards()
         .iter()
         .map(|dashboard| {
             let path = PathBuf::from(format!("{DIR}/{}.json", dashboard.uid));
+            let json = dashboard
+                .to_json()
+                .map_err(|err| anyhow::anyhow!("dashboard {}: {err}", dashboard.uid))?;
             // A `Value` always serialises.
-            let text = serde_json::to_string_pretty(&dashboard.to_json()).unwrap_or_default();
-            (path, text + "\n")
+            let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+            Ok((path, text + "\n"))
         })
         .collect()
 }
@@ -216,7 +221,7 @@ impl Panel {
             .collect()
     }
 
-    fn to_json(&self, id: u32, x: u32, y: u32, height: u32) -> Value {
+    fn to_json(&self, id: u32, x: u32, y: u32, height: u32) -> Result<Value, PromqlError> {
         let targets: Vec<Value> = self
             .targets
             .iter()
@@ -224,7 +229,7 @@ impl Panel {
             .map(|((query, legend), ref_id)| {
                 let mut target = json!({
                     "datasource": datasource(),
-                    "expr": query.render(Scope::Dashboard),
+                    "expr": query.render(Scope::Dashboard)?,
                     "legendFormat": legend,
                     "refId": ref_id.to_string(),
                     "range": !self.kind.instant(),
@@ -236,9 +241,9 @@ impl Panel {
                 if self.kind == Kind::Heatmap {
                     target["format"] = json!("time_series");
                 }
-                target
+                Ok(target)
             })
-            .collect();
+            .collect::<Result<_, PromqlError>>()?;
         let mut defaults = json!({
             "unit": self.unit,
             "thresholds": self.thresholds(),
@@ -263,7 +268,7 @@ impl Panel {
             // Draw the alert thresholds as dashed lines on the graph.
             defaults["custom"] = json!({"thresholdsStyle": {"mode": "dashed"}});
         }
-        json!({
+        Ok(json!({
             "id": id,
             "type": self.kind.as_str(),
             "title": self.title,
@@ -274,7 +279,7 @@ impl Panel {
             "fieldConfig": {"defaults": defaults, "overrides": []},
             "options": self.options(),
             "links": self.links(),
-        })
+        }))
     }
 
     /// The panel's options: what we chose, plus the fields Grafana's schema requires, at
@@ -389,7 +394,7 @@ fn datasource() -> Value {
 }
 
 impl Dashboard {
-    fn to_json(&self) -> Value {
+    fn to_json(&self) -> Result<Value, PromqlError> {
         const HEIGHT: u32 = 8;
         let mut panels = Vec::new();
         let (mut id, mut x, mut y) = (1, 0, 0);
@@ -409,7 +414,7 @@ impl Dashboard {
                 if x + panel.width > 24 {
                     (x, y) = (0, y + HEIGHT);
                 }
-                panels.push(panel.to_json(id, x, y, HEIGHT));
+                panels.push(panel.to_json(id, x, y, HEIGHT)?);
                 id += 1;
                 x += panel.width;
             }
@@ -426,7 +431,7 @@ impl Dashboard {
                 "sort": 1,
             })
         };
-        json!({
+        Ok(json!({
             "uid": self.uid,
             "title": self.title,
             "description": self.description,
@@ -457,7 +462,7 @@ impl Dashboard {
                 "name": "Annotations & Alerts", "type": "dashboard",
             }]},
             "panels": panels,
-        })
+        }))
     }
 }
 
@@ -478,7 +483,7 @@ fn top(panels: Vec<Panel>) -> Row {
 // --- Queries shared by several dashboards --------------------------------------------------
 
 /// The agent's requests: every endpoint except the exporter's own routes.
-fn requests() -> crate::promql::Counter {
+fn requests() -> CounterSelector {
     counter(&catalog::REQUESTS_TOTAL).not_matches("endpoint", EXPORTER_ENDPOINTS)
 }
 
@@ -1074,7 +1079,7 @@ mod tests {
                     panel.title
                 );
                 // Building the JSON resolves every alert name.
-                let _ = panel.to_json(1, 0, 0, 8);
+                panel.to_json(1, 0, 0, 8).expect("renders");
             }
         }
     }

@@ -43,8 +43,8 @@ fn config_map(name: &'static str, data: BTreeMap<String, String>) -> ConfigMap {
 }
 
 /// Generates the ConfigMaps from `prometheus.yml` and the rule files as generated now.
-pub(crate) fn generate() -> Vec<(PathBuf, String)> {
-    let rules: BTreeMap<String, String> = crate::rules::generate()
+pub(crate) fn generate() -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let rules: BTreeMap<String, String> = crate::rules::generate()?
         .into_iter()
         .filter_map(|(path, contents)| {
             let name = path.file_name()?.to_str()?.to_owned();
@@ -64,14 +64,14 @@ pub(crate) fn generate() -> Vec<(PathBuf, String)> {
         // Plain structs of strings always serialise.
         text.push_str(&serde_norway::to_string(&map).unwrap_or_default());
     }
-    vec![(PathBuf::from(FILE), text)]
+    Ok(vec![(PathBuf::from(FILE), text)])
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn every_rule_file_is_in_the_config_map() {
-        let (_, text) = &super::generate()[0];
+        let (_, text) = &super::generate().expect("renders")[0];
         assert!(text.contains("victor-alerts.yml: |"), "{text}");
         assert!(text.contains("victor-recording.yml: |"));
         assert!(text.contains("prometheus.yml: |"));

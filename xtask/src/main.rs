@@ -9,7 +9,6 @@ mod docs;
 mod events;
 mod kubernetes;
 mod owners;
-mod promql;
 mod rules;
 mod ruletests;
 mod runbooks;

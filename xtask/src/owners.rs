@@ -96,10 +96,13 @@ mod tests {
     #[test]
     fn dashboards_and_rules_query_only_owned_metrics() {
         let components = components();
-        let generated = crate::rules::generate()
-            .into_iter()
-            .chain(crate::dashboards::generate())
-            .chain(crate::ruletests::generate());
+        let generated = [
+            crate::rules::generate,
+            crate::dashboards::generate,
+            crate::ruletests::generate,
+        ]
+        .into_iter()
+        .flat_map(|generate| generate().expect("renders"));
         let mut checked = 0;
         for (path, text) in generated {
             // The PromQL: rule and panel expressions, and promtool's input series.
@@ -129,6 +132,78 @@ mod tests {
             }
         }
         assert!(checked > 50, "only {checked} metric references found");
+    }
+
+    /// Every expression the generators write (alerting and recording rules, dashboard panels),
+    /// with Grafana's variables given values.
+    fn generated_expressions() -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        for generate in [crate::rules::generate, crate::dashboards::generate] {
+            for (path, text) in generate().expect("renders") {
+                let document: serde_json::Value = if path.extension().is_some_and(|e| e == "json") {
+                    serde_json::from_str(&text).expect("dashboard JSON")
+                } else {
+                    serde_norway::from_str(&text).expect("rule YAML")
+                };
+                collect_expressions(&document, &path.display().to_string(), &mut found);
+            }
+        }
+        found
+    }
+
+    fn collect_expressions(
+        value: &serde_json::Value,
+        path: &str,
+        found: &mut Vec<(String, String)>,
+    ) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    match (key.as_str(), value.as_str()) {
+                        ("expr", Some(expr)) => {
+                            let expr = expr
+                                .replace("$__rate_interval", "5m")
+                                .replace("$__range", "1h")
+                                .replace("$job", ".*")
+                                .replace("$instance", ".*");
+                            found.push((path.to_owned(), expr));
+                        }
+                        _ => collect_expressions(value, path, found),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    collect_expressions(item, path, found);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_generated_expression_parses_as_promql() {
+        let expressions = generated_expressions();
+        assert!(
+            expressions.len() > 100,
+            "only {} expressions",
+            expressions.len()
+        );
+        for (path, expr) in &expressions {
+            if let Err(err) = promql_parser::parser::parse(expr) {
+                panic!("{path}: {expr}\n{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_parser_refuses_what_prometheus_refuses() {
+        // The check above can fail: a broken expression is refused, naming the problem.
+        assert!(promql_parser::parser::parse("sum by (job (rate(x[5m]))").is_err());
+        assert!(
+            promql_parser::parser::parse("rate(victor_requests_total{status=~\"5..\"}[5m])")
+                .is_ok()
+        );
     }
 
     #[test]

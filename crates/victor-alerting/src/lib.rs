@@ -41,7 +41,7 @@ mod delivery;
 mod engine;
 mod eval;
 pub mod notify;
-mod promql;
+pub mod promql;
 mod promtool;
 mod rule;
 mod secret;
@@ -61,7 +61,9 @@ pub use notify::{
     WebhookNotifier, sign,
 };
 pub use notify::{Notifier, NotifyError};
-pub use promql::{FLEET_LABELS, PrometheusRule, duration as prometheus_duration};
+pub use promql::{
+    FLEET_LABELS, PrometheusRule, PromqlError, Query, Scope, duration as prometheus_duration,
+};
 pub use promtool::{
     AlertRuleTest, ExpectedAlert, FIRING_INSTANCE, InputSeries, PromtoolTest, PromtoolTestError,
     QUIET_INSTANCE, TEST_JOB,

@@ -1,8 +1,13 @@
-//! The Prometheus form of a rule: the alerting-rule model of a rule file, with the PromQL that
-//! computes the same signal as the in-process engine.
+//! One PromQL model for everything that queries the catalog: the alert engine's rules, the
+//! Prometheus rule files and the Grafana dashboards (`cargo xtask gen`).
 //!
-//! Aggregations keep `job` and `instance` besides the signal's own `by` labels, so in a fleet
-//! each exporter alerts on itself, exactly as each exporter's engine does in process.
+//! A query names metrics only through the typed catalog statics ([`counter`], [`gauge`],
+//! [`histogram`]), so it cannot name a metric the catalog lacks or take the rate of a gauge; a
+//! label the metric does not carry is an error when it renders ([`PromqlError`]). The same
+//! [`Query`] renders in two [`Scope`]s: for a fleet (every aggregation keeps `job` and
+//! `instance`, so each exporter alerts on itself, as its engine does in process) and for a
+//! dashboard (filtered by the `$job` and `$instance` variables, over `$__rate_interval`). The
+//! engine evaluates the same selectors ([`Rule`]'s signals) in process.
 //!
 //! ```
 //! use std::time::Duration;
@@ -30,12 +35,460 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use regex_lite::Regex;
 use serde::Serialize;
+use victor_metrics_core::MetricDef;
+use victor_metrics_core::catalog::{CounterDef, GaugeDef, HistogramDef};
 
-use crate::rule::{Condition, Rule, Selector, Signal, SignalKind};
+use crate::rule::{Comparison, Condition, Rule, Signal, SignalKind};
 
-/// Labels every PromQL aggregation keeps, so a fleet alerts per exporter.
+/// Labels every fleet aggregation keeps, so a fleet alerts per exporter.
 pub const FLEET_LABELS: [&str; 2] = ["job", "instance"];
+
+/// The window a fleet query without its own looks back over (recording rules).
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
+
+/// How a label is matched, as in PromQL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchOp {
+    /// `label="value"`
+    Equal,
+    /// `label!="value"`
+    NotEqual,
+    /// `label=~"regex"` (anchored at both ends, as in PromQL)
+    Regex,
+    /// `label!~"regex"`
+    NotRegex,
+}
+
+impl MatchOp {
+    /// The operator as PromQL writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MatchOp::Equal => "=",
+            MatchOp::NotEqual => "!=",
+            MatchOp::Regex => "=~",
+            MatchOp::NotRegex => "!~",
+        }
+    }
+}
+
+/// One label matcher of a selector.
+#[derive(Clone, Debug)]
+pub(crate) struct Matcher {
+    pub(crate) label: &'static str,
+    pub(crate) op: MatchOp,
+    pub(crate) value: String,
+    /// Compiled anchored pattern for the regex ops; `Err` keeps the parser's message for
+    /// [`RuleBuilder::build`] to report.
+    pub(crate) regex: Option<Result<Regex, String>>,
+}
+
+impl Matcher {
+    fn new(label: &'static str, op: MatchOp, value: &str) -> Self {
+        let regex = matches!(op, MatchOp::Regex | MatchOp::NotRegex)
+            .then(|| Regex::new(&format!("^(?:{value})$")).map_err(|err| err.to_string()));
+        Matcher {
+            label,
+            op,
+            value: value.to_owned(),
+            regex,
+        }
+    }
+
+    /// Whether a series whose `label` has `value` (empty when absent, as in PromQL) passes.
+    pub(crate) fn accepts(&self, value: &str) -> bool {
+        match (self.op, &self.regex) {
+            (MatchOp::Equal, _) => value == self.value,
+            (MatchOp::NotEqual, _) => value != self.value,
+            (MatchOp::Regex, Some(Ok(regex))) => regex.is_match(value),
+            (MatchOp::NotRegex, Some(Ok(regex))) => !regex.is_match(value),
+            _ => false,
+        }
+    }
+
+    pub(crate) fn promql(&self) -> String {
+        format!("{}{}{}", self.label, self.op.as_str(), quote(&self.value))
+    }
+}
+
+/// A catalog metric narrowed by label matchers. Make one with [`counter`], [`gauge`] or
+/// [`histogram`], so a signal can only take the kind of metric it works on.
+#[derive(Clone, Debug)]
+pub(crate) struct Selector {
+    pub(crate) metric: &'static MetricDef,
+    /// Which of the metric's series: `""`, or a histogram's `_sum` read as a counter.
+    pub(crate) suffix: &'static str,
+    pub(crate) matchers: Vec<Matcher>,
+}
+
+macro_rules! selector_kind {
+    ($(#[$doc:meta])* $ty:ident, $make:ident, $def:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub struct $ty(pub(crate) Selector);
+
+        /// Selects every series of the catalog entry; narrow it with the matcher methods.
+        pub fn $make<const N: usize>(def: &'static $def<N>) -> $ty {
+            $ty(Selector { metric: def.def(), suffix: "", matchers: Vec::new() })
+        }
+
+        impl $ty {
+            /// Keeps series whose `label` equals `value`.
+            #[must_use]
+            pub fn eq(self, label: &'static str, value: &str) -> Self {
+                self.with(label, MatchOp::Equal, value)
+            }
+            /// Keeps series whose `label` differs from `value`.
+            #[must_use]
+            pub fn ne(self, label: &'static str, value: &str) -> Self {
+                self.with(label, MatchOp::NotEqual, value)
+            }
+            /// Keeps series whose `label` matches the regular expression, anchored as in PromQL.
+            #[must_use]
+            pub fn matches(self, label: &'static str, pattern: &str) -> Self {
+                self.with(label, MatchOp::Regex, pattern)
+            }
+            /// Keeps series whose `label` does not match the regular expression.
+            #[must_use]
+            pub fn not_matches(self, label: &'static str, pattern: &str) -> Self {
+                self.with(label, MatchOp::NotRegex, pattern)
+            }
+            fn with(mut self, label: &'static str, op: MatchOp, value: &str) -> Self {
+                self.0.matchers.push(Matcher::new(label, op, value));
+                self
+            }
+        }
+    };
+}
+
+selector_kind!(
+    /// Series of a catalog counter.
+    CounterSelector,
+    counter,
+    CounterDef
+);
+selector_kind!(
+    /// Series of a catalog gauge.
+    GaugeSelector,
+    gauge,
+    GaugeDef
+);
+selector_kind!(
+    /// Series of a catalog histogram.
+    HistogramSelector,
+    histogram,
+    HistogramDef
+);
+
+impl HistogramSelector {
+    /// The histogram's `_sum` series as a counter: what `rate` takes for spend or volume per
+    /// second (`victor_llm_cost_usd` in dollars per second).
+    #[must_use]
+    pub fn sum(self) -> CounterSelector {
+        CounterSelector(Selector {
+            suffix: "_sum",
+            ..self.0
+        })
+    }
+}
+
+/// A PromQL string literal.
+pub(crate) fn quote(value: &str) -> String {
+    // JSON string escapes are valid in PromQL's double-quoted strings (Go syntax).
+    serde_json::to_string(value).unwrap_or_else(|_| format!("{value:?}"))
+}
+
+/// Where a query runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// A Prometheus rule: every series, aggregations per `job` and `instance` too, windows as
+    /// given (else [`DEFAULT_WINDOW`]).
+    Fleet,
+    /// A Grafana panel: selectors filtered by `$job` and `$instance`, windows
+    /// `$__rate_interval`, totals over `$__range`.
+    Dashboard,
+}
+
+/// Why a query cannot render.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PromqlError {
+    /// A matcher or `by` names a label the metric does not carry: the query would select or
+    /// group nothing.
+    #[error("{metric} has no label {label:?} (its labels: {known:?})")]
+    UnknownLabel {
+        /// The metric.
+        metric: &'static str,
+        /// The label named.
+        label: &'static str,
+        /// The labels it has.
+        known: &'static [&'static str],
+    },
+}
+
+/// A PromQL expression over catalog series.
+#[derive(Clone, Debug)]
+pub enum Query {
+    /// `sum by (…) (rate(counter[window]))`.
+    Rate {
+        /// The counter's series.
+        counter: CounterSelector,
+        /// Group labels.
+        by: Vec<&'static str>,
+        /// The window; `None` for the scope's.
+        window: Option<Duration>,
+    },
+    /// `sum by (…) (increase(counter[$__range]))`: totals over a dashboard's time range.
+    Increase {
+        /// The counter's series.
+        counter: CounterSelector,
+        /// Group labels.
+        by: Vec<&'static str>,
+    },
+    /// `histogram_quantile(q, sum by (…, le) (rate(histogram_bucket[window])))`.
+    Quantile {
+        /// The quantile, 0 to 1.
+        q: f64,
+        /// The histogram's series.
+        histogram: HistogramSelector,
+        /// Group labels.
+        by: Vec<&'static str>,
+        /// The window; `None` for the scope's.
+        window: Option<Duration>,
+    },
+    /// `max by (…) (gauge)`.
+    Max(GaugeSelector, Vec<&'static str>),
+    /// `sum by (…) (gauge)`.
+    Sum(GaugeSelector, Vec<&'static str>),
+    /// `a / b`.
+    Div(Box<Query>, Box<Query>),
+    /// `(a + b)`.
+    Add(Box<Query>, Box<Query>),
+    /// `q * factor`.
+    Scale(Box<Query>, f64),
+    /// `topk(k, q)`.
+    TopK(usize, Box<Query>),
+    /// `q > threshold` or `q < threshold`.
+    Compare(Box<Query>, Comparison, f64),
+    /// A recording rule's series, with label equalities.
+    Recorded(&'static str, Vec<(&'static str, &'static str)>),
+}
+
+impl Query {
+    /// Per-second rate of the counter over the scope's window, summed per `by` group.
+    pub fn rate<const N: usize>(counter: CounterSelector, by: [&'static str; N]) -> Query {
+        Query::Rate {
+            counter,
+            by: by.to_vec(),
+            window: None,
+        }
+    }
+
+    /// Increase of the counter over a dashboard's range, summed per `by` group.
+    pub fn increase<const N: usize>(counter: CounterSelector, by: [&'static str; N]) -> Query {
+        Query::Increase {
+            counter,
+            by: by.to_vec(),
+        }
+    }
+
+    /// The `q`-quantile of the histogram per `by` group, over the scope's window.
+    pub fn quantile<const N: usize>(
+        q: f64,
+        histogram: HistogramSelector,
+        by: [&'static str; N],
+    ) -> Query {
+        Query::Quantile {
+            q,
+            histogram,
+            by: by.to_vec(),
+            window: None,
+        }
+    }
+
+    /// The highest value of the gauge per `by` group.
+    pub fn max<const N: usize>(gauge: GaugeSelector, by: [&'static str; N]) -> Query {
+        Query::Max(gauge, by.to_vec())
+    }
+
+    /// The summed gauge per `by` group.
+    pub fn sum<const N: usize>(gauge: GaugeSelector, by: [&'static str; N]) -> Query {
+        Query::Sum(gauge, by.to_vec())
+    }
+
+    /// Numerator over denominator.
+    pub fn ratio(numerator: Query, denominator: Query) -> Query {
+        Query::Div(Box::new(numerator), Box::new(denominator))
+    }
+
+    /// This query plus `other` (series matched on their labels).
+    #[must_use]
+    pub fn plus(self, other: Query) -> Query {
+        Query::Add(Box::new(self), Box::new(other))
+    }
+
+    /// This query times `factor` (per second to per hour: 3600).
+    #[must_use]
+    pub fn times(self, factor: f64) -> Query {
+        Query::Scale(Box::new(self), factor)
+    }
+
+    /// The `k` largest series of this query.
+    #[must_use]
+    pub fn top(self, k: usize) -> Query {
+        Query::TopK(k, Box::new(self))
+    }
+
+    /// A recording rule's series with these label equalities.
+    pub fn recorded(name: &'static str, labels: &[(&'static str, &'static str)]) -> Query {
+        Query::Recorded(name, labels.to_vec())
+    }
+
+    /// The PromQL text in `scope`.
+    ///
+    /// # Errors
+    /// [`PromqlError::UnknownLabel`] naming the first matcher or group label a metric lacks.
+    pub fn render(&self, scope: Scope) -> Result<String, PromqlError> {
+        let window = |window: &Option<Duration>| match (scope, window) {
+            (Scope::Dashboard, _) => "$__rate_interval".to_owned(),
+            (Scope::Fleet, Some(window)) => duration(*window),
+            (Scope::Fleet, None) => duration(DEFAULT_WINDOW),
+        };
+        Ok(match self {
+            Query::Rate {
+                counter,
+                by,
+                window: w,
+            } => format!(
+                "sum{} (rate({}[{}]))",
+                group(scope, &counter.0, by, None)?,
+                counter.0.render(scope, "")?,
+                window(w)
+            ),
+            Query::Increase { counter, by } => format!(
+                "sum{} (increase({}[{}]))",
+                group(scope, &counter.0, by, None)?,
+                counter.0.render(scope, "")?,
+                match scope {
+                    Scope::Dashboard => "$__range".to_owned(),
+                    Scope::Fleet => duration(DEFAULT_WINDOW),
+                }
+            ),
+            Query::Quantile {
+                q,
+                histogram,
+                by,
+                window: w,
+            } => format!(
+                "histogram_quantile({q}, sum{} (rate({}[{}])))",
+                group(scope, &histogram.0, by, Some("le"))?,
+                histogram.0.render(scope, "_bucket")?,
+                window(w)
+            ),
+            Query::Max(gauge, by) => format!(
+                "max{} ({})",
+                group(scope, &gauge.0, by, None)?,
+                gauge.0.render(scope, "")?
+            ),
+            Query::Sum(gauge, by) => format!(
+                "sum{} ({})",
+                group(scope, &gauge.0, by, None)?,
+                gauge.0.render(scope, "")?
+            ),
+            Query::Div(a, b) => format!("{} / {}", a.render(scope)?, b.render(scope)?),
+            Query::Add(a, b) => format!("({} + {})", a.render(scope)?, b.render(scope)?),
+            Query::Scale(q, factor) => format!("{} * {factor}", q.render(scope)?),
+            Query::TopK(k, q) => format!("topk({k}, {})", q.render(scope)?),
+            Query::Compare(q, comparison, threshold) => {
+                format!("{} {} {threshold}", q.render(scope)?, comparison.promql())
+            }
+            Query::Recorded(name, labels) => {
+                let matchers: Vec<String> = scope_matchers(scope)
+                    .into_iter()
+                    .chain(
+                        labels
+                            .iter()
+                            .map(|(label, value)| format!("{label}={}", quote(value))),
+                    )
+                    .collect();
+                if matchers.is_empty() {
+                    (*name).to_owned()
+                } else {
+                    format!("{name}{{{}}}", matchers.join(", "))
+                }
+            }
+        })
+    }
+}
+
+/// The matchers a scope puts first in every selector.
+fn scope_matchers(scope: Scope) -> Vec<String> {
+    match scope {
+        Scope::Fleet => Vec::new(),
+        Scope::Dashboard => vec![
+            r#"job=~"$job""#.to_owned(),
+            r#"instance=~"$instance""#.to_owned(),
+        ],
+    }
+}
+
+/// ` by (…)`: the fleet labels in a fleet scope, the query's own, then `extra` (`le`).
+fn group(
+    scope: Scope,
+    selector: &Selector,
+    by: &[&'static str],
+    extra: Option<&'static str>,
+) -> Result<String, PromqlError> {
+    for label in by {
+        selector.require(label)?;
+    }
+    let fleet: &[&'static str] = match scope {
+        Scope::Fleet => &FLEET_LABELS,
+        Scope::Dashboard => &[],
+    };
+    let labels: Vec<&str> = fleet.iter().chain(by).copied().chain(extra).collect();
+    Ok(if labels.is_empty() {
+        String::new()
+    } else {
+        format!(" by ({})", labels.join(", "))
+    })
+}
+
+impl Selector {
+    /// Fails when the metric lacks `label`.
+    fn require(&self, label: &'static str) -> Result<(), PromqlError> {
+        if self.metric.labels().contains(&label) {
+            Ok(())
+        } else {
+            Err(PromqlError::UnknownLabel {
+                metric: self.metric.name(),
+                label,
+                known: self.metric.labels(),
+            })
+        }
+    }
+
+    /// `name{matchers}` in `scope`, the selector's own suffix or `suffix` (`_bucket`) after the
+    /// name.
+    fn render(&self, scope: Scope, suffix: &str) -> Result<String, PromqlError> {
+        let suffix = if suffix.is_empty() {
+            self.suffix
+        } else {
+            suffix
+        };
+        let mut matchers = scope_matchers(scope);
+        for matcher in &self.matchers {
+            self.require(matcher.label)?;
+            matchers.push(matcher.promql());
+        }
+        let name = format!("{}{suffix}", self.metric.name());
+        Ok(if matchers.is_empty() {
+            name
+        } else {
+            format!("{name}{{{}}}", matchers.join(", "))
+        })
+    }
+}
 
 /// One alerting rule of a Prometheus rule file (`groups[].rules[]`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -53,6 +506,53 @@ pub struct PrometheusRule {
     pub annotations: BTreeMap<String, String>,
 }
 
+impl Signal {
+    /// The signal as a query: what the engine computes in process, for Prometheus.
+    pub fn query(&self) -> Query {
+        let by = self.by.clone();
+        let rate = |counter: &Selector, window: Duration| Query::Rate {
+            counter: CounterSelector(counter.clone()),
+            by: by.clone(),
+            window: Some(window),
+        };
+        match &self.kind {
+            SignalKind::Rate { counter, window } => rate(counter, *window),
+            SignalKind::Growth {
+                counter,
+                short,
+                long,
+            } => Query::ratio(rate(counter, *short), rate(counter, *long)),
+            SignalKind::Ratio {
+                numerator,
+                denominator,
+                window,
+            } => {
+                let mut parts = denominator.iter().map(|selector| rate(selector, *window));
+                let first = parts.next().unwrap_or_else(|| rate(numerator, *window));
+                Query::ratio(rate(numerator, *window), parts.fold(first, Query::plus))
+            }
+            SignalKind::Quantile {
+                q,
+                histogram,
+                window,
+            } => Query::Quantile {
+                q: *q,
+                histogram: HistogramSelector(histogram.clone()),
+                by,
+                window: Some(*window),
+            },
+            SignalKind::Gauge { gauge } => Query::Max(GaugeSelector(gauge.clone()), by),
+            SignalKind::GaugeRatio {
+                numerator,
+                denominator,
+            } => Query::ratio(
+                Query::Max(GaugeSelector(numerator.clone()), by.clone()),
+                Query::Max(GaugeSelector(denominator.clone()), by),
+            ),
+        }
+    }
+}
+
 impl Rule {
     /// The rule as a Prometheus alerting rule; `None` for a [`Condition::Custom`] rule, which
     /// only the in-process engine can evaluate.
@@ -60,12 +560,13 @@ impl Rule {
         let Condition::Threshold(threshold) = &self.condition else {
             return None;
         };
-        let expr = format!(
-            "{} {} {}",
-            signal_promql(&threshold.signal),
-            threshold.comparison.promql(),
-            threshold.threshold
+        let query = Query::Compare(
+            Box::new(threshold.signal.query()),
+            threshold.comparison,
+            threshold.threshold,
         );
+        // A built rule's labels were checked against its metrics.
+        let expr = query.render(Scope::Fleet).ok()?;
         let mut labels = self.labels.clone();
         labels.insert("severity".into(), self.severity.as_str().into());
         Some(PrometheusRule {
@@ -76,78 +577,6 @@ impl Rule {
             annotations: self.annotations.clone(),
         })
     }
-}
-
-fn signal_promql(signal: &Signal) -> String {
-    let by = |extra: Option<&str>| {
-        let labels: Vec<&str> = FLEET_LABELS
-            .iter()
-            .copied()
-            .chain(signal.by.iter().copied())
-            .chain(extra)
-            .collect();
-        format!("by ({})", labels.join(", "))
-    };
-    let rate = |selector: &Selector, window: Duration| {
-        format!(
-            "sum {} (rate({}[{}]))",
-            by(None),
-            series(selector, selector.suffix),
-            duration(window)
-        )
-    };
-    match &signal.kind {
-        SignalKind::Rate { counter, window } => rate(counter, *window),
-        SignalKind::Growth {
-            counter,
-            short,
-            long,
-        } => format!("{} / {}", rate(counter, *short), rate(counter, *long)),
-        SignalKind::Ratio {
-            numerator,
-            denominator,
-            window,
-        } => {
-            let parts: Vec<String> = denominator
-                .iter()
-                .map(|selector| rate(selector, *window))
-                .collect();
-            let denominator = match parts.as_slice() {
-                [one] => one.clone(),
-                _ => format!("({})", parts.join(" + ")),
-            };
-            format!("{} / {denominator}", rate(numerator, *window))
-        }
-        SignalKind::Quantile {
-            q,
-            histogram,
-            window,
-        } => format!(
-            "histogram_quantile({q}, sum {} (rate({}[{}])))",
-            by(Some("le")),
-            series(histogram, "_bucket"),
-            duration(*window)
-        ),
-        SignalKind::Gauge { gauge } => format!("max {} ({})", by(None), series(gauge, "")),
-        SignalKind::GaugeRatio {
-            numerator,
-            denominator,
-        } => format!(
-            "max {by} ({}) / max {by} ({})",
-            series(numerator, ""),
-            series(denominator, ""),
-            by = by(None)
-        ),
-    }
-}
-
-fn series(selector: &Selector, suffix: &str) -> String {
-    let name = format!("{}{suffix}", selector.metric.name());
-    if selector.matchers.is_empty() {
-        return name;
-    }
-    let matchers: Vec<String> = selector.matchers.iter().map(|m| m.promql()).collect();
-    format!("{name}{{{}}}", matchers.join(", "))
 }
 
 /// A Prometheus duration: the largest whole unit (`90s`, `5m`, `1h`, `250ms`).
@@ -166,7 +595,7 @@ pub fn duration(duration: Duration) -> String {
 mod tests {
     use super::*;
     use crate::Severity;
-    use crate::rule::{counter, gauge};
+    use crate::rule::{counter, gauge, histogram};
     use victor_metrics_core::catalog;
 
     #[test]
@@ -222,6 +651,80 @@ mod tests {
             .build()
             .expect("rule");
         assert!(custom.to_prometheus().is_none());
+    }
+
+    #[test]
+    fn matchers_are_anchored_like_promql() {
+        let m = Matcher::new("status", MatchOp::Regex, "5..");
+        assert!(m.accepts("503"));
+        assert!(!m.accepts("5030"));
+        assert!(!m.accepts("200"));
+        let m = Matcher::new("endpoint", MatchOp::NotRegex, "/metrics|/health/.*");
+        assert!(m.accepts("/chat"));
+        assert!(!m.accepts("/health/{probe}"));
+        assert_eq!(m.promql(), r#"endpoint!~"/metrics|/health/.*""#);
+        assert!(Matcher::new("a", MatchOp::Equal, "").accepts(""));
+    }
+
+    #[test]
+    fn a_label_the_metric_lacks_is_an_error_not_a_panic() {
+        let err = Query::rate(counter(&catalog::REQUESTS_TOTAL), ["tool"])
+            .render(Scope::Dashboard)
+            .expect_err("requests have no tool label");
+        assert_eq!(
+            err,
+            PromqlError::UnknownLabel {
+                metric: "victor_requests_total",
+                label: "tool",
+                known: catalog::REQUESTS_TOTAL.def().labels(),
+            }
+        );
+        let err = Query::max(gauge(&catalog::ACTIVE_USERS).eq("tool", "x"), [])
+            .render(Scope::Fleet)
+            .expect_err("no tool label");
+        assert!(err.to_string().contains("has no label \"tool\""), "{err}");
+    }
+
+    #[test]
+    fn hostile_label_values_are_quoted_as_promql_strings() {
+        let query = Query::rate(
+            counter(&catalog::TOOL_EXECUTIONS_TOTAL).eq("tool", "a\"b\\c\nd"),
+            [],
+        );
+        assert_eq!(
+            query.render(Scope::Fleet).expect("renders"),
+            r#"sum by (job, instance) (rate(victor_tool_executions_total{tool="a\"b\\c\nd"}[5m]))"#
+        );
+    }
+
+    #[test]
+    fn one_query_renders_for_a_fleet_and_a_dashboard() {
+        let errors = Query::ratio(
+            Query::rate(
+                counter(&catalog::REQUESTS_TOTAL).matches("status", "5.."),
+                ["endpoint"],
+            ),
+            Query::rate(counter(&catalog::REQUESTS_TOTAL), ["endpoint"]),
+        );
+        assert_eq!(
+            errors.render(Scope::Dashboard).expect("renders"),
+            "sum by (endpoint) (rate(victor_requests_total{job=~\"$job\", instance=~\"$instance\", status=~\"5..\"}[$__rate_interval])) / \
+             sum by (endpoint) (rate(victor_requests_total{job=~\"$job\", instance=~\"$instance\"}[$__rate_interval]))"
+        );
+        assert_eq!(
+            Query::quantile(
+                0.95,
+                histogram(&catalog::TOOL_EXECUTION_DURATION_SECONDS),
+                ["tool"]
+            )
+            .render(Scope::Fleet)
+            .expect("renders"),
+            "histogram_quantile(0.95, sum by (job, instance, tool, le) (rate(victor_tool_execution_duration_seconds_bucket[5m])))"
+        );
+        assert_eq!(
+            Query::recorded("job:victor:request_rate:5m", &[]).render(Scope::Fleet),
+            Ok("job:victor:request_rate:5m".to_owned())
+        );
     }
 
     #[test]

@@ -37,10 +37,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use regex_lite::Regex;
 use serde::Serialize;
-use victor_metrics_core::catalog::{CounterDef, GaugeDef, HistogramDef};
-use victor_metrics_core::{MetricDef, MetricKind};
+use victor_metrics_core::MetricKind;
+
+pub use crate::promql::{
+    CounterSelector, GaugeSelector, HistogramSelector, counter, gauge, histogram,
+};
+pub(crate) use crate::promql::{MatchOp, Selector, quote};
 
 /// How bad an alert is. Ordered: `Info < Warning < Error < Critical`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -131,150 +134,6 @@ pub enum RuleError {
         /// What is wrong.
         problem: String,
     },
-}
-
-/// How a label is matched, as in PromQL.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum MatchOp {
-    /// `label="value"`
-    Equal,
-    /// `label!="value"`
-    NotEqual,
-    /// `label=~"regex"` (anchored at both ends, as in PromQL)
-    Regex,
-    /// `label!~"regex"`
-    NotRegex,
-}
-
-impl MatchOp {
-    fn as_str(self) -> &'static str {
-        match self {
-            MatchOp::Equal => "=",
-            MatchOp::NotEqual => "!=",
-            MatchOp::Regex => "=~",
-            MatchOp::NotRegex => "!~",
-        }
-    }
-}
-
-/// One label matcher of a [`Selector`].
-#[derive(Clone, Debug)]
-pub(crate) struct Matcher {
-    pub(crate) label: &'static str,
-    pub(crate) op: MatchOp,
-    pub(crate) value: String,
-    /// Compiled anchored pattern for the regex ops; `Err` keeps the parser's message for
-    /// [`RuleBuilder::build`] to report.
-    pub(crate) regex: Option<Result<Regex, String>>,
-}
-
-impl Matcher {
-    fn new(label: &'static str, op: MatchOp, value: &str) -> Self {
-        let regex = matches!(op, MatchOp::Regex | MatchOp::NotRegex)
-            .then(|| Regex::new(&format!("^(?:{value})$")).map_err(|err| err.to_string()));
-        Matcher {
-            label,
-            op,
-            value: value.to_owned(),
-            regex,
-        }
-    }
-
-    /// Whether a series whose `label` has `value` (empty when absent, as in PromQL) passes.
-    pub(crate) fn accepts(&self, value: &str) -> bool {
-        match (self.op, &self.regex) {
-            (MatchOp::Equal, _) => value == self.value,
-            (MatchOp::NotEqual, _) => value != self.value,
-            (MatchOp::Regex, Some(Ok(regex))) => regex.is_match(value),
-            (MatchOp::NotRegex, Some(Ok(regex))) => !regex.is_match(value),
-            _ => false,
-        }
-    }
-
-    pub(crate) fn promql(&self) -> String {
-        format!("{}{}{}", self.label, self.op.as_str(), quote(&self.value))
-    }
-}
-
-/// A catalog metric narrowed by label matchers. Make one with [`counter`], [`gauge`] or
-/// [`histogram`], so a signal can only take the kind of metric it works on.
-#[derive(Clone, Debug)]
-pub(crate) struct Selector {
-    pub(crate) metric: &'static MetricDef,
-    /// Which of the metric's series: `""`, or a histogram's `_sum` read as a counter.
-    pub(crate) suffix: &'static str,
-    pub(crate) matchers: Vec<Matcher>,
-}
-
-macro_rules! selector_kind {
-    ($(#[$doc:meta])* $ty:ident, $make:ident, $def:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug)]
-        pub struct $ty(Selector);
-
-        /// Selects every series of the catalog entry; narrow it with the matcher methods.
-        pub fn $make<const N: usize>(def: &'static $def<N>) -> $ty {
-            $ty(Selector { metric: def.def(), suffix: "", matchers: Vec::new() })
-        }
-
-        impl $ty {
-            /// Keeps series whose `label` equals `value`.
-            #[must_use]
-            pub fn eq(self, label: &'static str, value: &str) -> Self {
-                self.with(label, MatchOp::Equal, value)
-            }
-            /// Keeps series whose `label` differs from `value`.
-            #[must_use]
-            pub fn ne(self, label: &'static str, value: &str) -> Self {
-                self.with(label, MatchOp::NotEqual, value)
-            }
-            /// Keeps series whose `label` matches the regular expression, anchored as in PromQL.
-            #[must_use]
-            pub fn matches(self, label: &'static str, pattern: &str) -> Self {
-                self.with(label, MatchOp::Regex, pattern)
-            }
-            /// Keeps series whose `label` does not match the regular expression.
-            #[must_use]
-            pub fn not_matches(self, label: &'static str, pattern: &str) -> Self {
-                self.with(label, MatchOp::NotRegex, pattern)
-            }
-            fn with(mut self, label: &'static str, op: MatchOp, value: &str) -> Self {
-                self.0.matchers.push(Matcher::new(label, op, value));
-                self
-            }
-        }
-    };
-}
-
-selector_kind!(
-    /// Series of a catalog counter.
-    CounterSelector,
-    counter,
-    CounterDef
-);
-selector_kind!(
-    /// Series of a catalog gauge.
-    GaugeSelector,
-    gauge,
-    GaugeDef
-);
-selector_kind!(
-    /// Series of a catalog histogram.
-    HistogramSelector,
-    histogram,
-    HistogramDef
-);
-
-impl HistogramSelector {
-    /// The histogram's `_sum` series as a counter: what `rate` takes for spend or volume per
-    /// second (`victor_llm_cost_usd` in dollars per second).
-    #[must_use]
-    pub fn sum(self) -> CounterSelector {
-        CounterSelector(Selector {
-            suffix: "_sum",
-            ..self.0
-        })
-    }
 }
 
 /// What a typed condition measures, per group of series. Groups are the distinct values of the
@@ -744,12 +603,6 @@ fn validate(rule: &str, threshold: &Threshold) -> Result<(), RuleError> {
     Ok(())
 }
 
-/// A PromQL string literal.
-pub(crate) fn quote(value: &str) -> String {
-    // JSON string escapes are valid in PromQL's double-quoted strings (Go syntax).
-    serde_json::to_string(value).unwrap_or_else(|_| format!("{value:?}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -809,19 +662,6 @@ mod tests {
             .build()
             .expect_err("quantile");
         assert!(err.to_string().contains("quantile 1.5"), "{err}");
-    }
-
-    #[test]
-    fn matchers_are_anchored_like_promql() {
-        let m = Matcher::new("status", MatchOp::Regex, "5..");
-        assert!(m.accepts("503"));
-        assert!(!m.accepts("5030"));
-        assert!(!m.accepts("200"));
-        let m = Matcher::new("endpoint", MatchOp::NotRegex, "/metrics|/health/.*");
-        assert!(m.accepts("/chat"));
-        assert!(!m.accepts("/health/{probe}"));
-        assert_eq!(m.promql(), r#"endpoint!~"/metrics|/health/.*""#);
-        assert!(Matcher::new("a", MatchOp::Equal, "").accepts(""));
     }
 
     #[test]
