@@ -341,7 +341,7 @@ fn send_events(client: &Client, file: &PathBuf, json: bool) -> anyhow::Result<Ou
 fn check_config(file: &PathBuf, json: bool) -> anyhow::Result<Outcome> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("cannot read config file {}", file.display()))?;
-    let problems = victor_exporter::config::check_file(&text);
+    let problems = victor_config::check_file(&text);
     let shown = file.display();
     if json {
         print_json(&json!({

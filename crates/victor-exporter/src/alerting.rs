@@ -1,345 +1,55 @@
-//! The exporter's alerting: the default rules evaluated over its own `/metrics`, delivered to the
-//! channels the configuration names.
-//!
-//! ```toml
-//! [alerting]
-//! enabled = true                       # false: no evaluation, /api/alerts lists nothing
-//! eval_interval = "15s"                # VICTOR_ALERT_EVAL_INTERVAL
-//! webhook_url = "https://…"            # VICTOR_ALERT_WEBHOOK_URL: JSON POST per notification
-//! webhook_secret = "…"                 # VICTOR_ALERT_WEBHOOK_SECRET: HMAC-SHA256 signing key
-//! slack_webhook_url = "https://hooks.slack.com/services/…"  # VICTOR_ALERT_SLACK_WEBHOOK_URL
-//! alertmanager_url = "http://alertmanager:9093"             # VICTOR_ALERTMANAGER_URL
-//!
-//! [alerting.email]                     # VICTOR_ALERT_SMTP_HOST, _PORT, _SECURITY, _USERNAME, _PASSWORD
-//! host = "smtp.example.com"
-//! port = 587
-//! security = "starttls"                # none | starttls | tls
-//! username = "alerts@example.com"
-//! password = "…"
-//! from = "Victor Alerts <alerts@example.com>"  # VICTOR_ALERT_EMAIL_FROM
-//! to = ["oncall@example.com"]                  # VICTOR_ALERT_EMAIL_TO (comma-separated)
-//! ```
+//! The exporter's alerting at run time: the notification channels the configuration names
+//! (its `[alerting]` table: [`AlertingConfig`]), the dispatcher over them, and the evaluation
+//! loop over the store `/metrics` renders.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
 use victor_alerting::{
-    AlertmanagerNotifier, DeliverySettings, Dispatcher, EmailNotifier, Engine, Notifier, Secret,
-    SecretUrl, SlackNotifier, SmtpSecurity, SmtpSettings, WebhookNotifier,
+    AlertmanagerNotifier, DeliverySettings, Dispatcher, EmailNotifier, Engine, Notifier,
+    SlackNotifier, WebhookNotifier,
 };
 use victor_metrics_core::exposition::Store;
 
-use crate::config::ConfigError;
+pub use crate::config::AlertingConfig;
 
-/// Alert evaluation and notification channels.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AlertingConfig {
-    /// Whether the engine runs.
-    pub enabled: bool,
-    /// How often every rule is evaluated.
-    pub eval_interval: Duration,
-    /// A generic JSON webhook.
-    pub webhook_url: Option<SecretUrl>,
-    /// The key that signs webhook bodies (HMAC-SHA256).
-    pub webhook_secret: Option<Secret>,
-    /// A Slack incoming webhook.
-    pub slack_webhook_url: Option<SecretUrl>,
-    /// An Alertmanager to push alerts to.
-    pub alertmanager_url: Option<SecretUrl>,
-    /// Email over SMTP.
-    pub email: Option<SmtpSettings>,
-}
-
-impl Default for AlertingConfig {
-    fn default() -> Self {
-        AlertingConfig {
-            enabled: true,
-            eval_interval: Duration::from_secs(15),
-            webhook_url: None,
-            webhook_secret: None,
-            slack_webhook_url: None,
-            alertmanager_url: None,
-            email: None,
-        }
+/// The notification channels configured, by name (`webhook`, `slack`, `email`,
+/// `alertmanager`). `generator_url` is where Alertmanager links back to.
+///
+/// # Errors
+/// When the email settings cannot make a transport (a bad address).
+pub fn channels(
+    config: &AlertingConfig,
+    generator_url: &str,
+) -> anyhow::Result<Vec<(&'static str, Arc<dyn Notifier>)>> {
+    let mut channels: Vec<(&'static str, Arc<dyn Notifier>)> = Vec::new();
+    if let Some(url) = &config.webhook_url {
+        channels.push((
+            "webhook",
+            Arc::new(WebhookNotifier::new(
+                url.clone(),
+                config.webhook_secret.clone(),
+            )),
+        ));
     }
-}
-
-/// The file's `[alerting]` table.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct FileAlerting {
-    enabled: Option<bool>,
-    eval_interval: Option<String>,
-    webhook_url: Option<String>,
-    webhook_secret: Option<String>,
-    slack_webhook_url: Option<String>,
-    alertmanager_url: Option<String>,
-    email: Option<FileEmail>,
-}
-
-/// The file's `[alerting.email]` table.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileEmail {
-    host: Option<String>,
-    port: Option<u16>,
-    security: Option<SmtpSecurity>,
-    username: Option<String>,
-    password: Option<String>,
-    from: Option<String>,
-    to: Option<Vec<String>>,
-}
-
-/// Email settings being assembled from the file and the environment.
-#[derive(Default)]
-struct EmailParts {
-    host: Option<String>,
-    port: Option<u16>,
-    security: Option<SmtpSecurity>,
-    username: Option<String>,
-    password: Option<Secret>,
-    from: Option<String>,
-    to: Vec<String>,
-}
-
-fn url(key: &str, value: &str) -> Result<SecretUrl, String> {
-    value.parse().map_err(|err| format!("invalid {key}: {err}"))
-}
-
-fn interval(key: &str, value: &str) -> Result<Duration, String> {
-    let duration = humantime::parse_duration(value.trim()).map_err(|err| {
-        format!("invalid {key} {value:?}: {err}; expected a duration such as 15s or 1m")
-    })?;
-    if duration < Duration::from_millis(100) {
-        return Err(format!("invalid {key} {value:?}: must be at least 100ms"));
+    if let Some(url) = &config.slack_webhook_url {
+        channels.push(("slack", Arc::new(SlackNotifier::new(url.clone()))));
     }
-    Ok(duration)
-}
-
-impl AlertingConfig {
-    pub(crate) fn apply_file(&mut self, file: FileAlerting) -> Result<(), String> {
-        if let Some(enabled) = file.enabled {
-            self.enabled = enabled;
-        }
-        if let Some(value) = file.eval_interval {
-            self.eval_interval = interval("alerting.eval_interval", &value)?;
-        }
-        if let Some(value) = file.webhook_url {
-            self.webhook_url = Some(url("alerting.webhook_url", &value)?);
-        }
-        if let Some(value) = file.webhook_secret {
-            self.webhook_secret = Some(Secret::new(value));
-        }
-        if let Some(value) = file.slack_webhook_url {
-            self.slack_webhook_url = Some(url("alerting.slack_webhook_url", &value)?);
-        }
-        if let Some(value) = file.alertmanager_url {
-            self.alertmanager_url = Some(url("alerting.alertmanager_url", &value)?);
-        }
-        if let Some(email) = file.email {
-            let mut parts = self.email_parts();
-            parts.host = email.host.or(parts.host);
-            parts.port = email.port.or(parts.port);
-            parts.security = email.security.or(parts.security);
-            parts.username = email.username.or(parts.username);
-            parts.password = email.password.map(Secret::new).or(parts.password);
-            parts.from = email.from.or(parts.from);
-            if let Some(to) = email.to {
-                parts.to = to;
-            }
-            self.email = parts
-                .finish()
-                .map_err(|reason| format!("invalid alerting.email: {reason}"))?;
-        }
-        Ok(())
+    if let Some(settings) = &config.email {
+        let email = EmailNotifier::new(settings)
+            .map_err(|err| anyhow::anyhow!("invalid email alert settings: {err}"))?;
+        channels.push(("email", Arc::new(email)));
     }
-
-    pub(crate) fn apply_env(
-        &mut self,
-        env: &impl Fn(&str) -> Option<String>,
-    ) -> Result<(), ConfigError> {
-        let bad = |name: &'static str, value: String, expected: &'static str| ConfigError::Env {
-            name,
-            value,
-            expected,
-        };
-        let url_expected = "expected an http:// or https:// URL";
-        if let Some(value) = env("VICTOR_ALERT_EVAL_INTERVAL") {
-            self.eval_interval = interval("VICTOR_ALERT_EVAL_INTERVAL", &value).map_err(|_| {
-                bad(
-                    "VICTOR_ALERT_EVAL_INTERVAL",
-                    value.clone(),
-                    "expected a duration of at least 100ms, such as 15s or 1m",
-                )
-            })?;
-        }
-        // URLs are secrets: errors name the variable, never its value.
-        for (name, target) in [
-            ("VICTOR_ALERT_WEBHOOK_URL", &mut self.webhook_url),
-            (
-                "VICTOR_ALERT_SLACK_WEBHOOK_URL",
-                &mut self.slack_webhook_url,
-            ),
-            ("VICTOR_ALERTMANAGER_URL", &mut self.alertmanager_url),
-        ] {
-            if let Some(value) = env(name) {
-                *target = Some(
-                    value
-                        .parse()
-                        .map_err(|_| bad(name, "[redacted]".into(), url_expected))?,
-                );
-            }
-        }
-        if let Some(value) = env("VICTOR_ALERT_WEBHOOK_SECRET") {
-            self.webhook_secret = Some(Secret::new(value));
-        }
-        let names = [
-            "VICTOR_ALERT_SMTP_HOST",
-            "VICTOR_ALERT_SMTP_PORT",
-            "VICTOR_ALERT_SMTP_SECURITY",
-            "VICTOR_ALERT_SMTP_USERNAME",
-            "VICTOR_ALERT_SMTP_PASSWORD",
-            "VICTOR_ALERT_EMAIL_FROM",
-            "VICTOR_ALERT_EMAIL_TO",
-        ];
-        if names.iter().all(|name| env(name).is_none()) {
-            return Ok(());
-        }
-        let mut parts = self.email_parts();
-        if let Some(value) = env("VICTOR_ALERT_SMTP_HOST") {
-            parts.host = Some(value);
-        }
-        if let Some(value) = env("VICTOR_ALERT_SMTP_PORT") {
-            parts.port = Some(value.trim().parse().map_err(|_| {
-                bad(
-                    "VICTOR_ALERT_SMTP_PORT",
-                    value.clone(),
-                    "expected a port number from 1 to 65535",
-                )
-            })?);
-        }
-        if let Some(value) = env("VICTOR_ALERT_SMTP_SECURITY") {
-            parts.security = Some(value.trim().parse().map_err(|_| {
-                bad(
-                    "VICTOR_ALERT_SMTP_SECURITY",
-                    value.clone(),
-                    "expected none, starttls or tls",
-                )
-            })?);
-        }
-        if let Some(value) = env("VICTOR_ALERT_SMTP_USERNAME") {
-            parts.username = Some(value);
-        }
-        if let Some(value) = env("VICTOR_ALERT_SMTP_PASSWORD") {
-            parts.password = Some(Secret::new(value));
-        }
-        if let Some(value) = env("VICTOR_ALERT_EMAIL_FROM") {
-            parts.from = Some(value);
-        }
-        if let Some(value) = env("VICTOR_ALERT_EMAIL_TO") {
-            parts.to = value
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect();
-        }
-        self.email = parts.finish().map_err(|reason| ConfigError::Value {
-            key: "VICTOR_ALERT_SMTP_* / VICTOR_ALERT_EMAIL_*",
-            reason,
-        })?;
-        Ok(())
+    if let Some(url) = &config.alertmanager_url {
+        channels.push((
+            "alertmanager",
+            Arc::new(AlertmanagerNotifier::new(
+                url,
+                Some(generator_url.to_owned()),
+            )),
+        ));
     }
-
-    fn email_parts(&self) -> EmailParts {
-        match &self.email {
-            None => EmailParts::default(),
-            Some(email) => EmailParts {
-                host: Some(email.host.clone()),
-                port: Some(email.port),
-                security: Some(email.security),
-                username: email.username.clone(),
-                password: email.password.clone(),
-                from: Some(email.from.clone()),
-                to: email.to.clone(),
-            },
-        }
-    }
-
-    /// The notification channels configured, by name (`webhook`, `slack`, `email`,
-    /// `alertmanager`). `generator_url` is where Alertmanager links back to.
-    ///
-    /// # Errors
-    /// When the email settings cannot make a transport (a bad address).
-    pub fn channels(
-        &self,
-        generator_url: &str,
-    ) -> anyhow::Result<Vec<(&'static str, Arc<dyn Notifier>)>> {
-        let mut channels: Vec<(&'static str, Arc<dyn Notifier>)> = Vec::new();
-        if let Some(url) = &self.webhook_url {
-            channels.push((
-                "webhook",
-                Arc::new(WebhookNotifier::new(
-                    url.clone(),
-                    self.webhook_secret.clone(),
-                )),
-            ));
-        }
-        if let Some(url) = &self.slack_webhook_url {
-            channels.push(("slack", Arc::new(SlackNotifier::new(url.clone()))));
-        }
-        if let Some(settings) = &self.email {
-            let email = EmailNotifier::new(settings)
-                .map_err(|err| anyhow::anyhow!("invalid email alert settings: {err}"))?;
-            channels.push(("email", Arc::new(email)));
-        }
-        if let Some(url) = &self.alertmanager_url {
-            channels.push((
-                "alertmanager",
-                Arc::new(AlertmanagerNotifier::new(
-                    url,
-                    Some(generator_url.to_owned()),
-                )),
-            ));
-        }
-        Ok(channels)
-    }
-}
-
-impl EmailParts {
-    /// `None` when nothing about email was given; an error naming what is missing when only part.
-    fn finish(self) -> Result<Option<SmtpSettings>, &'static str> {
-        let Some(host) = self.host else {
-            return Err("host is required (alerting.email.host or VICTOR_ALERT_SMTP_HOST)");
-        };
-        let Some(from) = self.from else {
-            return Err("the sender is required (alerting.email.from or VICTOR_ALERT_EMAIL_FROM)");
-        };
-        if self.to.is_empty() {
-            return Err(
-                "at least one recipient is required (alerting.email.to or VICTOR_ALERT_EMAIL_TO)",
-            );
-        }
-        if self.username.is_some() != self.password.is_some() {
-            return Err("SMTP AUTH needs both a username and a password");
-        }
-        let security = self.security.unwrap_or(SmtpSecurity::Starttls);
-        let port = self.port.unwrap_or(match security {
-            SmtpSecurity::None => 25,
-            SmtpSecurity::Starttls => 587,
-            SmtpSecurity::Tls => 465,
-        });
-        Ok(Some(SmtpSettings {
-            host,
-            port,
-            security,
-            username: self.username,
-            password: self.password,
-            from,
-            to: self.to,
-        }))
-    }
+    Ok(channels)
 }
 
 /// Evaluates every rule each `interval` over the values in `store` (after `refresh` brings
@@ -385,20 +95,10 @@ pub(crate) fn dispatcher(
 mod tests {
     use super::*;
 
-    fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned())
-        }
-    }
-
     #[test]
-    fn env_sets_channels_and_interval() {
-        let mut config = AlertingConfig::default();
-        config
-            .apply_env(&env(&[
-                ("VICTOR_ALERT_EVAL_INTERVAL", "1s"),
+    fn every_configured_channel_is_built_by_name() {
+        let env = |name: &str| {
+            [
                 ("VICTOR_ALERT_WEBHOOK_URL", "http://127.0.0.1:8080/hook"),
                 (
                     "VICTOR_ALERT_SLACK_WEBHOOK_URL",
@@ -407,50 +107,21 @@ mod tests {
                 ("VICTOR_ALERTMANAGER_URL", "http://127.0.0.1:9093"),
                 ("VICTOR_ALERT_SMTP_HOST", "127.0.0.1"),
                 ("VICTOR_ALERT_SMTP_SECURITY", "none"),
-                ("VICTOR_ALERT_SMTP_PASSWORD", "hunter2"),
-                ("VICTOR_ALERT_SMTP_USERNAME", "me"),
                 ("VICTOR_ALERT_EMAIL_FROM", "alerts@example.com"),
-                ("VICTOR_ALERT_EMAIL_TO", "a@example.com, b@example.com"),
-            ]))
-            .expect("valid");
-        assert_eq!(config.eval_interval, Duration::from_secs(1));
-        let email = config.email.as_ref().expect("email");
-        assert_eq!((email.port, email.to.len()), (25, 2));
-        let debug = format!("{config:?}");
-        assert!(
-            !debug.contains("services/T/B") && !debug.contains("hunter2"),
-            "{debug}"
-        );
-        let names: Vec<&str> = config
-            .channels("http://x/api/alerts")
+                ("VICTOR_ALERT_EMAIL_TO", "a@example.com"),
+            ]
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned())
+        };
+        let config =
+            crate::config::Config::resolve(None, env, &crate::config::Overrides::default())
+                .expect("valid");
+        let names: Vec<&str> = channels(&config.alerting, "http://x/api/alerts")
             .expect("channels")
             .into_iter()
             .map(|(name, _)| name)
             .collect();
         assert_eq!(names, ["webhook", "slack", "email", "alertmanager"]);
-    }
-
-    #[test]
-    fn bad_values_name_the_variable_not_the_secret() {
-        let mut config = AlertingConfig::default();
-        let err = config
-            .apply_env(&env(&[(
-                "VICTOR_ALERT_SLACK_WEBHOOK_URL",
-                "hooks.slack.com/secret-path",
-            )]))
-            .expect_err("no scheme");
-        let text = err.to_string();
-        assert!(
-            text.contains("VICTOR_ALERT_SLACK_WEBHOOK_URL") && !text.contains("secret-path"),
-            "{text}"
-        );
-        let err = config
-            .apply_env(&env(&[("VICTOR_ALERT_EVAL_INTERVAL", "soon")]))
-            .expect_err("duration");
-        assert!(err.to_string().contains("15s"), "{err}");
-        let err = config
-            .apply_env(&env(&[("VICTOR_ALERT_SMTP_HOST", "smtp.example.com")]))
-            .expect_err("incomplete email");
-        assert!(err.to_string().contains("sender is required"), "{err}");
     }
 }

@@ -24,7 +24,7 @@ use victor_metrics_core::exemplar::{self, TraceId};
 pub const MAX_REPORTED_ERRORS: usize = 100;
 
 /// The default limit on a request body; larger bodies get 413 and nothing is applied.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+pub use crate::config::DEFAULT_EVENTS_MAX_BODY_BYTES as DEFAULT_MAX_BODY_BYTES;
 
 /// A refused event: its position in the body (0-based, blank NDJSON lines not counted) and why.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

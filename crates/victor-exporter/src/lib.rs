@@ -54,7 +54,7 @@
 mod access;
 pub mod alerting;
 mod background;
-pub mod config;
+pub use victor_config as config;
 pub mod events;
 pub mod performance;
 pub mod routes;
@@ -223,7 +223,7 @@ impl Exporter {
             !config.simulate,
         ))?;
         let generator_url = format!("http://{}/api/alerts", config.listen);
-        let channels = config.alerting.channels(&generator_url)?;
+        let channels = alerting::channels(&config.alerting, &generator_url)?;
         let own_requests = VictorMetrics::builder()
             .cardinality_limit(config.cardinality_limit)
             .build();

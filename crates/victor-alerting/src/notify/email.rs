@@ -5,61 +5,9 @@ use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::smtp::{SmtpSecurity, SmtpSettings};
 use super::{Notifier, NotifyError, SendFuture, body_lines, title};
 use crate::engine::Notification;
-use crate::secret::Secret;
-
-/// How the SMTP connection is protected. Parsed (from the environment or TOML) by its `FromStr`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(try_from = "String")]
-pub enum SmtpSecurity {
-    /// Plain text: only for a relay on the same host or in tests.
-    None,
-    /// Upgrade with STARTTLS, refusing servers that do not offer it (port 587).
-    Starttls,
-    /// TLS from the first byte (port 465).
-    Tls,
-}
-
-impl TryFrom<String> for SmtpSecurity {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        text.parse()
-    }
-}
-
-impl std::str::FromStr for SmtpSecurity {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "none" => Ok(SmtpSecurity::None),
-            "starttls" => Ok(SmtpSecurity::Starttls),
-            "tls" => Ok(SmtpSecurity::Tls),
-            other => Err(format!("{other:?} is not one of none, starttls, tls")),
-        }
-    }
-}
-
-/// Where and how to send mail.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SmtpSettings {
-    /// The SMTP server's host name.
-    pub host: String,
-    /// Its port (587 for STARTTLS, 465 for TLS, 25 for plain).
-    pub port: u16,
-    /// Connection protection.
-    pub security: SmtpSecurity,
-    /// User name for SMTP AUTH, if the server wants it.
-    pub username: Option<String>,
-    /// Password for SMTP AUTH.
-    pub password: Option<Secret>,
-    /// The sender address (`Victor Alerts <alerts@example.com>`).
-    pub from: String,
-    /// The recipients.
-    pub to: Vec<String>,
-}
 
 /// Sends each notification as a plain-text email: the subject is the title line
 /// (`[FIRING] CRITICAL HighErrorRate: High error rate detected`), the body the description,

@@ -15,6 +15,7 @@ mod alertmanager;
 mod email;
 #[cfg(feature = "delivery")]
 mod slack;
+mod smtp;
 #[cfg(feature = "delivery")]
 mod webhook;
 
@@ -26,9 +27,10 @@ use std::sync::OnceLock;
 #[cfg(feature = "delivery")]
 pub use alertmanager::AlertmanagerNotifier;
 #[cfg(feature = "delivery")]
-pub use email::{EmailNotifier, SmtpSecurity, SmtpSettings};
+pub use email::EmailNotifier;
 #[cfg(feature = "delivery")]
 pub use slack::SlackNotifier;
+pub use smtp::{SmtpSecurity, SmtpSettings};
 #[cfg(feature = "delivery")]
 pub use webhook::{SIGNATURE_HEADER, WebhookNotifier, sign};
 
