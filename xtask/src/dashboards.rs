@@ -18,11 +18,12 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use victor_alerting::{
-    Comparison, Condition, EXPORTER_ENDPOINTS, RUNBOOK_BASE, Rule, Severity, default_rules,
+    AlertName, Comparison, Condition, EXPORTER_ENDPOINTS, RUNBOOK_BASE, Rule, Severity,
+    default_rules,
 };
 use victor_metrics_core::catalog;
 
-use crate::rules::recorded;
+use crate::rules::{Recorded, recorded};
 use victor_alerting::promql::{
     CounterSelector, PromqlError, Query, Scope, counter, gauge, histogram,
 };
@@ -114,7 +115,7 @@ struct Panel {
     kind: Kind,
     unit: &'static str,
     targets: Vec<(Query, &'static str)>,
-    alerts: Vec<&'static str>,
+    alerts: Vec<AlertName>,
     width: u32,
     up_down: bool,
 }
@@ -144,7 +145,7 @@ impl Panel {
     }
 
     /// Shows these alerts' thresholds and links to their runbooks.
-    fn alerts<const N: usize>(mut self, names: [&'static str; N]) -> Panel {
+    fn alerts<const N: usize>(mut self, names: [AlertName; N]) -> Panel {
         self.alerts.extend(names);
         self
     }
@@ -167,7 +168,7 @@ impl Panel {
             .map(|name| {
                 rules
                     .iter()
-                    .find(|rule| rule.name() == *name)
+                    .find(|rule| rule.name() == name.as_str())
                     .unwrap_or_else(|| panic!("panel {:?}: no alert {name}", self.title))
                     .clone()
             })
@@ -491,7 +492,7 @@ fn request_rate_panel() -> Panel {
     Panel::new(Kind::TimeSeries, "Request rate", unit::REQ_PER_SEC)
         .describe("Requests per second by endpoint (the exporter's own routes left out).")
         .query(
-            recorded("instance:victor_requests:rate5m", []),
+            recorded(Recorded::RequestRate, []),
             "{{instance}} {{endpoint}}",
         )
 }
@@ -500,37 +501,28 @@ fn error_rate_panel(title: &'static str) -> Panel {
     Panel::new(Kind::TimeSeries, title, unit::SHARE)
         .describe("Share of requests answered with a 5xx, by endpoint.")
         .query(
-            recorded("instance:victor_request_errors:ratio5m", []),
+            recorded(Recorded::RequestErrors, []),
             "{{instance}} {{endpoint}}",
         )
-        .alerts(["HighErrorRate"])
+        .alerts([AlertName::HighErrorRate])
 }
 
 fn latency_percentiles_panel(title: &'static str) -> Panel {
     Panel::new(Kind::TimeSeries, title, unit::SECONDS)
         .describe("Request latency percentiles over all of the agent's endpoints.")
         .query(
-            recorded(
-                "instance:victor_request_duration_seconds:quantile5m",
-                [("quantile", "0.5")],
-            ),
+            recorded(Recorded::RequestDurationQuantile, [("quantile", "0.5")]),
             "{{instance}} p50",
         )
         .query(
-            recorded(
-                "instance:victor_request_duration_seconds:quantile5m",
-                [("quantile", "0.95")],
-            ),
+            recorded(Recorded::RequestDurationQuantile, [("quantile", "0.95")]),
             "{{instance}} p95",
         )
         .query(
-            recorded(
-                "instance:victor_request_duration_seconds:quantile5m",
-                [("quantile", "0.99")],
-            ),
+            recorded(Recorded::RequestDurationQuantile, [("quantile", "0.99")]),
             "{{instance}} p99",
         )
-        .alerts(["DegradedResponseTime", "SlowResponseTime"])
+        .alerts([AlertName::DegradedResponseTime, AlertName::SlowResponseTime])
 }
 
 fn memory_panel() -> Panel {
@@ -541,7 +533,10 @@ fn memory_panel() -> Panel {
             "{{component}}",
         )
         .query(Query::max(gauge(&catalog::MEMORY_LIMIT_BYTES), []), "limit")
-        .alerts(["HighProcessMemory", "CriticalProcessMemory"])
+        .alerts([
+            AlertName::HighProcessMemory,
+            AlertName::CriticalProcessMemory,
+        ])
 }
 
 fn cpu_panel() -> Panel {
@@ -551,17 +546,17 @@ fn cpu_panel() -> Panel {
             Query::max(gauge(&catalog::CPU_USAGE_PERCENT), []),
             "process",
         )
-        .alerts(["HighCPUUsage", "CriticalCPUUsage"])
+        .alerts([AlertName::HighCPUUsage, AlertName::CriticalCPUUsage])
 }
 
 fn cache_hit_panel() -> Panel {
     Panel::new(Kind::TimeSeries, "Cache hit rate", unit::SHARE)
         .describe("Hits over lookups, by named cache.")
         .query(
-            recorded("instance:victor_cache_hits:ratio5m", []),
+            recorded(Recorded::CacheHits, []),
             "{{instance}} {{cache_name}}",
         )
-        .alerts(["LowCacheHitRate"])
+        .alerts([AlertName::LowCacheHitRate])
 }
 
 fn tool_p95_panel() -> Panel {
@@ -590,7 +585,7 @@ fn provider_latency_panel() -> Panel {
             ),
             "{{provider}}",
         )
-        .alerts(["HighProviderLatency"])
+        .alerts([AlertName::HighProviderLatency])
 }
 
 fn uptime_panel() -> Panel {
@@ -643,7 +638,7 @@ fn overview() -> Dashboard {
                     "{{provider}}",
                 )
                 .up_down()
-                .alerts(["UnhealthyProviders"])
+                .alerts([AlertName::UnhealthyProviders])
                 .width(6),
             Panel::new(Kind::PieChart, "Vertical usage", unit::COUNT)
                 .query(
@@ -663,12 +658,15 @@ fn performance_summary() -> Dashboard {
         refresh: "15s",
         rows: vec![top(vec![
             latency_percentiles_panel("Response time percentiles"),
-            tool_p95_panel().alerts(["HighToolExecutionLatency", "CriticalToolExecutionLatency"]),
+            tool_p95_panel().alerts([
+                AlertName::HighToolExecutionLatency,
+                AlertName::CriticalToolExecutionLatency,
+            ]),
             provider_latency_panel(),
             memory_panel(),
             cpu_panel(),
             Panel::new(Kind::TimeSeries, "Request rate trend", unit::REQ_PER_SEC)
-                .query(recorded("job:victor:request_rate:5m", []), "{{job}}"),
+                .query(recorded(Recorded::JobRequestRate, []), "{{job}}"),
             cache_hit_panel().width(12),
             Panel::new(
                 Kind::TimeSeries,
@@ -676,7 +674,7 @@ fn performance_summary() -> Dashboard {
                 unit::SHARE,
             )
             .query(
-                recorded("instance:victor_tool_selection_cache_hits:ratio5m", []),
+                recorded(Recorded::ToolSelectionCacheHits, []),
                 "{{instance}} {{namespace}}",
             )
             .width(12),
@@ -729,7 +727,7 @@ fn verticals() -> Dashboard {
                         ),
                         "{{vertical}}",
                     )
-                    .alerts(["LowVerticalSuccessRate"]),
+                    .alerts([AlertName::LowVerticalSuccessRate]),
             ]),
             row(
                 "Coding, RAG, DevOps",
@@ -813,21 +811,21 @@ fn errors() -> Dashboard {
                 "{{error_type}}",
             ),
             Panel::new(Kind::TimeSeries, "Tool failures by tool", unit::SHARE)
-                .query(
-                    recorded("instance:victor_tool_errors:ratio5m", []),
-                    "{{tool}}",
-                )
-                .alerts(["HighToolErrorRate", "CriticalToolErrorRate"]),
+                .query(recorded(Recorded::ToolErrors, []), "{{tool}}")
+                .alerts([
+                    AlertName::HighToolErrorRate,
+                    AlertName::CriticalToolErrorRate,
+                ]),
             Panel::new(
                 Kind::TimeSeries,
                 "Provider failures by provider",
                 unit::SHARE,
             )
-            .query(
-                recorded("instance:victor_provider_failures:ratio5m", []),
-                "{{provider}}",
-            )
-            .alerts(["HighProviderFailureRate", "CriticalProviderFailureRate"]),
+            .query(recorded(Recorded::ProviderFailures, []), "{{provider}}")
+            .alerts([
+                AlertName::HighProviderFailureRate,
+                AlertName::CriticalProviderFailureRate,
+            ]),
             Panel::new(Kind::TimeSeries, "Security events", unit::OPS_PER_SEC)
                 .query(
                     Query::rate(counter(&catalog::SECURITY_FAILED_AUTHORIZATIONS_TOTAL), []),
@@ -869,7 +867,10 @@ fn victor_performance() -> Dashboard {
                 vec![
                     Panel::new(Kind::Stat, "Tool selection latency (p95)", unit::SECONDS)
                         .query(selection_latency(0.95), "p95")
-                        .alerts(["HighToolSelectionLatency", "CriticalToolSelectionLatency"])
+                        .alerts([
+                            AlertName::HighToolSelectionLatency,
+                            AlertName::CriticalToolSelectionLatency,
+                        ])
                         .width(4),
                     Panel::new(Kind::Gauge, "Cache hit rate", unit::SHARE)
                         .query(
@@ -884,7 +885,10 @@ fn victor_performance() -> Dashboard {
                             Query::max(gauge(&catalog::PERFORMANCE_HEALTH_SCORE), []),
                             "",
                         )
-                        .alerts(["PerformanceCritical", "PerformanceDegraded"])
+                        .alerts([
+                            AlertName::PerformanceCritical,
+                            AlertName::PerformanceDegraded,
+                        ])
                         .width(4),
                 ],
             ),
@@ -912,7 +916,7 @@ fn victor_performance() -> Dashboard {
                             ),
                             "{{namespace}}",
                         )
-                        .alerts(["HighCacheEvictionRate"])
+                        .alerts([AlertName::HighCacheEvictionRate])
                         .width(6),
                     Panel::new(Kind::Gauge, "Cache utilization", unit::SHARE)
                         .query(
@@ -922,7 +926,10 @@ fn victor_performance() -> Dashboard {
                             ),
                             "{{namespace}}",
                         )
-                        .alerts(["HighCacheUtilization", "CriticalCacheUtilization"])
+                        .alerts([
+                            AlertName::HighCacheUtilization,
+                            AlertName::CriticalCacheUtilization,
+                        ])
                         .width(6),
                 ],
             ),
@@ -933,14 +940,17 @@ fn victor_performance() -> Dashboard {
                         .query(selection_latency(0.5), "p50")
                         .query(selection_latency(0.95), "p95")
                         .query(selection_latency(0.99), "p99")
-                        .alerts(["HighToolSelectionLatency", "CriticalToolSelectionLatency"]),
+                        .alerts([
+                            AlertName::HighToolSelectionLatency,
+                            AlertName::CriticalToolSelectionLatency,
+                        ]),
                     Panel::new(
                         Kind::BarGauge,
                         "Selection hit rate by namespace",
                         unit::SHARE,
                     )
                     .query(
-                        recorded("instance:victor_tool_selection_cache_hits:ratio5m", []),
+                        recorded(Recorded::ToolSelectionCacheHits, []),
                         "{{instance}} {{namespace}}",
                     ),
                     Panel::new(Kind::TimeSeries, "Selection miss rate", unit::SHARE)
@@ -952,7 +962,7 @@ fn victor_performance() -> Dashboard {
                             ),
                             "{{namespace}}",
                         )
-                        .alerts(["HighToolSelectionMissRate"]),
+                        .alerts([AlertName::HighToolSelectionMissRate]),
                 ],
             ),
             row(
@@ -964,7 +974,7 @@ fn victor_performance() -> Dashboard {
                             "{{provider}}",
                         )
                         .up_down()
-                        .alerts(["UnhealthyProviders"]),
+                        .alerts([AlertName::UnhealthyProviders]),
                     provider_latency_panel(),
                     Panel::new(Kind::Stat, "Active providers", unit::COUNT)
                         .query(Query::sum(gauge(&catalog::PROVIDER_HEALTHY), []), "healthy"),
@@ -1023,8 +1033,10 @@ fn victor_metrics() -> Dashboard {
                         Query::rate(counter(&catalog::TOOL_EXECUTIONS_TOTAL), ["tool", "status"]),
                         "{{tool}} {{status}}",
                     ),
-                    tool_p95_panel()
-                        .alerts(["HighToolExecutionLatency", "CriticalToolExecutionLatency"]),
+                    tool_p95_panel().alerts([
+                        AlertName::HighToolExecutionLatency,
+                        AlertName::CriticalToolExecutionLatency,
+                    ]),
                     cache_hit_panel(),
                 ],
             ),
@@ -1035,7 +1047,7 @@ fn victor_metrics() -> Dashboard {
                     cpu_panel(),
                     Panel::new(Kind::Gauge, "Disk free", unit::SHARE)
                         .query(disk_free, "{{path}}")
-                        .alerts(["LowDiskSpace"]),
+                        .alerts([AlertName::LowDiskSpace]),
                 ],
             ),
             row(
@@ -1046,11 +1058,11 @@ fn victor_metrics() -> Dashboard {
                         "{{status}}",
                     ),
                     Panel::new(Kind::TimeSeries, "LLM cost per hour", unit::USD).query(
-                        recorded("instance:victor_llm_cost_usd:rate5m", []).times(3600.0),
+                        recorded(Recorded::LlmCost, []).times(3600.0),
                         "{{instance}} {{provider}}",
                     ),
                     Panel::new(Kind::TimeSeries, "Token usage", unit::OPS_PER_SEC).query(
-                        recorded("instance:victor_llm_tokens:rate5m", []),
+                        recorded(Recorded::LlmTokens, []),
                         "{{instance}} {{provider}} {{type}}",
                     ),
                 ],

@@ -19,6 +19,52 @@ pub(crate) const ALERTS_FILE: &str = "deploy/prometheus/rules/victor-alerts.yml"
 /// Where the recording rules go.
 pub(crate) const RECORDING_FILE: &str = "deploy/prometheus/rules/victor-recording.yml";
 
+/// The recording rules' series names, declared once: the rules and the dashboards that read
+/// them refer to these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Recorded {
+    /// `instance:victor_requests:rate5m`.
+    RequestRate,
+    /// `job:victor:request_rate:5m`.
+    JobRequestRate,
+    /// `instance:victor_request_errors:ratio5m`.
+    RequestErrors,
+    /// `instance:victor_request_duration_seconds:quantile5m`.
+    RequestDurationQuantile,
+    /// `instance:victor_tool_errors:ratio5m`.
+    ToolErrors,
+    /// `instance:victor_provider_failures:ratio5m`.
+    ProviderFailures,
+    /// `instance:victor_cache_hits:ratio5m`.
+    CacheHits,
+    /// `instance:victor_tool_selection_cache_hits:ratio5m`.
+    ToolSelectionCacheHits,
+    /// `instance:victor_llm_tokens:rate5m`.
+    LlmTokens,
+    /// `instance:victor_llm_cost_usd:rate5m`.
+    LlmCost,
+}
+
+impl Recorded {
+    /// The series name.
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Recorded::RequestRate => "instance:victor_requests:rate5m",
+            Recorded::JobRequestRate => "job:victor:request_rate:5m",
+            Recorded::RequestErrors => "instance:victor_request_errors:ratio5m",
+            Recorded::RequestDurationQuantile => {
+                "instance:victor_request_duration_seconds:quantile5m"
+            }
+            Recorded::ToolErrors => "instance:victor_tool_errors:ratio5m",
+            Recorded::ProviderFailures => "instance:victor_provider_failures:ratio5m",
+            Recorded::CacheHits => "instance:victor_cache_hits:ratio5m",
+            Recorded::ToolSelectionCacheHits => "instance:victor_tool_selection_cache_hits:ratio5m",
+            Recorded::LlmTokens => "instance:victor_llm_tokens:rate5m",
+            Recorded::LlmCost => "instance:victor_llm_cost_usd:rate5m",
+        }
+    }
+}
+
 /// A recording rule: a series name, fixed labels, and what it computes.
 pub(crate) struct Recording {
     pub(crate) record: &'static str,
@@ -39,16 +85,16 @@ pub(crate) fn recording_rules() -> Result<Vec<Recording>, PromqlError> {
     };
     let mut rules = vec![
         rule(
-            "instance:victor_requests:rate5m",
+            Recorded::RequestRate.name(),
             Query::rate(requests(), ["endpoint"]),
         )?,
         Recording {
-            record: "job:victor:request_rate:5m",
+            record: Recorded::JobRequestRate.name(),
             labels: Vec::new(),
-            expr: "sum by (job) (instance:victor_requests:rate5m)".to_owned(),
+            expr: format!("sum by (job) ({})", Recorded::RequestRate.name()),
         },
         rule(
-            "instance:victor_request_errors:ratio5m",
+            Recorded::RequestErrors.name(),
             share(
                 Query::rate(requests().matches("status", "5.."), ["endpoint"]),
                 Query::rate(requests(), ["endpoint"]),
@@ -60,7 +106,7 @@ pub(crate) fn recording_rules() -> Result<Vec<Recording>, PromqlError> {
         let durations = histogram(&catalog::REQUEST_DURATION_SECONDS)
             .not_matches("endpoint", EXPORTER_ENDPOINTS);
         rules.push(Recording {
-            record: "instance:victor_request_duration_seconds:quantile5m",
+            record: Recorded::RequestDurationQuantile.name(),
             labels: vec![("quantile", q)],
             expr: Query::quantile(quantile, durations, []).render(Scope::Fleet)?,
         });
@@ -69,21 +115,21 @@ pub(crate) fn recording_rules() -> Result<Vec<Recording>, PromqlError> {
     let providers = || counter(&catalog::PROVIDER_REQUESTS_TOTAL);
     for recording in [
         rule(
-            "instance:victor_tool_errors:ratio5m",
+            Recorded::ToolErrors.name(),
             share(
                 Query::rate(tools().ne("status", "success"), ["tool"]),
                 Query::rate(tools(), ["tool"]),
             ),
         ),
         rule(
-            "instance:victor_provider_failures:ratio5m",
+            Recorded::ProviderFailures.name(),
             share(
                 Query::rate(providers().eq("status", "failure"), ["provider"]),
                 Query::rate(providers(), ["provider"]),
             ),
         ),
         rule(
-            "instance:victor_cache_hits:ratio5m",
+            Recorded::CacheHits.name(),
             share(
                 Query::rate(counter(&catalog::CACHE_HITS_TOTAL), ["cache_name"]),
                 Query::rate(counter(&catalog::CACHE_HITS_TOTAL), ["cache_name"]).plus(Query::rate(
@@ -93,7 +139,7 @@ pub(crate) fn recording_rules() -> Result<Vec<Recording>, PromqlError> {
             ),
         ),
         rule(
-            "instance:victor_tool_selection_cache_hits:ratio5m",
+            Recorded::ToolSelectionCacheHits.name(),
             share(
                 Query::rate(
                     counter(&catalog::TOOL_SELECTION_CACHE_HITS_TOTAL),
@@ -110,11 +156,11 @@ pub(crate) fn recording_rules() -> Result<Vec<Recording>, PromqlError> {
             ),
         ),
         rule(
-            "instance:victor_llm_tokens:rate5m",
+            Recorded::LlmTokens.name(),
             Query::rate(counter(&catalog::LLM_TOKENS_TOTAL), ["provider", "type"]),
         ),
         rule(
-            "instance:victor_llm_cost_usd:rate5m",
+            Recorded::LlmCost.name(),
             Query::rate(histogram(&catalog::LLM_COST_USD).sum(), ["provider"]),
         ),
     ] {
@@ -123,11 +169,13 @@ pub(crate) fn recording_rules() -> Result<Vec<Recording>, PromqlError> {
     Ok(rules)
 }
 
-/// A recording rule's series as a dashboard query; panics on a name no rule records.
+/// A recording rule's series as a dashboard query; panics on labels no rule records (a
+/// quantile the rules do not compute).
 pub(crate) fn recorded<const N: usize>(
-    record: &'static str,
+    record: Recorded,
     labels: [(&'static str, &'static str); N],
 ) -> Query {
+    let record = record.name();
     let known = recording_rules().unwrap_or_default().iter().any(|rule| {
         rule.record == record && labels.iter().all(|label| rule.labels.contains(label))
     });

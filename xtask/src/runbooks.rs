@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use victor_alerting::{PrometheusRule, Rule, default_rule_groups, replace_placeholders};
+use victor_alerting::{AlertName, PrometheusRule, Rule, default_rule_groups, replace_placeholders};
 
 /// Generates `docs/alerts.md`.
 pub(crate) fn generate() -> anyhow::Result<Vec<(PathBuf, String)>> {
@@ -276,69 +276,71 @@ const COORDINATOR: Runbook = Runbook {
 
 /// Where two source documents give one alert name two meanings, both are kept under distinct
 /// names; each section says which is which.
-const SAME_NAME: &[(&str, &str)] = &[
+const SAME_NAME: &[(AlertName, &str)] = &[
     (
-        "HighErrorRate",
+        AlertName::HighErrorRate,
         "This is `001`'s HighErrorRate: the share of **5xx** answers, critical after 2 minutes. `004` uses the same name for errors of any kind (warning after 5 minutes); that one is HighRequestErrorRate.",
     ),
     (
-        "HighRequestErrorRate",
+        AlertName::HighRequestErrorRate,
         "This is `004`'s HighErrorRate (errors of **any** kind, warning after 5 minutes), renamed because `001` gives HighErrorRate to the 5xx share (critical after 2 minutes).",
     ),
     (
-        "HighMemoryUsage",
+        AlertName::HighMemoryUsage,
         "This is `001`'s HighMemoryUsage: memory as a **share of the limit**. `002` uses the same name for resident bytes above 1 GiB; that one is HighProcessMemory (and its critical form CriticalProcessMemory).",
     ),
     (
-        "HighProcessMemory",
+        AlertName::HighProcessMemory,
         "This is `002`'s HighMemoryUsage (resident **bytes** above 1 GiB), renamed because `001` gives HighMemoryUsage to the share of the memory limit.",
     ),
     (
-        "CriticalProcessMemory",
+        AlertName::CriticalProcessMemory,
         "This is `002`'s CriticalMemoryUsage (resident **bytes** above 2 GiB), renamed with HighProcessMemory.",
     ),
 ];
 
-fn runbook(alert: &str) -> Option<&'static Runbook> {
-    Some(match alert {
-        "HighErrorRate" | "HighRequestErrorRate" => &ERRORS,
-        "SlowResponseTime" | "DegradedResponseTime" | "HighLatency" => &LATENCY,
-        "HighMemoryUsage"
-        | "ElevatedMemoryUsage"
-        | "HighProcessMemory"
-        | "CriticalProcessMemory" => &MEMORY,
-        "HighCPUUsage" | "CriticalCPUUsage" => &CPU,
-        "HighThreadCount" => &THREADS,
-        "HighProviderErrorRate"
-        | "UnhealthyProviders"
-        | "HighProviderFailureRate"
-        | "CriticalProviderFailureRate"
-        | "HighProviderLatency"
-        | "LLMRateLimiting" => &PROVIDERS,
-        "HighToolFailureRate"
-        | "LowVerticalSuccessRate"
-        | "HighToolExecutionLatency"
-        | "CriticalToolExecutionLatency"
-        | "HighToolErrorRate"
-        | "CriticalToolErrorRate" => &TOOLS,
-        "HighCacheMissRate"
-        | "CriticalCacheMissRate"
-        | "HighCacheUtilization"
-        | "CriticalCacheUtilization"
-        | "HighCacheEvictionRate"
-        | "HighToolSelectionLatency"
-        | "CriticalToolSelectionLatency"
-        | "HighToolSelectionMissRate"
-        | "LowCacheHitRate" => &CACHE,
-        "SecurityTestFailure" => &SECURITY,
-        "PerformanceDegraded" | "PerformanceCritical" => &HEALTH_SCORE,
-        "ServiceDown" | "LowRequestRate" => &AVAILABILITY,
-        "LowDiskSpace" => &DISK,
-        "HighTaskFailureRate" => &TASKS,
-        "LLMCostSpike" | "HighTokenUsageRate" | "TokenUsageSpike" => &SPEND,
-        "CoordinatorFailures" | "SlowCoordinatorExecution" => &COORDINATOR,
-        _ => return None,
-    })
+/// Every default alert's runbook: the match is exhaustive, so an alert added without one does
+/// not compile.
+fn runbook(alert: AlertName) -> &'static Runbook {
+    use AlertName as A;
+    match alert {
+        A::HighErrorRate | A::HighRequestErrorRate => &ERRORS,
+        A::SlowResponseTime | A::DegradedResponseTime | A::HighLatency => &LATENCY,
+        A::HighMemoryUsage
+        | A::ElevatedMemoryUsage
+        | A::HighProcessMemory
+        | A::CriticalProcessMemory => &MEMORY,
+        A::HighCPUUsage | A::CriticalCPUUsage => &CPU,
+        A::HighThreadCount => &THREADS,
+        A::HighProviderErrorRate
+        | A::UnhealthyProviders
+        | A::HighProviderFailureRate
+        | A::CriticalProviderFailureRate
+        | A::HighProviderLatency
+        | A::LLMRateLimiting => &PROVIDERS,
+        A::HighToolFailureRate
+        | A::LowVerticalSuccessRate
+        | A::HighToolExecutionLatency
+        | A::CriticalToolExecutionLatency
+        | A::HighToolErrorRate
+        | A::CriticalToolErrorRate => &TOOLS,
+        A::HighCacheMissRate
+        | A::CriticalCacheMissRate
+        | A::HighCacheUtilization
+        | A::CriticalCacheUtilization
+        | A::HighCacheEvictionRate
+        | A::HighToolSelectionLatency
+        | A::CriticalToolSelectionLatency
+        | A::HighToolSelectionMissRate
+        | A::LowCacheHitRate => &CACHE,
+        A::SecurityTestFailure => &SECURITY,
+        A::PerformanceDegraded | A::PerformanceCritical => &HEALTH_SCORE,
+        A::ServiceDown | A::LowRequestRate => &AVAILABILITY,
+        A::LowDiskSpace => &DISK,
+        A::HighTaskFailureRate => &TASKS,
+        A::LLMCostSpike | A::HighTokenUsageRate | A::TokenUsageSpike => &SPEND,
+        A::CoordinatorFailures | A::SlowCoordinatorExecution => &COORDINATOR,
+    }
 }
 
 fn alerts_reference() -> String {
@@ -426,7 +428,10 @@ fn section(out: &mut String, alert: &Section) {
         "What it means: {}.\n",
         readable(&annotation("description")).trim_end_matches('.')
     );
-    if let Some((_, note)) = SAME_NAME.iter().find(|(name, _)| *name == alert.name) {
+    if let Some((_, note)) = SAME_NAME
+        .iter()
+        .find(|(name, _)| name.as_str() == alert.name)
+    {
         let _ = writeln!(out, "{note}\n");
     }
     if alert.prometheus_only {
@@ -438,7 +443,9 @@ fn section(out: &mut String, alert: &Section) {
     if let Some(expr) = &alert.expr {
         let _ = writeln!(out, "```promql\n{expr}\n```\n");
     }
-    if let Some(runbook) = runbook(&alert.name) {
+    // Every default alert has one (the match in `runbook` is exhaustive).
+    if let Ok(name) = alert.name.parse::<AlertName>() {
+        let runbook = runbook(name);
         for (title, items) in [
             ("First checks", runbook.checks),
             ("Likely causes", runbook.causes),
@@ -464,6 +471,8 @@ fn readable(template: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use victor_alerting::AlertName;
+
     #[test]
     fn templates_read_as_words() {
         assert_eq!(
@@ -481,14 +490,11 @@ mod tests {
             .collect();
         assert!(text.contains("\n### ServiceDown\n"));
         for rule in &prometheus_only {
-            assert!(super::runbook(&rule.alert).is_some(), "{}", rule.alert);
+            assert!(rule.alert.parse::<AlertName>().is_ok(), "{}", rule.alert);
         }
         for rule in victor_alerting::default_rules() {
-            assert!(
-                super::runbook(rule.name()).is_some(),
-                "{} has no runbook",
-                rule.name()
-            );
+            let name: AlertName = rule.name().parse().expect("a default alert");
+            assert!(text.contains(&format!("\n### {name}\n")), "{name}");
             // GitHub's anchor for `### Name` is the lower-cased name.
             let url = &rule.annotations()["runbook_url"];
             assert!(

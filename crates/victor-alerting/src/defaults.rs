@@ -62,6 +62,99 @@ pub fn default_rules() -> Vec<Rule> {
         .collect()
 }
 
+/// Declares the default alerts' names: the enum, its spelling and `FromStr`.
+macro_rules! alert_names {
+    ($($name:ident,)*) => {
+        /// The name of a default alert, declared once: the rules, the runbooks, the dashboards'
+        /// alert links and the rule tests refer to alerts through it, never by a retyped string.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum AlertName {
+            $(
+                #[doc = concat!("`", stringify!($name), "`.")]
+                $name,
+            )*
+        }
+
+        impl AlertName {
+            /// Every default alert, in rule-file order (ServiceDown, Prometheus-only, last).
+            pub const ALL: &'static [AlertName] = &[$(AlertName::$name),*];
+
+            /// The alert name as rules, notifications and Alertmanager carry it.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(AlertName::$name => stringify!($name),)*
+                }
+            }
+        }
+    };
+}
+
+alert_names! {
+        HighErrorRate,
+        SlowResponseTime,
+        HighMemoryUsage,
+        HighProviderErrorRate,
+        SecurityTestFailure,
+        DegradedResponseTime,
+        ElevatedMemoryUsage,
+        HighToolFailureRate,
+        LowVerticalSuccessRate,
+        HighCacheMissRate,
+        CriticalCacheMissRate,
+        HighCacheUtilization,
+        CriticalCacheUtilization,
+        HighCacheEvictionRate,
+        HighToolSelectionLatency,
+        CriticalToolSelectionLatency,
+        HighToolSelectionMissRate,
+        HighProcessMemory,
+        CriticalProcessMemory,
+        HighCPUUsage,
+        CriticalCPUUsage,
+        HighThreadCount,
+        HighToolExecutionLatency,
+        CriticalToolExecutionLatency,
+        HighToolErrorRate,
+        CriticalToolErrorRate,
+        UnhealthyProviders,
+        HighProviderFailureRate,
+        CriticalProviderFailureRate,
+        HighProviderLatency,
+        PerformanceDegraded,
+        PerformanceCritical,
+        HighRequestErrorRate,
+        HighLatency,
+        LLMRateLimiting,
+        LowCacheHitRate,
+        LowRequestRate,
+        LowDiskSpace,
+        HighTaskFailureRate,
+        LLMCostSpike,
+        CoordinatorFailures,
+        SlowCoordinatorExecution,
+        HighTokenUsageRate,
+        TokenUsageSpike,
+        ServiceDown,
+}
+
+impl std::fmt::Display for AlertName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AlertName {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        AlertName::ALL
+            .iter()
+            .copied()
+            .find(|alert| alert.as_str() == name)
+            .ok_or_else(|| format!("{name:?} is no default alert"))
+    }
+}
+
 /// A named set of rules, as the source documents group them (a Prometheus rule group).
 #[derive(Clone, Debug)]
 pub struct RuleGroup {
@@ -154,7 +247,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
             "001: critical alerts",
             vec![
                 spec(
-                    "HighErrorRate",
+                    AlertName::HighErrorRate,
                     Severity::Critical,
                     minutes(2),
                     Signal::ratio(requests().matches("status", "5.."), [requests()], WINDOW)
@@ -164,7 +257,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Error rate (5xx) is {{ $value | humanizePercentage }} for endpoint {{ $labels.endpoint }}",
                 ),
                 spec(
-                    "SlowResponseTime",
+                    AlertName::SlowResponseTime,
                     Severity::Critical,
                     minutes(5),
                     request_p95().above(30.0),
@@ -172,7 +265,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "P95 response time is {{ $value }}s for endpoint {{ $labels.endpoint }}",
                 ),
                 spec(
-                    "HighMemoryUsage",
+                    AlertName::HighMemoryUsage,
                     Severity::Critical,
                     minutes(5),
                     memory_share().above(0.9),
@@ -180,7 +273,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Memory usage is {{ $value | humanizePercentage }} of the limit",
                 ),
                 spec(
-                    "HighProviderErrorRate",
+                    AlertName::HighProviderErrorRate,
                     Severity::Critical,
                     minutes(3),
                     provider_failures().above(0.1),
@@ -188,7 +281,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Provider {{ $labels.provider }} error rate is {{ $value | humanizePercentage }}",
                 ),
                 spec(
-                    "SecurityTestFailure",
+                    AlertName::SecurityTestFailure,
                     Severity::Critical,
                     minutes(1),
                     Signal::gauge(gauge(&catalog::SECURITY_TEST_PASS_RATE)).below(0.9),
@@ -202,7 +295,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
             "001: warning alerts",
             vec![
                 spec(
-                    "DegradedResponseTime",
+                    AlertName::DegradedResponseTime,
                     Severity::Warning,
                     minutes(5),
                     request_p95().above(10.0),
@@ -210,7 +303,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "P95 response time is {{ $value }}s for endpoint {{ $labels.endpoint }}",
                 ),
                 spec(
-                    "ElevatedMemoryUsage",
+                    AlertName::ElevatedMemoryUsage,
                     Severity::Warning,
                     minutes(10),
                     memory_share().above(0.75),
@@ -218,7 +311,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Memory usage is {{ $value | humanizePercentage }} of the limit",
                 ),
                 spec(
-                    "HighToolFailureRate",
+                    AlertName::HighToolFailureRate,
                     Severity::Warning,
                     minutes(5),
                     Signal::ratio(
@@ -232,7 +325,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Tool {{ $labels.tool }} failure rate is {{ $value | humanizePercentage }}",
                 ),
                 spec(
-                    "LowVerticalSuccessRate",
+                    AlertName::LowVerticalSuccessRate,
                     Severity::Warning,
                     minutes(10),
                     Signal::ratio(
@@ -252,7 +345,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
             "002: cache alerts",
             vec![
                 spec(
-                    "HighCacheMissRate",
+                    AlertName::HighCacheMissRate,
                     Severity::Warning,
                     minutes(5),
                     selection_misses().above(0.6),
@@ -260,7 +353,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Namespace {{ $labels.namespace }} misses {{ $value | humanizePercentage }} of lookups",
                 ),
                 spec(
-                    "CriticalCacheMissRate",
+                    AlertName::CriticalCacheMissRate,
                     Severity::Critical,
                     minutes(10),
                     selection_misses().above(0.8),
@@ -268,7 +361,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Namespace {{ $labels.namespace }} misses {{ $value | humanizePercentage }} of lookups",
                 ),
                 spec(
-                    "HighCacheUtilization",
+                    AlertName::HighCacheUtilization,
                     Severity::Warning,
                     minutes(10),
                     utilization().above(0.8),
@@ -276,7 +369,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Namespace {{ $labels.namespace }} is {{ $value | humanizePercentage }} full",
                 ),
                 spec(
-                    "CriticalCacheUtilization",
+                    AlertName::CriticalCacheUtilization,
                     Severity::Critical,
                     minutes(5),
                     utilization().above(0.95),
@@ -284,7 +377,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Namespace {{ $labels.namespace }} is {{ $value | humanizePercentage }} full",
                 ),
                 spec(
-                    "HighCacheEvictionRate",
+                    AlertName::HighCacheEvictionRate,
                     Severity::Warning,
                     minutes(5),
                     Signal::rate(
@@ -303,7 +396,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
             "002: tool selection alerts",
             vec![
                 spec(
-                    "HighToolSelectionLatency",
+                    AlertName::HighToolSelectionLatency,
                     Severity::Warning,
                     minutes(10),
                     selection_p95().above(0.001),
@@ -311,7 +404,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Namespace {{ $labels.namespace }} P95 selection time is {{ $value | humanizeDuration }}",
                 ),
                 spec(
-                    "CriticalToolSelectionLatency",
+                    AlertName::CriticalToolSelectionLatency,
                     Severity::Critical,
                     minutes(5),
                     selection_p95().above(0.005),
@@ -319,7 +412,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Namespace {{ $labels.namespace }} P95 selection time is {{ $value | humanizeDuration }}",
                 ),
                 spec(
-                    "HighToolSelectionMissRate",
+                    AlertName::HighToolSelectionMissRate,
                     Severity::Warning,
                     minutes(5),
                     selection_misses().above(0.7),
@@ -333,7 +426,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
             "002: system alerts",
             vec![
                 spec(
-                    "HighProcessMemory",
+                    AlertName::HighProcessMemory,
                     Severity::Warning,
                     minutes(10),
                     process_memory().above(GIB),
@@ -341,7 +434,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Resident memory is {{ $value | humanize }}B",
                 ),
                 spec(
-                    "CriticalProcessMemory",
+                    AlertName::CriticalProcessMemory,
                     Severity::Critical,
                     minutes(5),
                     process_memory().above(2.0 * GIB),
@@ -349,7 +442,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Resident memory is {{ $value | humanize }}B",
                 ),
                 spec(
-                    "HighCPUUsage",
+                    AlertName::HighCPUUsage,
                     Severity::Warning,
                     minutes(10),
                     cpu().above(80.0),
@@ -357,7 +450,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "CPU usage is {{ $value }}% of one core",
                 ),
                 spec(
-                    "CriticalCPUUsage",
+                    AlertName::CriticalCPUUsage,
                     Severity::Critical,
                     minutes(5),
                     cpu().above(95.0),
@@ -365,7 +458,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "CPU usage is {{ $value }}% of one core",
                 ),
                 spec(
-                    "HighThreadCount",
+                    AlertName::HighThreadCount,
                     Severity::Warning,
                     minutes(10),
                     Signal::gauge(gauge(&catalog::SYSTEM_THREADS)).above(100.0),
@@ -379,7 +472,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
             "002: tool execution alerts",
             vec![
                 spec(
-                    "HighToolExecutionLatency",
+                    AlertName::HighToolExecutionLatency,
                     Severity::Warning,
                     minutes(10),
                     tool_p95().above(1.0),
@@ -387,7 +480,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Tool {{ $labels.tool }} P95 execution time is {{ $value }}s",
                 ),
                 spec(
-                    "CriticalToolExecutionLatency",
+                    AlertName::CriticalToolExecutionLatency,
                     Severity::Critical,
                     minutes(5),
                     tool_p95().above(5.0),
@@ -395,7 +488,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Tool {{ $labels.tool }} P95 execution time is {{ $value }}s",
                 ),
                 spec(
-                    "HighToolErrorRate",
+                    AlertName::HighToolErrorRate,
                     Severity::Warning,
                     minutes(10),
                     tool_errors().above(0.05),
@@ -403,7 +496,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Tool {{ $labels.tool }} fails or times out in {{ $value | humanizePercentage }} of executions",
                 ),
                 spec(
-                    "CriticalToolErrorRate",
+                    AlertName::CriticalToolErrorRate,
                     Severity::Critical,
                     minutes(5),
                     tool_errors().above(0.15),
@@ -417,7 +510,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
             "002: provider pool alerts",
             vec![
                 spec(
-                    "UnhealthyProviders",
+                    AlertName::UnhealthyProviders,
                     Severity::Warning,
                     minutes(5),
                     Signal::gauge(gauge(&catalog::PROVIDER_HEALTHY))
@@ -427,7 +520,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "The provider pool marks {{ $labels.provider }} unhealthy",
                 ),
                 spec(
-                    "HighProviderFailureRate",
+                    AlertName::HighProviderFailureRate,
                     Severity::Warning,
                     minutes(5),
                     provider_failures().above(0.1),
@@ -435,7 +528,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Provider {{ $labels.provider }} fails {{ $value | humanizePercentage }} of requests",
                 ),
                 spec(
-                    "CriticalProviderFailureRate",
+                    AlertName::CriticalProviderFailureRate,
                     Severity::Critical,
                     minutes(2),
                     provider_failures().above(0.3),
@@ -443,7 +536,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Provider {{ $labels.provider }} fails {{ $value | humanizePercentage }} of requests",
                 ),
                 spec(
-                    "HighProviderLatency",
+                    AlertName::HighProviderLatency,
                     Severity::Warning,
                     minutes(10),
                     Signal::quantile(0.95, histogram(&catalog::PROVIDER_LATENCY_SECONDS), WINDOW)
@@ -459,7 +552,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
             "002: summary alerts",
             vec![
                 spec(
-                    "PerformanceDegraded",
+                    AlertName::PerformanceDegraded,
                     Severity::Warning,
                     minutes(10),
                     health_score().below(70.0),
@@ -467,7 +560,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Health score is {{ $value }}",
                 ),
                 spec(
-                    "PerformanceCritical",
+                    AlertName::PerformanceCritical,
                     Severity::Critical,
                     minutes(5),
                     health_score().below(50.0),
@@ -481,7 +574,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
             "004: alert rules",
             vec![
                 spec(
-                    "HighRequestErrorRate",
+                    AlertName::HighRequestErrorRate,
                     Severity::Warning,
                     minutes(5),
                     Signal::ratio(
@@ -496,7 +589,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "Error rate (any error) is {{ $value | humanizePercentage }} for {{ $labels.endpoint }}",
                 ),
                 spec(
-                    "HighLatency",
+                    AlertName::HighLatency,
                     Severity::Warning,
                     minutes(5),
                     request_p95().above(5.0),
@@ -504,7 +597,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "P95 latency is {{ $value }}s for {{ $labels.endpoint }}",
                 ),
                 spec(
-                    "LLMRateLimiting",
+                    AlertName::LLMRateLimiting,
                     Severity::Critical,
                     minutes(2),
                     Signal::rate(
@@ -517,7 +610,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "{{ $labels.provider }} is being rate limited ({{ $value }} errors/s)",
                 ),
                 spec(
-                    "LowCacheHitRate",
+                    AlertName::LowCacheHitRate,
                     Severity::Info,
                     minutes(10),
                     Signal::ratio(
@@ -539,7 +632,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
             "victor_003_availability",
             "003: availability",
             vec![spec(
-                "LowRequestRate",
+                AlertName::LowRequestRate,
                 Severity::Info,
                 minutes(15),
                 Signal::rate(requests(), WINDOW).below(1.0 / 60.0),
@@ -551,7 +644,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
             "victor_003_system_resources",
             "003: system resources",
             vec![spec(
-                "LowDiskSpace",
+                AlertName::LowDiskSpace,
                 Severity::Warning,
                 minutes(5),
                 Signal::gauge_ratio(
@@ -569,7 +662,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
             "003: business",
             vec![
                 spec(
-                    "HighTaskFailureRate",
+                    AlertName::HighTaskFailureRate,
                     Severity::Warning,
                     minutes(10),
                     Signal::ratio(
@@ -582,7 +675,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "{{ $value | humanizePercentage }} of tasks failed over 5 minutes",
                 ),
                 spec(
-                    "LLMCostSpike",
+                    AlertName::LLMCostSpike,
                     Severity::Warning,
                     minutes(10),
                     Signal::growth(
@@ -602,7 +695,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
             "003: coordinator",
             vec![
                 spec(
-                    "CoordinatorFailures",
+                    AlertName::CoordinatorFailures,
                     Severity::Warning,
                     minutes(5),
                     Signal::ratio(
@@ -616,7 +709,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "{{ $value | humanizePercentage }} of {{ $labels.coordinator_name }} runs failed",
                 ),
                 spec(
-                    "SlowCoordinatorExecution",
+                    AlertName::SlowCoordinatorExecution,
                     Severity::Warning,
                     minutes(10),
                     Signal::quantile(
@@ -636,7 +729,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
             "003: token usage",
             vec![
                 spec(
-                    "HighTokenUsageRate",
+                    AlertName::HighTokenUsageRate,
                     Severity::Warning,
                     minutes(15),
                     Signal::rate(tokens(), WINDOW)
@@ -646,7 +739,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     "{{ $labels.provider }} uses {{ $value | humanize }} tokens/s",
                 ),
                 spec(
-                    "TokenUsageSpike",
+                    AlertName::TokenUsageSpike,
                     Severity::Warning,
                     minutes(10),
                     Signal::growth(tokens(), WINDOW, spike_window)
@@ -685,7 +778,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
 
 /// `003`'s "service down": Prometheus could not scrape the exporter for a minute.
 fn service_down() -> PrometheusRule {
-    let name = "ServiceDown";
+    let name = AlertName::ServiceDown.as_str();
     let strings = |pairs: &[(&str, String)]| {
         pairs
             .iter()
@@ -713,13 +806,14 @@ fn service_down() -> PrometheusRule {
 }
 
 fn spec(
-    name: &str,
+    name: AlertName,
     severity: Severity,
     for_duration: Duration,
     condition: Condition,
     summary: &str,
     description: &str,
 ) -> Result<Rule, crate::RuleError> {
+    let name = name.as_str();
     Rule::builder(name)
         .severity(severity)
         .for_duration(for_duration)
@@ -735,6 +829,26 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
+
+    #[test]
+    fn every_alert_name_names_exactly_one_rule_of_the_rule_files() {
+        let mut in_files: Vec<String> = default_rule_groups()
+            .iter()
+            .flat_map(|group| {
+                let engine = group.rules.iter().map(|rule| rule.name().to_owned());
+                let prometheus = group.prometheus_only.iter().map(|rule| rule.alert.clone());
+                engine.chain(prometheus).collect::<Vec<_>>()
+            })
+            .collect();
+        in_files.sort_unstable();
+        let mut declared: Vec<String> = AlertName::ALL.iter().map(|a| a.to_string()).collect();
+        declared.sort_unstable();
+        assert_eq!(in_files, declared);
+        for alert in AlertName::ALL {
+            assert_eq!(alert.as_str().parse::<AlertName>(), Ok(*alert));
+        }
+        assert!("HighErrorRates".parse::<AlertName>().is_err());
+    }
 
     #[test]
     fn every_default_rule_builds_with_a_unique_name() {

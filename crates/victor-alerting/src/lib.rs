@@ -49,7 +49,8 @@ mod series;
 mod template;
 
 pub use defaults::{
-    EXPORTER_ENDPOINTS, RUNBOOK_BASE, RuleGroup, WINDOW, default_rule_groups, default_rules,
+    AlertName, EXPORTER_ENDPOINTS, RUNBOOK_BASE, RuleGroup, WINDOW, default_rule_groups,
+    default_rules,
 };
 pub use delivery::{DeliveryError, DeliverySettings, Dispatcher};
 pub use engine::{
