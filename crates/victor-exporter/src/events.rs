@@ -178,6 +178,8 @@ impl Ingestor {
 
 #[cfg(test)]
 mod tests {
+    use proptest::strategy::Strategy as _;
+
     use super::*;
 
     fn ingestor() -> Ingestor {
@@ -256,6 +258,39 @@ mod tests {
                 docs.contains(&format!("`{kind}`")),
                 "docs/api.md lacks {kind}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever a line holds (valid events with hostile strings, broken JSON, huge
+        /// numbers, NUL, `\r`), ingesting never panics and every non-blank line is either
+        /// accepted or refused with a reason.
+        #[test]
+        fn any_body_is_accounted_for_line_by_line(
+            lines in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(Event::EXAMPLES.to_vec()).prop_map(str::to_owned),
+                    "[\\PC\r\0]{0,64}",
+                    ("[\\PC\r\0\\\\\"]{0,32}", proptest::num::f64::ANY).prop_map(|(text, number)| format!(
+                        r#"{{"type":"tool.executed","tool":{},"vertical":"v","status":"success","duration_ms":{}}}"#,
+                        serde_json::to_string(&text).unwrap_or_default(),
+                        serde_json::to_string(&number).unwrap_or_else(|_| "1e400".into()),
+                    )),
+                    proptest::num::u64::ANY.prop_map(|n| format!(r#"{{"type":"cache.eviction","cache":"c","count":{n}}}"#)),
+                ],
+                0..20,
+            )
+        ) {
+            let body = lines.join("\n");
+            // A body opening with `[` is an array, all or nothing (tested above).
+            proptest::prop_assume!(!body.trim_start().starts_with('['));
+            let expected = body
+                .split('\n')
+                .filter(|line| line.bytes().any(|b| !b.is_ascii_whitespace()))
+                .count();
+            let report = ingestor().ingest(body.as_bytes()).expect("NDJSON never fails whole");
+            proptest::prop_assert_eq!(report.accepted + report.rejected, expected);
+            proptest::prop_assert!(report.errors.len() <= MAX_REPORTED_ERRORS);
         }
     }
 
