@@ -485,7 +485,7 @@ fn top(panels: Vec<Panel>) -> Row {
 
 /// The agent's requests: every endpoint except the exporter's own routes.
 fn requests() -> CounterSelector {
-    counter(&catalog::REQUESTS_TOTAL).not_matches("endpoint", EXPORTER_ENDPOINTS)
+    counter(&catalog::REQUESTS_TOTAL).not_matches("endpoint", &EXPORTER_ENDPOINTS)
 }
 
 fn request_rate_panel() -> Panel {

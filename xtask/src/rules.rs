@@ -74,7 +74,8 @@ pub(crate) struct Recording {
 
 /// The recording rules, in evaluation order (the job roll-up reads the per-instance rate).
 pub(crate) fn recording_rules() -> Result<Vec<Recording>, PromqlError> {
-    let requests = || counter(&catalog::REQUESTS_TOTAL).not_matches("endpoint", EXPORTER_ENDPOINTS);
+    let requests =
+        || counter(&catalog::REQUESTS_TOTAL).not_matches("endpoint", &EXPORTER_ENDPOINTS);
     let share = |numerator, denominator| Query::ratio(numerator, denominator);
     let rule = |record, query: Query| -> Result<Recording, PromqlError> {
         Ok(Recording {
@@ -104,7 +105,7 @@ pub(crate) fn recording_rules() -> Result<Vec<Recording>, PromqlError> {
     for q in ["0.5", "0.95", "0.99"] {
         let quantile = q.parse().unwrap_or(0.5);
         let durations = histogram(&catalog::REQUEST_DURATION_SECONDS)
-            .not_matches("endpoint", EXPORTER_ENDPOINTS);
+            .not_matches("endpoint", &EXPORTER_ENDPOINTS);
         rules.push(Recording {
             record: Recorded::RequestDurationQuantile.name(),
             labels: vec![("quantile", q)],

@@ -25,74 +25,7 @@ mod performance;
 
 pub use alerts::TEST_NOTIFICATION_TIMEOUT;
 
-/// Prometheus exposition (text or OpenMetrics, by `Accept`; gzip when asked).
-pub const METRICS: &str = "/metrics";
-/// One probe's report.
-pub const PROBE: &str = "/health/{probe}";
-/// One check of a probe.
-pub const PROBE_CHECK: &str = "/health/{probe}/{check}";
-/// Pending and firing alerts.
-pub const ALERTS: &str = "/api/alerts";
-/// One test notification through a configured channel.
-pub const TEST_NOTIFICATION: &str = "/api/alerts/test/{channel}";
-/// The same exposition as [`METRICS`].
-pub const PROMETHEUS: &str = "/api/performance/prometheus";
-/// A registered component's JSON view (`summary`, `system`, `tools`, ...).
-pub const COMPONENT_VIEW: &str = "/api/performance/{component}";
-/// Events from agents.
-pub const EVENTS: &str = "/api/events";
-
-/// One route: its method and path template.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Route {
-    /// `GET` or `POST`.
-    pub method: &'static str,
-    /// The path template, as the router and `victor_requests_total{endpoint}` spell it.
-    pub path: &'static str,
-}
-
-impl Route {
-    /// Whether the route changes state, and so sits behind the access guard.
-    pub const fn changes_state(self) -> bool {
-        matches!(self.method.as_bytes(), b"POST")
-    }
-}
-
-/// Every route the exporter serves.
-pub const ROUTES: [Route; 8] = [
-    Route {
-        method: "GET",
-        path: METRICS,
-    },
-    Route {
-        method: "GET",
-        path: PROBE,
-    },
-    Route {
-        method: "GET",
-        path: PROBE_CHECK,
-    },
-    Route {
-        method: "GET",
-        path: ALERTS,
-    },
-    Route {
-        method: "GET",
-        path: PROMETHEUS,
-    },
-    Route {
-        method: "GET",
-        path: COMPONENT_VIEW,
-    },
-    Route {
-        method: "POST",
-        path: TEST_NOTIFICATION,
-    },
-    Route {
-        method: "POST",
-        path: EVENTS,
-    },
-];
+pub use victor_metrics_core::routes::*;
 
 /// The handler of `route`.
 fn handler(route: Route, shared: &Shared) -> MethodRouter<Arc<Shared>> {

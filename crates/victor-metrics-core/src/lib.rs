@@ -43,6 +43,7 @@ pub mod family;
 pub mod names;
 mod record;
 pub mod render;
+pub mod routes;
 mod series;
 mod stats;
 mod store;
