@@ -165,7 +165,7 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
     let within = Duration::from_secs(30);
 
     // Counters equal what was recorded, exactly. (The exporter's own requests, Prometheus'
-    // scrapes among them, are series of their own endpoints.)
+    // scrapes among them, are in victor_exporter_requests_total, never the agent's.)
     let total = prometheus.wait_for_value(
         r#"sum(victor_requests_total{endpoint="/chat"})"#,
         within,
@@ -173,7 +173,7 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
     )?;
     // A scrape is counted once answered, so the second scrape shows the first.
     prometheus.wait_for_value(
-        r#"sum(victor_requests_total{endpoint="/metrics",status="200"})"#,
+        r#"sum(victor_exporter_requests_total{endpoint="/metrics",status="200"})"#,
         within,
         |v| v >= 1.0,
     )?;

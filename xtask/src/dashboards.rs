@@ -18,8 +18,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use victor_alerting::{
-    AlertName, Comparison, Condition, EXPORTER_ENDPOINTS, RUNBOOK_BASE, Rule, Severity,
-    default_rules,
+    AlertName, Comparison, Condition, RUNBOOK_BASE, Rule, Severity, default_rules,
 };
 use victor_metrics_core::catalog;
 
@@ -485,7 +484,7 @@ fn top(panels: Vec<Panel>) -> Row {
 
 /// The agent's requests: every endpoint except the exporter's own routes.
 fn requests() -> CounterSelector {
-    counter(&catalog::REQUESTS_TOTAL).not_matches("endpoint", &EXPORTER_ENDPOINTS)
+    counter(&catalog::REQUESTS_TOTAL)
 }
 
 fn request_rate_panel() -> Panel {

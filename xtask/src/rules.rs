@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use serde::Serialize;
-use victor_alerting::{EXPORTER_ENDPOINTS, PrometheusRule, default_rule_groups};
+use victor_alerting::{PrometheusRule, default_rule_groups};
 use victor_metrics_core::catalog;
 
 use victor_alerting::promql::{PromqlError, Query, Scope, counter, histogram};
@@ -74,8 +74,7 @@ pub(crate) struct Recording {
 
 /// The recording rules, in evaluation order (the job roll-up reads the per-instance rate).
 pub(crate) fn recording_rules() -> Result<Vec<Recording>, PromqlError> {
-    let requests =
-        || counter(&catalog::REQUESTS_TOTAL).not_matches("endpoint", &EXPORTER_ENDPOINTS);
+    let requests = || counter(&catalog::REQUESTS_TOTAL);
     let share = |numerator, denominator| Query::ratio(numerator, denominator);
     let rule = |record, query: Query| -> Result<Recording, PromqlError> {
         Ok(Recording {
@@ -104,8 +103,7 @@ pub(crate) fn recording_rules() -> Result<Vec<Recording>, PromqlError> {
     ];
     for q in ["0.5", "0.95", "0.99"] {
         let quantile = q.parse().unwrap_or(0.5);
-        let durations = histogram(&catalog::REQUEST_DURATION_SECONDS)
-            .not_matches("endpoint", &EXPORTER_ENDPOINTS);
+        let durations = histogram(&catalog::REQUEST_DURATION_SECONDS);
         rules.push(Recording {
             record: Recorded::RequestDurationQuantile.name(),
             labels: vec![("quantile", q)],

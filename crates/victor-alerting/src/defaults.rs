@@ -31,8 +31,9 @@
 //! limit) keeps its name and `002`'s HighMemoryUsage/CriticalMemoryUsage (bytes above 1/2 GiB)
 //! are HighProcessMemory/CriticalProcessMemory.
 //!
-//! Request alerts leave out the exporter's own routes ([`EXPORTER_ENDPOINTS`]): a readiness
-//! probe's deliberate 503 during start-up is not the agent failing.
+//! Request alerts watch the agent's requests only: the exporter measures its own traffic
+//! (scrapes, probes, test notifications) in `victor_exporter_*`, so a readiness probe's
+//! deliberate 503 or a failed test notification is never the agent failing.
 
 use std::time::Duration;
 
@@ -40,12 +41,6 @@ use victor_metrics_core::catalog;
 
 use crate::promql::PrometheusRule;
 use crate::rule::{Condition, Rule, Severity, Signal, counter, gauge, histogram};
-
-/// The exporter's own routes, as a PromQL regex over the `endpoint` label: every route of
-/// [`victor_metrics_core::routes::ROUTES`], so a route added to the exporter is left out of the
-/// agent's request alerts without retyping it here.
-pub static EXPORTER_ENDPOINTS: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(victor_metrics_core::routes::own_endpoint_pattern);
 
 /// Where each rule's runbook lives: `docs/alerts.md`, one section per alert.
 pub const RUNBOOK_BASE: &str =
@@ -175,16 +170,10 @@ pub struct RuleGroup {
 /// `004`'s rules and `003`'s categories.
 pub fn default_rule_groups() -> Vec<RuleGroup> {
     let minutes = |m: u64| Duration::from_secs(m * 60);
-    let requests =
-        || counter(&catalog::REQUESTS_TOTAL).not_matches("endpoint", &EXPORTER_ENDPOINTS);
+    let requests = || counter(&catalog::REQUESTS_TOTAL);
     let request_p95 = || {
-        Signal::quantile(
-            0.95,
-            histogram(&catalog::REQUEST_DURATION_SECONDS)
-                .not_matches("endpoint", &EXPORTER_ENDPOINTS),
-            WINDOW,
-        )
-        .by(["endpoint"])
+        Signal::quantile(0.95, histogram(&catalog::REQUEST_DURATION_SECONDS), WINDOW)
+            .by(["endpoint"])
     };
     let memory_share = || {
         Signal::gauge_ratio(
@@ -581,8 +570,7 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                     Severity::Warning,
                     minutes(5),
                     Signal::ratio(
-                        counter(&catalog::REQUEST_ERRORS_TOTAL)
-                            .not_matches("endpoint", &EXPORTER_ENDPOINTS),
+                        counter(&catalog::REQUEST_ERRORS_TOTAL),
                         [requests()],
                         WINDOW,
                     )
@@ -851,28 +839,6 @@ mod tests {
             assert_eq!(alert.as_str().parse::<AlertName>(), Ok(*alert));
         }
         assert!("HighErrorRates".parse::<AlertName>().is_err());
-    }
-
-    #[test]
-    fn every_exporter_route_and_nothing_else_is_left_out_of_request_alerts() {
-        let own = counter(&catalog::REQUESTS_TOTAL).not_matches("endpoint", &EXPORTER_ENDPOINTS);
-        let matcher = &own.0.matchers[0];
-        for route in victor_metrics_core::routes::ROUTES {
-            assert!(
-                !matcher.accepts(route.path),
-                "{} counts as agent traffic",
-                route.path
-            );
-        }
-        for agent in [
-            "/chat",
-            "/api/tools/{name}",
-            "/health",
-            "/metricsx",
-            "/api/alerts/x/y",
-        ] {
-            assert!(matcher.accepts(agent), "{agent} is left out");
-        }
     }
 
     #[test]

@@ -49,8 +49,7 @@ mod series;
 mod template;
 
 pub use defaults::{
-    AlertName, EXPORTER_ENDPOINTS, RUNBOOK_BASE, RuleGroup, WINDOW, default_rule_groups,
-    default_rules,
+    AlertName, RUNBOOK_BASE, RuleGroup, WINDOW, default_rule_groups, default_rules,
 };
 pub use delivery::{DeliveryError, DeliverySettings, Dispatcher};
 pub use engine::{

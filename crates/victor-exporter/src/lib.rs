@@ -21,10 +21,12 @@
 //! kube-apiserver style text (`[+]disk ok: …`). Naming a check the probe lacks is a 404 (in the
 //! path) or 400 (in `exclude`), so a typo in a probe definition fails loudly.
 //!
-//! Every route goes through [`MonitoringLayer`]: its own requests are counted in
-//! `victor_requests_total` and friends with `endpoint` set to the route template, and traced
-//! (continuing a caller's W3C `traceparent`) when span export is configured. They are kept out
-//! of the agent's JSON summary and sliding-window ratio gauges.
+//! Every route goes through [`MonitoringLayer::exporter`]: its own requests are counted in the
+//! exporter's family (`victor_exporter_requests_total`, `…_request_duration_seconds`,
+//! `…_active_requests`) with `endpoint` set to the route template, and traced (continuing a
+//! caller's W3C `traceparent`) when span export is configured. They never reach the agent's
+//! request metrics, so no agent alert, summary or ratio gauge sees a scrape, a probe's 503 or a
+//! failed test notification.
 //!
 //! The alert engine evaluates [`victor_alerting::default_rules`] over the same text `/metrics`
 //! serves, every `alerting.eval_interval`, and delivers notifications to the channels the
@@ -87,11 +89,6 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Exporter {
     config: Config,
     metrics: VictorMetrics,
-    /// Records the exporter's own requests. The same catalog series reach Prometheus (told apart
-    /// by `endpoint`), but this state is never refreshed or summarised, so scrapes and probes
-    /// stay out of the agent's summary and its ratio gauges (`victor_error_rate`): a probe's
-    /// deliberate 503 during start-up must not read as the agent failing.
-    own_requests: VictorMetrics,
     /// The span export path, for [`victor_tracing::Telemetry::install`].
     spans: SpanPipeline,
     shared: Arc<Shared>,
@@ -224,9 +221,6 @@ impl Exporter {
         ))?;
         let generator_url = format!("http://{}/api/alerts", config.listen);
         let channels = alerting::channels(&config.alerting, &generator_url)?;
-        let own_requests = VictorMetrics::builder()
-            .cardinality_limit(config.cardinality_limit)
-            .build();
         let events = events::Ingestor::new(metrics.clone());
         let connections = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let system = Arc::new(system::SystemSampler::new(
@@ -240,7 +234,6 @@ impl Exporter {
         Ok(Exporter {
             config,
             metrics: metrics.clone(),
-            own_requests,
             spans,
             shared: Arc::new(Shared {
                 exposition,
@@ -304,7 +297,8 @@ impl Exporter {
     pub fn router(&self) -> Router {
         routes::router(&self.shared)
             // Last, so it wraps every route: request metrics by route template, server spans.
-            .layer(MonitoringLayer::new(self.own_requests.clone()))
+            // Into the exporter's own family: its traffic is never the agent's.
+            .layer(MonitoringLayer::exporter(self.metrics.clone()))
     }
 
     /// Binds the configured listen address.

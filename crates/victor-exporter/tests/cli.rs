@@ -421,9 +421,9 @@ fn own_requests_are_measured_by_route_and_logs_can_be_json() {
     assert_eq!(status, 404);
     let (_, _, body) = get_when_up(&format!("{base}/metrics"), Duration::from_secs(5));
     for series in [
-        r#"victor_requests_total{endpoint="/metrics",method="GET",status="200"} 1"#,
-        r#"victor_requests_total{endpoint="unmatched",method="GET",status="404"} 1"#,
-        r#"victor_active_requests{endpoint="/metrics",method="GET"} 1"#,
+        r#"victor_exporter_requests_total{endpoint="/metrics",method="GET",status="200"} 1"#,
+        r#"victor_exporter_requests_total{endpoint="unmatched",method="GET",status="404"} 1"#,
+        r#"victor_exporter_active_requests{endpoint="/metrics",method="GET"} 1"#,
         "victor_tracing_spans_exported_total 0",
     ] {
         assert!(body.contains(series), "no {series} in\n{body}");

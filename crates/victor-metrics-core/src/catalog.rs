@@ -149,13 +149,15 @@ pub enum Group {
     Alerting,
     /// Events posted to the exporter by agents without a Rust dependency.
     Ingestion,
+    /// The exporter's own HTTP traffic (scrapes, probes, its API), apart from the agent's.
+    Exporter,
     /// The observability toolkit's own health.
     SelfMonitoring,
 }
 
 impl Group {
     /// Every group, in the order the docs list them.
-    pub const ALL: [Group; 23] = [
+    pub const ALL: [Group; 24] = [
         Group::Request,
         Group::Llm,
         Group::Provider,
@@ -178,6 +180,7 @@ impl Group {
         Group::Tracing,
         Group::Alerting,
         Group::Ingestion,
+        Group::Exporter,
         Group::SelfMonitoring,
     ];
 
@@ -206,6 +209,7 @@ impl Group {
             Group::Tracing => "Tracing",
             Group::Alerting => "Alerting",
             Group::Ingestion => "Event ingestion",
+            Group::Exporter => "Exporter traffic",
             Group::SelfMonitoring => "Self-monitoring",
         }
     }
@@ -904,6 +908,24 @@ catalog! {
         "victor_health_status", G::Health, &["probe"],
         "1 when the probe last answered healthy, 0 when it answered unhealthy.")
         .sources("003 liveness, readiness and startup probes");
+
+    // ---- The exporter's own traffic ----
+    /// Requests the exporter answered.
+    EXPORTER_REQUESTS_TOTAL: CounterDef<3> = CounterDef::new(
+        "victor_exporter_requests_total", G::Exporter, &["endpoint", "method", "status"],
+        "Requests the exporter itself answered (scrapes, probes, its API), by route template, method and status: never counted as the agent's requests, so no agent alert sees them.")
+        .sources("added: the exporter's own traffic, apart from the agent's");
+    /// Latency of the exporter's answers.
+    EXPORTER_REQUEST_DURATION_SECONDS: HistogramDef<3> = HistogramDef::new(
+        "victor_exporter_request_duration_seconds", G::Exporter, &["endpoint", "method", "status"],
+        "Time the exporter took to answer its own requests, in seconds.")
+        .unit(U::Seconds).buckets(buckets::REQUEST)
+        .sources("added: the exporter's own traffic, apart from the agent's");
+    /// The exporter's requests in flight.
+    EXPORTER_ACTIVE_REQUESTS: GaugeDef<2> = GaugeDef::new(
+        "victor_exporter_active_requests", G::Exporter, &["endpoint", "method"],
+        "Requests the exporter is answering now.")
+        .sources("added: the exporter's own traffic, apart from the agent's");
 
     // ---- Tracing ----
     /// Spans started.

@@ -1118,6 +1118,7 @@ mod tests {
                 | Group::Tracing
                 | Group::Alerting
                 | Group::Ingestion
+                | Group::Exporter
                 | Group::SelfMonitoring
         )
     }

@@ -33,8 +33,8 @@ use crate::catalog::{self as cat, CounterDef, GaugeDef, HistogramDef};
 use crate::component::{Component, ComponentError, Components};
 use crate::custom::CustomMetrics;
 use crate::family::{
-    Agentic, Bootstrap, Caches, CatalogSeries, Ingestion, Providers, Requests, Security, Sessions,
-    System, Toolkit, Tools,
+    Agentic, Bootstrap, Caches, CatalogSeries, ExporterTraffic, Ingestion, Providers, Requests,
+    Security, Sessions, System, Toolkit, Tools,
 };
 use crate::series::DEFAULT_CARDINALITY_LIMIT;
 use crate::summary::{Summary, WindowFigures};
@@ -86,6 +86,7 @@ impl VictorMetricsBuilder {
                 bootstrap: Arc::new(Bootstrap::new(shared())),
                 system: Arc::new(System::new(shared())),
                 ingestion: Arc::new(Ingestion::new(shared())),
+                exporter: Arc::new(ExporterTraffic::new(shared())),
                 toolkit: Arc::new(Toolkit::new(shared())),
                 custom: CustomMetrics::new(self.cardinality_limit),
                 catalog,
@@ -127,6 +128,7 @@ struct Inner {
     bootstrap: Arc<Bootstrap>,
     system: Arc<System>,
     ingestion: Arc<Ingestion>,
+    exporter: Arc<ExporterTraffic>,
     toolkit: Arc<Toolkit>,
     custom: CustomMetrics,
 }
@@ -192,6 +194,11 @@ impl VictorMetrics {
         &self.inner.ingestion
     }
 
+    /// The exporter's own HTTP traffic.
+    pub fn exporter(&self) -> &ExporterTraffic {
+        &self.inner.exporter
+    }
+
     /// The toolkit's own figures.
     pub fn toolkit(&self) -> &Toolkit {
         &self.inner.toolkit
@@ -214,6 +221,7 @@ impl VictorMetrics {
         components.register(Arc::clone(&inner.bootstrap))?;
         components.register(Arc::clone(&inner.system))?;
         components.register(Arc::clone(&inner.ingestion))?;
+        components.register(Arc::clone(&inner.exporter))?;
         components.register(Arc::clone(&inner.toolkit))?;
         Ok(())
     }

@@ -1,6 +1,5 @@
-//! The exporter's HTTP routes, declared once: the exporter's router and its not-found answer,
-//! the alert rules that leave the exporter's own traffic out of the agent's request alerts
-//! ([`own_endpoint_pattern`]), and the docs all read them from here.
+//! The exporter's HTTP routes, declared once: the exporter's router, its not-found answer and
+//! the docs read them from here.
 //!
 //! They live beside the catalog because they are names other crates must agree on: the
 //! monitoring middleware records a request's route template (these paths) as its `endpoint`.
@@ -73,46 +72,3 @@ pub const ROUTES: [Route; 8] = [
         path: EVENTS,
     },
 ];
-
-/// A PromQL (RE2) regular expression matching exactly the exporter's route templates as the
-/// `endpoint` label carries them, for rules that leave the exporter's own traffic out.
-///
-/// ```
-/// let pattern = victor_metrics_core::routes::own_endpoint_pattern();
-/// assert!(pattern.starts_with("/metrics|/health/\\{probe\\}|"));
-/// ```
-pub fn own_endpoint_pattern() -> String {
-    ROUTES
-        .iter()
-        .map(|route| escape(route.path))
-        .collect::<Vec<_>>()
-        .join("|")
-}
-
-/// `path` with the characters RE2 treats specially escaped.
-fn escape(path: &str) -> String {
-    let mut escaped = String::with_capacity(path.len() + 8);
-    for c in path.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_pattern_names_every_route_escaped() {
-        let pattern = own_endpoint_pattern();
-        assert_eq!(pattern.split('|').count(), ROUTES.len());
-        assert!(
-            pattern.contains("/api/alerts/test/\\{channel\\}"),
-            "{pattern}"
-        );
-        assert!(pattern.contains("/api/events"), "{pattern}");
-    }
-}

@@ -49,17 +49,38 @@ pub const UNMATCHED_ENDPOINT: &str = "unmatched";
 #[derive(Clone, Debug)]
 pub struct MonitoringLayer {
     metrics: VictorMetrics,
+    traffic: Traffic,
     route: Option<fn(&http::Uri) -> &'static str>,
     spans: Option<SpanTracer>,
 }
 
+/// Whose requests a layer measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Traffic {
+    /// The agent's API: `victor_requests_total` and friends, which the agent's alerts watch.
+    Agent,
+    /// The exporter's own routes: `victor_exporter_requests_total` and friends.
+    Exporter,
+}
+
 impl MonitoringLayer {
-    /// A layer recording into `metrics`.
+    /// A layer measuring an agent's API into `metrics`' request family.
     pub fn new(metrics: VictorMetrics) -> Self {
         MonitoringLayer {
             metrics,
+            traffic: Traffic::Agent,
             route: None,
             spans: None,
+        }
+    }
+
+    /// A layer measuring the exporter's own routes into `metrics`' exporter family, apart from
+    /// the agent's requests: a failed test notification or a probe's 503 never reads as the
+    /// agent failing.
+    pub fn exporter(metrics: VictorMetrics) -> Self {
+        MonitoringLayer {
+            traffic: Traffic::Exporter,
+            ..MonitoringLayer::new(metrics)
         }
     }
 
@@ -129,11 +150,11 @@ where
         // handler runs: its spans nest under it, its logs carry the trace id, and its outbound
         // calls propagate it.
         let cx = span.context_under(&parent);
-        let in_flight = self
-            .layer
-            .metrics
-            .requests()
-            .track_request(&endpoint, method.as_str());
+        let metrics = &self.layer.metrics;
+        let in_flight = match self.layer.traffic {
+            Traffic::Agent => metrics.requests().track_request(&endpoint, method.as_str()),
+            Traffic::Exporter => metrics.exporter().track_request(&endpoint, method.as_str()),
+        };
         let inner = {
             let _current = cx.clone().attach();
             self.inner.call(request)
@@ -143,6 +164,7 @@ where
             record: Some(Completion {
                 trace_id: crate::telemetry::sampled_trace_id(&cx),
                 metrics: self.layer.metrics.clone(),
+                traffic: self.layer.traffic,
                 endpoint,
                 method,
                 start,
@@ -165,6 +187,7 @@ struct Completion {
     /// The request's trace when sampled: the exemplar of its duration.
     trace_id: Option<TraceId>,
     metrics: VictorMetrics,
+    traffic: Traffic,
     endpoint: Cow<'static, str>,
     method: http::Method,
     start: Instant,
@@ -187,8 +210,9 @@ impl Completion {
             duration: self.start.elapsed(),
             error_type,
         };
-        exemplar::with_trace_id(self.trace_id, || {
-            self.metrics.requests().record_request(&request)
+        exemplar::with_trace_id(self.trace_id, || match self.traffic {
+            Traffic::Agent => self.metrics.requests().record_request(&request),
+            Traffic::Exporter => self.metrics.exporter().record_request(&request),
         });
     }
 }

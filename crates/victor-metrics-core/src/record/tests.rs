@@ -611,6 +611,14 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
     m.gauge(&crate::catalog::TRACING_EXPORT_QUEUE_SPANS, [])
         .set(0.0);
     m.toolkit().set_build_info("0.1.0");
+    m.exporter().record_request(&Request {
+        endpoint: "/metrics",
+        method: "GET",
+        status: 200,
+        duration: Duration::from_millis(2),
+        error_type: None,
+    });
+    drop(m.exporter().track_request("/metrics", "GET"));
     m.counter(&crate::catalog::TRACING_SPANS_EXPORTED_TOTAL, [])
         .increment(512);
     m.counter(&crate::catalog::TRACING_SPANS_DROPPED_TOTAL, ["queue_full"])

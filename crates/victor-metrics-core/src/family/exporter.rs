@@ -1,0 +1,64 @@
+//! The exporter's own HTTP traffic: scrapes, probes and its API, kept apart from the agent's
+//! requests so no agent alert (HighErrorRate, …) and no agent summary sees them.
+
+use std::sync::Arc;
+
+use super::{CatalogSeries, InFlight, owned, status_label};
+use crate::Component;
+use crate::catalog::{self as cat, Group, MetricDef};
+use crate::family::Request;
+
+/// The exporter-traffic family ([`Group::Exporter`]).
+pub struct ExporterTraffic {
+    catalog: Arc<CatalogSeries>,
+}
+
+impl ExporterTraffic {
+    pub(crate) fn new(catalog: Arc<CatalogSeries>) -> Self {
+        ExporterTraffic { catalog }
+    }
+
+    /// Records one request the exporter answered (`victor_exporter_requests_total`,
+    /// `victor_exporter_request_duration_seconds`). An error type counts nowhere else: the
+    /// exporter's failures show in the status label.
+    pub fn record_request(&self, request: &Request<'_>) {
+        let labels = [
+            request.endpoint,
+            request.method,
+            status_label(request.status),
+        ];
+        self.catalog
+            .increment(&cat::EXPORTER_REQUESTS_TOTAL, labels, 1);
+        self.catalog.observe(
+            &cat::EXPORTER_REQUEST_DURATION_SECONDS,
+            labels,
+            request.duration.as_secs_f64(),
+        );
+    }
+
+    /// Counts a request in flight on `victor_exporter_active_requests` until the guard drops.
+    pub fn track_request(&self, endpoint: &str, method: &str) -> InFlight {
+        let gauge = self.catalog.with_gauge(
+            &cat::EXPORTER_ACTIVE_REQUESTS,
+            [endpoint, method],
+            Clone::clone,
+        );
+        InFlight::start(gauge)
+    }
+}
+
+impl Component for ExporterTraffic {
+    type View = ();
+
+    fn name(&self) -> &'static str {
+        "exporter"
+    }
+
+    fn metrics(&self) -> Vec<&'static MetricDef> {
+        owned(&[Group::Exporter])
+    }
+
+    fn view(&self) -> Option<()> {
+        None
+    }
+}
