@@ -4,10 +4,21 @@
 //! [`Dispatcher::dispatch`] never waits: it puts each notification on the queue of every channel
 //! the rule names (all of them when it names none). A worker sends one notification at a time;
 //! a failed attempt (an error, or no answer within [`DeliverySettings::attempt_timeout`]) is
-//! retried after 1 s, 2 s, 4 s, … up to [`DeliverySettings::max_backoff`], at most
-//! [`DeliverySettings::max_attempts`] times. While a channel is down its queue holds up to
-//! [`DeliverySettings::queue_capacity`] notifications; past that, new ones are refused. Every
-//! outcome is counted in `victor_alert_notifications_sent_total{channel}` or
+//! retried after 1 s, 2 s, 4 s, 8 s and 16 s (doubling up to
+//! [`DeliverySettings::max_backoff`]), [`DeliverySettings::max_attempts`] (6) attempts in all: 31 s
+//! of waiting plus the attempts themselves.
+//!
+//! What happens after the last attempt depends on the state:
+//! - a *firing* notification is given up (`reason="retries_exhausted"`): the engine re-sends a
+//!   firing alert once per cooldown, so the next one tries again;
+//! - a *resolved* one is kept, since nothing would send it again, and retried every
+//!   [`DeliverySettings::max_backoff`] until it is delivered, until a newer notification of the
+//!   same alert replaces it, or until more than [`DeliverySettings::queue_capacity`] are kept
+//!   (the oldest is then dropped as `reason="queue_full"`).
+//!
+//! While a channel is down its queue holds up to [`DeliverySettings::queue_capacity`]
+//! notifications; past that, new ones are refused. Every outcome is counted in
+//! `victor_alert_notifications_sent_total{channel}` or
 //! `victor_alert_notifications_failed_total{channel, reason}` and logged, never silent.
 
 use std::sync::Arc;
@@ -18,7 +29,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use victor_metrics_core::{VictorMetrics, catalog};
 
-use crate::engine::Notification;
+use std::collections::VecDeque;
+
+use crate::engine::{AlertState, Notification};
 use crate::notify::Notifier;
 use crate::rule::Rule;
 
@@ -27,7 +40,8 @@ use crate::rule::Rule;
 pub struct DeliverySettings {
     /// Notifications a channel holds while it cannot deliver (default 256).
     pub queue_capacity: usize,
-    /// Attempts per notification before it is given up (default 6: about a minute of retries).
+    /// Attempts per round before a firing notification is given up or a resolved one is kept
+    /// for later (default 6: 31 s of waiting between them).
     pub max_attempts: u32,
     /// The wait before the first retry; it doubles after each (default 1 s).
     pub initial_backoff: Duration,
@@ -263,12 +277,82 @@ struct Worker {
 
 impl Worker {
     async fn run(self, mut queue: mpsc::Receiver<Notification>) {
-        while let Some(notification) = queue.recv().await {
-            self.deliver(&notification).await;
+        // Resolved notifications every attempt failed for, oldest first.
+        let mut kept: VecDeque<Notification> = VecDeque::new();
+        loop {
+            let next = if kept.is_empty() {
+                queue.recv().await
+            } else {
+                tokio::select! {
+                    next = queue.recv() => next,
+                    () = tokio::time::sleep(self.settings.max_backoff) => {
+                        self.retry_kept(&mut kept).await;
+                        continue;
+                    }
+                }
+            };
+            let Some(notification) = next else {
+                if !kept.is_empty() {
+                    tracing::error!(
+                        channel = %self.name,
+                        resolved = kept.len(),
+                        "channel closed with resolved notifications still undelivered"
+                    );
+                    self.counters
+                        .channel_closed
+                        .increment(u64::try_from(kept.len()).unwrap_or(u64::MAX));
+                }
+                return;
+            };
+            // A newer notification of an alert replaces a kept resolve of it.
+            kept.retain(|old| old.alert.fingerprint != notification.alert.fingerprint);
+            if !self.deliver(&notification).await {
+                self.keep_if_resolved(notification, &mut kept);
+            }
         }
     }
 
-    async fn deliver(&self, notification: &Notification) {
+    /// One more round for each kept resolve, oldest first.
+    async fn retry_kept(&self, kept: &mut VecDeque<Notification>) {
+        for _ in 0..kept.len() {
+            let Some(notification) = kept.pop_front() else {
+                return;
+            };
+            if !self.deliver(&notification).await {
+                kept.push_back(notification);
+            }
+        }
+    }
+
+    /// Keeps an undelivered resolve for later rounds; a firing one is given up (the engine
+    /// re-sends it each cooldown).
+    fn keep_if_resolved(&self, notification: Notification, kept: &mut VecDeque<Notification>) {
+        if notification.alert.state != AlertState::Resolved {
+            self.counters.retries_exhausted.increment(1);
+            return;
+        }
+        tracing::warn!(
+            channel = %self.name,
+            alert = %notification.alert.name,
+            fingerprint = %notification.alert.fingerprint,
+            "resolved notification undelivered; kept and retried every {:?}",
+            self.settings.max_backoff
+        );
+        kept.push_back(notification);
+        if kept.len() > self.settings.queue_capacity.max(1)
+            && let Some(dropped) = kept.pop_front()
+        {
+            tracing::error!(
+                channel = %self.name,
+                alert = %dropped.alert.name,
+                "too many undelivered resolved notifications; dropping the oldest"
+            );
+            self.counters.queue_full.increment(1);
+        }
+    }
+
+    /// One round of attempts; whether it was delivered.
+    async fn deliver(&self, notification: &Notification) -> bool {
         let alert = &notification.alert;
         let mut backoff = self.settings.initial_backoff;
         let attempts = self.settings.max_attempts.max(1);
@@ -289,7 +373,7 @@ impl Worker {
                         "notification delivered"
                     );
                     self.counters.sent.increment(1);
-                    return;
+                    return true;
                 }
                 Ok(Err(err)) => err.to_string(),
                 Err(_) => format!("no answer within {:?}", self.settings.attempt_timeout),
@@ -300,12 +384,12 @@ impl Worker {
                     kind = self.notifier.kind(),
                     alert = %alert.name,
                     fingerprint = %alert.fingerprint,
+                    state = ?alert.state,
                     attempts = attempt,
                     error = %error,
-                    "notification given up after every retry failed"
+                    "every attempt of this round failed"
                 );
-                self.counters.retries_exhausted.increment(1);
-                return;
+                return false;
             }
             tracing::warn!(
                 channel = %self.name,
@@ -318,5 +402,6 @@ impl Worker {
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(self.settings.max_backoff);
         }
+        false
     }
 }

@@ -196,6 +196,48 @@ async fn failing_then_recovering_receiver_gets_the_alert_exactly_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resolve_outlasting_every_retry_is_kept_until_delivered_but_a_firing_one_is_not() {
+    // Ten failures: more than two rounds of four attempts.
+    let (receiver, url) = receiver(&[Answer::Status(500); 10]);
+    let metrics = recorded_metrics();
+    let mut dispatcher = Dispatcher::new(metrics.clone(), fast_retries(8));
+    dispatcher
+        .add_channel(
+            "down-a-while",
+            Arc::new(WebhookNotifier::new(url.parse().expect("url"), None)),
+        )
+        .expect("channel");
+    dispatcher.dispatch([
+        notification("HighErrorRate", AlertState::Firing),
+        notification("SlowResponseTime", AlertState::Resolved),
+    ]);
+    // The firing one uses the first round (4 failures) and is given up; the resolve fails a
+    // round of 4, is kept, and gets through on its next round after 2 more failures.
+    let received = receiver.wait_for_count(1, WAIT).await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].json()["status"], "resolved");
+    assert_eq!(received[0].json()["alert"]["name"], "SlowResponseTime");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), 1, "delivered exactly once");
+    let failed = |reason| {
+        counter(
+            &metrics,
+            "victor_alert_notifications_failed_total",
+            &[("channel", "down-a-while"), ("reason", reason)],
+        )
+    };
+    assert_eq!(failed("retries_exhausted"), 1.0, "the firing one only");
+    assert_eq!(
+        counter(
+            &metrics,
+            "victor_alert_notifications_sent_total",
+            &[("channel", "down-a-while")]
+        ),
+        1.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hanging_receiver_delays_neither_evaluation_nor_other_channels() {
     let (hanging, hanging_url) = receiver(&[Answer::Hang; 16]);
     let (healthy, healthy_url) = receiver(&[]);

@@ -30,14 +30,19 @@ impl SlackNotifier {
             (_, Severity::Warning) => "#ecb22e",
             (_, Severity::Info) => "#36c5f0",
         };
-        let mut lines = body_lines(notification);
+        // Label values and annotations are the agent's strings: escaped, so `<!channel>` cannot
+        // ping a channel nor `<url|text>` plant a link.
+        let mut lines: Vec<String> = body_lines(notification)
+            .iter()
+            .map(|line| escape(line))
+            .collect();
         if let Some(runbook) = alert.annotations.get("runbook_url") {
             // Slack's link syntax, so the runbook is one click away.
             if let Some(line) = lines.iter_mut().find(|line| line.starts_with("Runbook: ")) {
-                *line = format!("<{runbook}|Runbook>");
+                *line = format!("<{}|Runbook>", link_target(runbook));
             }
         }
-        let title = title(notification);
+        let title = escape(&title(notification));
         json!({
             "text": title,
             "attachments": [{
@@ -50,6 +55,27 @@ impl SlackNotifier {
     }
 }
 
+/// `text` with the three characters Slack's message format gives meaning escaped, as Slack
+/// documents: `&` → `&amp;`, `<` → `&lt;`, `>` → `&gt;`.
+pub(crate) fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// A URL for `<url|text>`: the characters that would end the link percent-encoded, `&`
+/// escaped.
+fn link_target(url: &str) -> String {
+    escape(&url.replace('|', "%7C"))
+}
+
 impl Notifier for SlackNotifier {
     fn kind(&self) -> &'static str {
         "slack"
@@ -60,5 +86,35 @@ impl Notifier for SlackNotifier {
             let body = serde_json::to_vec(&Self::payload(notification)).unwrap_or_default();
             post_json(&self.url, body, &[]).await
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_cannot_ping_or_plant_links() {
+        let mut notification = Notification::test("slack", "victor-exporter on host:9091");
+        let labels = &mut notification.alert.labels;
+        labels.insert(
+            "endpoint".into(),
+            "<!channel> & <https://evil.example|click>".into(),
+        );
+        notification.alert.annotations.insert(
+            "runbook_url".into(),
+            "https://example.com/runbook?a=1&b=2|x>".into(),
+        );
+        let payload = SlackNotifier::payload(&notification).to_string();
+        assert!(!payload.contains("<!channel>"), "{payload}");
+        assert!(!payload.contains("<https://evil"), "{payload}");
+        assert!(
+            payload.contains("&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;"),
+            "{payload}"
+        );
+        assert!(
+            payload.contains("<https://example.com/runbook?a=1&amp;b=2%7Cx&gt;|Runbook>"),
+            "{payload}"
+        );
     }
 }
