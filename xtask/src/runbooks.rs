@@ -376,6 +376,8 @@ struct Section {
     name: String,
     severity: String,
     for_duration: String,
+    /// `keep_firing_for`, when the alert has hysteresis.
+    keep_firing_for: Option<String>,
     annotations: std::collections::BTreeMap<String, String>,
     expr: Option<String>,
     prometheus_only: bool,
@@ -392,6 +394,8 @@ impl Section {
                     victor_alerting::prometheus_duration(std::time::Duration::from_secs(seconds))
                 }
             },
+            keep_firing_for: (!rule.keep_firing_for().is_zero())
+                .then(|| victor_alerting::prometheus_duration(rule.keep_firing_for())),
             annotations: rule.annotations().clone(),
             expr: rule.to_prometheus().map(|prometheus| prometheus.expr),
             prometheus_only: false,
@@ -406,6 +410,7 @@ impl Section {
                 .for_duration
                 .clone()
                 .unwrap_or_else(|| "one evaluation".to_owned()),
+            keep_firing_for: rule.keep_firing_for.clone(),
             annotations: rule.annotations.clone(),
             expr: Some(rule.expr.clone()),
             prometheus_only: true,
@@ -416,9 +421,12 @@ impl Section {
 fn section(out: &mut String, alert: &Section) {
     let annotation = |key: &str| alert.annotations.get(key).cloned().unwrap_or_default();
     let _ = writeln!(out, "### {}\n", alert.name);
+    let hysteresis = alert.keep_firing_for.as_ref().map_or(String::new(), |keep| {
+        format!(" It keeps firing {keep} after the condition clears, so a value flapping across the threshold pages once.")
+    });
     let _ = writeln!(
         out,
-        "**{}**, severity **{}**, after the condition holds for {}.\n",
+        "**{}**, severity **{}**, after the condition holds for {}.{hysteresis}\n",
         annotation("summary"),
         alert.severity,
         alert.for_duration

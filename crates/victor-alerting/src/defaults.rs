@@ -780,6 +780,7 @@ fn service_down() -> PrometheusRule {
         alert: name.to_owned(),
         expr: "up{job=\"victor\"} == 0".to_owned(),
         for_duration: Some("1m".to_owned()),
+        keep_firing_for: None,
         labels: strings(&[("severity", Severity::Critical.as_str().to_owned())]),
         annotations: strings(&[
             ("summary", "Victor service down".to_owned()),
@@ -796,6 +797,26 @@ fn service_down() -> PrometheusRule {
     }
 }
 
+/// `003`'s advice against alert fatigue ("add hysteresis to alert conditions"): the alerts on
+/// gauges that hover around their threshold (CPU, memory, threads, cache fill, disk) keep firing
+/// five minutes after the gauge drops back, so a value flapping across the line pages once.
+fn hysteresis(name: AlertName) -> Duration {
+    use AlertName as A;
+    match name {
+        A::HighCPUUsage
+        | A::CriticalCPUUsage
+        | A::HighMemoryUsage
+        | A::ElevatedMemoryUsage
+        | A::HighProcessMemory
+        | A::CriticalProcessMemory
+        | A::HighThreadCount
+        | A::HighCacheUtilization
+        | A::CriticalCacheUtilization
+        | A::LowDiskSpace => Duration::from_secs(300),
+        _ => Duration::ZERO,
+    }
+}
+
 fn spec(
     name: AlertName,
     severity: Severity,
@@ -804,10 +825,12 @@ fn spec(
     summary: &str,
     description: &str,
 ) -> Result<Rule, crate::RuleError> {
+    let keep_firing_for = hysteresis(name);
     let name = name.as_str();
     Rule::builder(name)
         .severity(severity)
         .for_duration(for_duration)
+        .keep_firing_for(keep_firing_for)
         .condition(condition)
         .summary(summary)
         .description(description)

@@ -251,6 +251,8 @@ struct Tracked {
     fired_at: Option<SystemTime>,
     last_sent: Option<Instant>,
     generation: u64,
+    /// The last evaluation the condition held.
+    last_active: Instant,
 }
 
 impl Engine {
@@ -455,9 +457,14 @@ impl RuleState {
             return;
         }
         for group in 0..self.alerts.len() {
-            let cleared = self.alerts[group]
-                .as_ref()
-                .is_some_and(|tracked| tracked.generation != generation);
+            let keep_firing_for = self.rule.keep_firing_for;
+            let cleared = self.alerts[group].as_ref().is_some_and(|tracked| {
+                tracked.generation != generation
+                    // Hysteresis: a firing alert holds until `keep_firing_for` has passed
+                    // since its condition last held.
+                    && !(tracked.state == AlertState::Firing
+                        && now.saturating_duration_since(tracked.last_active) < keep_firing_for)
+            });
             if !cleared {
                 continue;
             }
@@ -501,9 +508,11 @@ impl RuleState {
             fired_at: None,
             last_sent: None,
             generation,
+            last_active: now,
         });
         tracked.value = value;
         tracked.generation = generation;
+        tracked.last_active = now;
         if tracked.state == AlertState::Pending
             && now.saturating_duration_since(tracked.since) >= rule.for_duration
         {

@@ -500,6 +500,9 @@ pub struct PrometheusRule {
     /// How long the expression must hold, as a Prometheus duration (`2m`).
     #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
     pub for_duration: Option<String>,
+    /// How long it keeps firing after the expression stops holding (Prometheus 2.42+).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_firing_for: Option<String>,
     /// `severity` and the rule's own labels.
     pub labels: BTreeMap<String, String>,
     /// The rule's annotations, templates included.
@@ -573,6 +576,8 @@ impl Rule {
             alert: self.name.clone(),
             expr,
             for_duration: (!self.for_duration.is_zero()).then(|| duration(self.for_duration)),
+            keep_firing_for: (!self.keep_firing_for.is_zero())
+                .then(|| duration(self.keep_firing_for)),
             labels,
             annotations: self.annotations.clone(),
         })

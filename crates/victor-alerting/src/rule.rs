@@ -390,6 +390,7 @@ pub struct Rule {
     pub(crate) condition: Condition,
     pub(crate) severity: Severity,
     pub(crate) for_duration: Duration,
+    pub(crate) keep_firing_for: Duration,
     pub(crate) cooldown: Duration,
     pub(crate) channels: Vec<String>,
     pub(crate) labels: BTreeMap<String, String>,
@@ -406,6 +407,7 @@ impl Rule {
                 condition: Condition::custom(|| false),
                 severity: Severity::Warning,
                 for_duration: Duration::ZERO,
+                keep_firing_for: Duration::ZERO,
                 cooldown: DEFAULT_COOLDOWN,
                 channels: Vec::new(),
                 labels: BTreeMap::new(),
@@ -430,6 +432,11 @@ impl Rule {
     /// How long the condition must hold before the alert fires.
     pub fn for_duration(&self) -> Duration {
         self.for_duration
+    }
+    /// How long a firing alert keeps firing after its condition stops holding (Prometheus'
+    /// `keep_firing_for`): hysteresis, so a flapping signal pages once.
+    pub fn keep_firing_for(&self) -> Duration {
+        self.keep_firing_for
     }
     /// The least time between two notifications of the same firing alert.
     pub fn cooldown(&self) -> Duration {
@@ -499,6 +506,12 @@ impl RuleBuilder {
     /// How long the condition must hold before the alert fires (PromQL `for`; default zero).
     pub fn for_duration(mut self, duration: Duration) -> Self {
         self.rule.for_duration = duration;
+        self
+    }
+    /// Keeps a firing alert firing this long after its condition stops holding, as Prometheus'
+    /// `keep_firing_for` does (default zero: it resolves at the first evaluation that clears).
+    pub fn keep_firing_for(mut self, duration: Duration) -> Self {
+        self.rule.keep_firing_for = duration;
         self
     }
     /// The least time between two notifications of one firing alert (default 5 minutes).

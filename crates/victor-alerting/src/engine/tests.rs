@@ -324,3 +324,46 @@ fn hostile_label_values_reach_alerts_exactly() {
     assert_eq!(fired.len(), 1);
     assert_eq!(fired[0].alert.labels["endpoint"], hostile);
 }
+
+#[test]
+fn keep_firing_for_holds_a_firing_alert_through_a_flap_and_never_a_pending_one() {
+    let engine = Engine::new(VictorMetrics::new());
+    let store = store();
+    let rule = Rule::builder("SecurityTestFailure")
+        .condition(Signal::gauge(gauge(&catalog::SECURITY_TEST_PASS_RATE)).below(0.9))
+        .for_duration(10 * SECOND)
+        .keep_firing_for(60 * SECOND)
+        .cooldown(300 * SECOND)
+        .build()
+        .expect("rule");
+    assert_eq!(
+        rule.to_prometheus()
+            .expect("typed")
+            .keep_firing_for
+            .as_deref(),
+        Some("1m")
+    );
+    engine.add_rule(rule).expect("add");
+    let start = Instant::now();
+    let bad = |at: u32| step(&engine, start, at * SECOND, pass_rate(&store, 0.5));
+    let good = |at: u32| step(&engine, start, at * SECOND, pass_rate(&store, 0.99));
+
+    // A pending alert that clears goes at once: hysteresis is for firing alerts only.
+    assert!(bad(0).is_empty());
+    assert!(good(5).is_empty());
+    assert!(engine.alerts().is_empty());
+
+    assert!(bad(20).is_empty());
+    assert_eq!(bad(30).len(), 1, "fires once");
+    // The signal flaps: good, bad, good. The alert keeps firing and sends nothing more.
+    assert!(good(40).is_empty());
+    assert_eq!(engine.alerts()[0].state, AlertState::Firing);
+    assert!(bad(50).is_empty());
+    assert!(good(60).is_empty());
+    assert!(good(109).is_empty(), "59 s after it last held");
+    assert_eq!(engine.alerts()[0].state, AlertState::Firing);
+    let resolved = good(110);
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0].alert.state, AlertState::Resolved);
+    assert!(engine.alerts().is_empty());
+}
