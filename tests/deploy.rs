@@ -88,6 +88,77 @@ fn kubernetes_manifests_validate_against_the_kubernetes_schemas() -> anyhow::Res
     Ok(())
 }
 
+/// The "restricted" Pod Security Standard's fields, and the settings that keep the exporter
+/// in the Service during a host incident, on every workload shipped.
+#[test]
+fn every_shipped_workload_meets_the_restricted_pod_security_standard() -> anyhow::Result<()> {
+    let mut workloads = 0;
+    for manifest in files("deploy/kubernetes", "yaml") {
+        let text = std::fs::read_to_string(&manifest)?;
+        for document in serde_norway::Deserializer::from_str(&text) {
+            let value: serde_json::Value = serde::Deserialize::deserialize(document)?;
+            if !matches!(
+                value["kind"].as_str(),
+                Some("Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob")
+            ) {
+                continue;
+            }
+            workloads += 1;
+            let name = &value["metadata"]["name"];
+            let pod = &value["spec"]["template"]["spec"];
+            assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{name}");
+            assert_eq!(
+                pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault",
+                "{name}"
+            );
+            let grace = pod["terminationGracePeriodSeconds"].as_u64().unwrap_or(30);
+            for container in pod["containers"].as_array().into_iter().flatten() {
+                let context = &container["securityContext"];
+                assert_eq!(context["allowPrivilegeEscalation"], false, "{name}");
+                assert_eq!(
+                    context["capabilities"]["drop"],
+                    serde_json::json!(["ALL"]),
+                    "{name}"
+                );
+                for probe in ["startupProbe", "livenessProbe", "readinessProbe"] {
+                    // Above the 1 s a check may take.
+                    let timeout = container[probe]["timeoutSeconds"].as_u64().unwrap_or(1);
+                    assert!(timeout > 1, "{name}: {probe} times out with the check");
+                }
+                let ready = container["readinessProbe"]["httpGet"]["path"]
+                    .as_str()
+                    .unwrap_or_default();
+                assert!(
+                    ready.contains("exclude=memory") && ready.contains("exclude=disk"),
+                    "{name}: a host condition would take it out of the Service: {ready}"
+                );
+                let env = container["env"].as_array().cloned().unwrap_or_default();
+                let var = |key: &str| {
+                    env.iter()
+                        .find(|var| var["name"] == key)
+                        .and_then(|var| var["value"].as_str().map(str::to_owned))
+                };
+                assert_eq!(
+                    var("VICTOR_ALERTING_MODE").as_deref(),
+                    Some("fleet"),
+                    "{name}"
+                );
+                assert!(var("VICTOR_EXTERNAL_URL").is_some(), "{name}");
+                let delay = var("VICTOR_SHUTDOWN_DELAY")
+                    .and_then(|delay| humantime::parse_duration(&delay).ok())
+                    .unwrap_or_default();
+                // Shutdown delay plus the exporter's 10 s drain.
+                assert!(
+                    grace >= delay.as_secs() + victor_exporter::DRAIN_TIMEOUT.as_secs(),
+                    "{name}: {grace} s of grace"
+                );
+            }
+        }
+    }
+    assert!(workloads >= 1, "no workload found");
+    Ok(())
+}
+
 #[test]
 fn compose_file_validates_against_the_compose_schema() -> anyhow::Result<()> {
     let (Some(check), Some(schema)) = (

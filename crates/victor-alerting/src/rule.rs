@@ -438,6 +438,22 @@ impl Rule {
     pub fn keep_firing_for(&self) -> Duration {
         self.keep_firing_for
     }
+
+    /// The rule with `labels` added to every alert it raises, the rule's own labels winning: what
+    /// Prometheus' `job`, `instance` and `external_labels` are to its alerts, so an engine's
+    /// alert and Prometheus' alert of one condition carry the same labels.
+    #[must_use]
+    pub fn with_labels<'a>(
+        mut self,
+        labels: impl IntoIterator<Item = (&'a String, &'a String)>,
+    ) -> Rule {
+        for (name, value) in labels {
+            self.labels
+                .entry(name.clone())
+                .or_insert_with(|| value.clone());
+        }
+        self
+    }
     /// The least time between two notifications of the same firing alert.
     pub fn cooldown(&self) -> Duration {
         self.cooldown

@@ -27,11 +27,46 @@ use victor_alerting::{Secret, SecretUrl, SmtpSecurity, SmtpSettings};
 
 use crate::ConfigError;
 
+/// Who notifies: the in-process engine, or Prometheus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlertingMode {
+    /// One exporter, no Prometheus rules: the engine evaluates and notifies the channels (the
+    /// quick start).
+    #[default]
+    SingleNode,
+    /// A fleet scraped by Prometheus, whose rule files notify: the engine evaluates and lists
+    /// (`/api/alerts`, the CLI) but sends nothing, so nobody is paged twice. Test notifications
+    /// still go out.
+    Fleet,
+}
+
+impl std::str::FromStr for AlertingMode {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim() {
+            "single-node" => Ok(AlertingMode::SingleNode),
+            "fleet" => Ok(AlertingMode::Fleet),
+            _ => Err("expected single-node or fleet"),
+        }
+    }
+}
+
 /// Alert evaluation and notification channels.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertingConfig {
     /// Whether the engine runs.
     pub enabled: bool,
+    /// Whether the engine notifies ([`AlertingMode::SingleNode`]) or only lists
+    /// ([`AlertingMode::Fleet`]).
+    pub mode: AlertingMode,
+    /// Labels every alert of the engine carries, as Prometheus gives its alerts the scraped
+    /// series' `job` and `instance` (and its `external_labels`): with the same labels,
+    /// Alertmanager merges the engine's alert with Prometheus' instead of paging twice. The
+    /// exporter fills `job` (`victor`) and `instance` (the external URL's host and port) when
+    /// they are not set.
+    pub labels: std::collections::BTreeMap<String, String>,
     /// How often every rule is evaluated.
     pub eval_interval: Duration,
     /// A generic JSON webhook.
@@ -50,6 +85,8 @@ impl Default for AlertingConfig {
     fn default() -> Self {
         AlertingConfig {
             enabled: true,
+            mode: AlertingMode::SingleNode,
+            labels: std::collections::BTreeMap::new(),
             eval_interval: Duration::from_secs(15),
             webhook_url: None,
             webhook_secret: None,
@@ -65,6 +102,8 @@ impl Default for AlertingConfig {
 #[serde(deny_unknown_fields)]
 pub(crate) struct FileAlerting {
     enabled: Option<bool>,
+    mode: Option<AlertingMode>,
+    labels: Option<std::collections::BTreeMap<String, String>>,
     eval_interval: Option<String>,
     webhook_url: Option<String>,
     webhook_secret: Option<String>,
@@ -98,6 +137,16 @@ struct EmailParts {
     to: Vec<String>,
 }
 
+/// A label name Prometheus accepts, not one the engine sets itself.
+fn label_name(key: &str, name: String) -> Result<String, String> {
+    victor_metrics_core::names::validate_label_name(&name)
+        .map_err(|err| format!("invalid {key}: {err}"))?;
+    if matches!(name.as_str(), "alertname" | "severity") {
+        return Err(format!("invalid {key}: {name:?} is set by each rule"));
+    }
+    Ok(name)
+}
+
 fn url(key: &str, value: &str) -> Result<SecretUrl, String> {
     value.parse().map_err(|err| format!("invalid {key}: {err}"))
 }
@@ -119,6 +168,15 @@ impl AlertingConfig {
         }
         if let Some(value) = file.eval_interval {
             self.eval_interval = interval("alerting.eval_interval", &value)?;
+        }
+        if let Some(mode) = file.mode {
+            self.mode = mode;
+        }
+        if let Some(labels) = file.labels {
+            for (name, value) in labels {
+                self.labels
+                    .insert(label_name("alerting.labels", name)?, value);
+            }
         }
         if let Some(value) = file.webhook_url {
             self.webhook_url = Some(url("alerting.webhook_url", &value)?);
@@ -168,6 +226,27 @@ impl AlertingConfig {
                     "expected a duration of at least 100ms, such as 15s or 1m",
                 )
             })?;
+        }
+        if let Some(value) = env("VICTOR_ALERTING_MODE") {
+            self.mode = value
+                .parse()
+                .map_err(|expected| bad("VICTOR_ALERTING_MODE", value.clone(), expected))?;
+        }
+        if let Some(value) = env("VICTOR_ALERT_LABELS") {
+            let expected =
+                "expected name=value pairs separated by commas (job=victor,instance=host:9091)";
+            for pair in value
+                .split(',')
+                .map(str::trim)
+                .filter(|pair| !pair.is_empty())
+            {
+                let (name, label) = pair
+                    .split_once('=')
+                    .ok_or_else(|| bad("VICTOR_ALERT_LABELS", value.clone(), expected))?;
+                let name = label_name("VICTOR_ALERT_LABELS", name.trim().to_owned())
+                    .map_err(|_| bad("VICTOR_ALERT_LABELS", value.clone(), expected))?;
+                self.labels.insert(name, label.trim().to_owned());
+            }
         }
         // URLs are secrets: errors name the variable, never its value.
         for (name, target) in [

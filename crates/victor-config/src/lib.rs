@@ -12,6 +12,7 @@
 //! simulate = false                 # run the built-in synthetic Victor workload
 //! events_max_body_bytes = 8388608  # POST /api/events bodies above this get 413 (VICTOR_EVENTS_MAX_BODY_BYTES)
 //! api_token = "…"                  # bearer token for the routes that change state (VICTOR_API_TOKEN)
+//! external_url = "https://victor.example.com"  # how people and Alertmanager reach it: generatorURL, notification texts (VICTOR_EXTERNAL_URL, --web.external-url)
 //!
 //! [health]
 //! startup_timeout_seconds = 60.0   # start-up checks must all pass within this
@@ -19,7 +20,7 @@
 //! memory_max_ratio = 0.9           # readiness fails at this share of the memory limit
 //! disk_path = "."                  # the data directory whose file system is checked
 //! disk_min_free_ratio = 0.05       # readiness fails below this share of free space
-//! shutdown_delay_seconds = 0.0     # on SIGTERM, answer readiness 503 this long before draining
+//! shutdown_delay_seconds = 0.0     # on SIGTERM, answer readiness 503 this long before draining (VICTOR_SHUTDOWN_DELAY=5s)
 //!
 //! [tracing]
 //! otlp_endpoint = "http://127.0.0.1:4318"  # OTLP/HTTP receiver (OTEL_EXPORTER_OTLP_ENDPOINT); unset: no export
@@ -57,8 +58,44 @@ pub mod alerting;
 /// applied.
 pub const DEFAULT_EVENTS_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
-pub use crate::alerting::AlertingConfig;
 use crate::alerting::FileAlerting;
+pub use crate::alerting::{AlertingConfig, AlertingMode};
+
+/// Parses an external URL: absolute, `http` or `https`, with a host.
+///
+/// # Errors
+/// What is wrong with it.
+pub fn external_url(text: &str) -> Result<url::Url, String> {
+    let url =
+        url::Url::parse(text.trim()).map_err(|err| format!("{text:?} is not a URL: {err}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "{text:?} is not an http:// or https:// URL with a host"
+        ));
+    }
+    Ok(url)
+}
+
+impl Config {
+    /// The external URL in force, without a trailing slash: the configured one, else
+    /// `http://{host name}:{listen port}`.
+    pub fn external_url(&self) -> String {
+        match &self.external_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => format!("http://{}:{}", host_name(), self.listen.port()),
+        }
+    }
+}
+
+/// This host's name: `HOSTNAME` (set in every container), else the kernel's, else `localhost`.
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
 
 /// The default listen address: loopback, port 9091 so Prometheus keeps 9090.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9091);
@@ -83,6 +120,11 @@ pub struct Config {
     /// The bearer token the routes that change state require; `None`: open on loopback,
     /// refused beyond it.
     pub api_token: Option<Secret>,
+    /// Where people and Alertmanager reach this exporter (Prometheus' `--web.external-url`):
+    /// the base of `generatorURL` and of the links and names in notifications. `None`: the
+    /// host's name and the listen port ([`Config::external_url`]); never the listen address,
+    /// which is `0.0.0.0` in every container.
+    pub external_url: Option<url::Url>,
     /// The share of simulated requests that fail with a 5xx (`--simulate-error-rate`); `None`
     /// keeps the workload's own mix (1%, 9% during its incidents).
     pub simulate_error_rate: Option<f64>,
@@ -137,6 +179,7 @@ impl Default for Config {
             simulate: false,
             events_max_body_bytes: DEFAULT_EVENTS_MAX_BODY_BYTES,
             api_token: None,
+            external_url: None,
             simulate_error_rate: None,
             health: HealthConfig::default(),
             tracing: TracingConfig::new("victor-exporter", env!("CARGO_PKG_VERSION")),
@@ -199,6 +242,7 @@ struct FileConfig {
     simulate: Option<bool>,
     events_max_body_bytes: Option<usize>,
     api_token: Option<String>,
+    external_url: Option<String>,
     health: Option<FileHealth>,
     tracing: Option<FileTracing>,
     alerting: Option<FileAlerting>,
@@ -238,6 +282,8 @@ pub struct Overrides {
     pub log_format: Option<LogFormat>,
     /// `--simulate-error-rate`.
     pub simulate_error_rate: Option<f64>,
+    /// `--web.external-url`.
+    pub external_url: Option<url::Url>,
 }
 
 impl Config {
@@ -288,6 +334,9 @@ impl Config {
         if let Some(format) = overrides.log_format {
             config.tracing.log_format = format;
         }
+        if let Some(url) = &overrides.external_url {
+            config.external_url = Some(url.clone());
+        }
         if overrides.simulate_error_rate.is_some() {
             config.simulate_error_rate = overrides.simulate_error_rate;
         }
@@ -323,6 +372,10 @@ impl Config {
         }
         if let Some(token) = file.api_token {
             self.api_token = Some(Secret::new(token));
+        }
+        if let Some(value) = file.external_url {
+            self.external_url =
+                Some(external_url(&value).map_err(|why| format!("external_url: {why}"))?);
         }
         let health = file.health.unwrap_or_default();
         let target = &mut self.health;
@@ -383,6 +436,14 @@ impl Config {
                 }
             };
         }
+        if let Some(value) = env("VICTOR_SHUTDOWN_DELAY") {
+            self.health.shutdown_delay =
+                humantime::parse_duration(value.trim()).map_err(|_| ConfigError::Env {
+                    name: "VICTOR_SHUTDOWN_DELAY",
+                    value: value.clone(),
+                    expected: "expected a duration such as 5s",
+                })?;
+        }
         if let Some(value) = env("VICTOR_METRICS_PORT") {
             let port = value.trim().parse::<u16>().map_err(|_| ConfigError::Env {
                 name: "VICTOR_METRICS_PORT",
@@ -400,6 +461,13 @@ impl Config {
         }
         if let Some(value) = env("VICTOR_API_TOKEN") {
             self.api_token = Some(Secret::new(value));
+        }
+        if let Some(value) = env("VICTOR_EXTERNAL_URL") {
+            self.external_url = Some(external_url(&value).map_err(|_| ConfigError::Env {
+                name: "VICTOR_EXTERNAL_URL",
+                value: value.clone(),
+                expected: "expected an absolute http:// or https:// URL",
+            })?);
         }
         if let Some(value) = env("VICTOR_LOG_FORMAT") {
             self.tracing.log_format = value.parse().map_err(|expected| ConfigError::Env {
@@ -631,6 +699,41 @@ fn check_setting<'i>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_external_url_comes_from_flag_env_or_file_and_never_from_the_listen_address() {
+        let defaults = Config {
+            listen: "0.0.0.0:9091".parse().expect("addr"),
+            ..Config::default()
+        };
+        let url = defaults.external_url();
+        assert!(!url.contains("0.0.0.0"), "{url}");
+        assert!(
+            url.starts_with("http://") && url.ends_with(":9091"),
+            "{url}"
+        );
+
+        let vars = env(&[("VICTOR_EXTERNAL_URL", "https://victor.example.com/")]);
+        let config = Config::resolve(None, vars, &Overrides::default()).expect("valid");
+        assert_eq!(config.external_url(), "https://victor.example.com");
+        let flags = Overrides {
+            external_url: Some(external_url("http://flag.example:8080").expect("url")),
+            ..Overrides::default()
+        };
+        let vars = env(&[("VICTOR_EXTERNAL_URL", "https://victor.example.com/")]);
+        let config = Config::resolve(None, vars, &flags).expect("valid");
+        assert_eq!(config.external_url(), "http://flag.example:8080");
+
+        let vars = env(&[("VICTOR_EXTERNAL_URL", "victor.example.com")]);
+        let err = Config::resolve(None, vars, &Overrides::default()).expect_err("no scheme");
+        assert!(err.to_string().contains("VICTOR_EXTERNAL_URL"), "{err}");
+        assert!(external_url("ftp://x").is_err());
+        assert!(
+            check_file("external_url = \"nope\"\n")[0]
+                .message
+                .contains("external_url")
+        );
+    }
     use std::collections::HashMap;
     use std::io::Write;
     use victor_tracing::Sampling;
@@ -681,6 +784,7 @@ mod tests {
             simulate: true,
             log_format: Some(LogFormat::Json),
             simulate_error_rate: Some(0.3),
+            external_url: None,
         };
         let vars = env(&[("VICTOR_METRICS_PORT", "9200")]);
         let with_flags = Config::resolve(Some(f.path()), vars, &flags).expect("valid");

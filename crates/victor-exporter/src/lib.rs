@@ -125,8 +125,8 @@ struct Shared {
     access: access::Access,
     /// The notification channels, by name, for test notifications.
     channels: Vec<(&'static str, Arc<dyn Notifier>)>,
-    /// The configured listen address, named in test notifications.
-    listen: std::net::SocketAddr,
+    /// Where people reach the exporter ([`Config::external_url`]), named in test notifications.
+    external_url: String,
     /// Where the exporter's own figures go (kind conflicts).
     metrics: VictorMetrics,
 }
@@ -198,10 +198,16 @@ impl Exporter {
         metrics.toolkit().set_build_info(env!("CARGO_PKG_VERSION"));
         let spans = victor_tracing::register_metrics(&metrics);
         let health = health_checker(&config, &metrics)?;
+        let external_url = config.external_url();
+        let alert_labels = alert_labels(&config, &external_url);
         let alerts = if config.alerting.enabled && config.metrics_enabled {
             let engine = Arc::new(Engine::new(metrics.clone()));
             engine
-                .add_rules(default_rules())
+                .add_rules(
+                    default_rules()
+                        .into_iter()
+                        .map(|rule| rule.with_labels(&alert_labels)),
+                )
                 .context("cannot load the default alert rules")?;
             Some(engine)
         } else {
@@ -219,7 +225,7 @@ impl Exporter {
             metrics.clone(),
             !config.simulate,
         ))?;
-        let generator_url = format!("http://{}/api/alerts", config.listen);
+        let generator_url = format!("{external_url}/api/alerts");
         let channels = alerting::channels(&config.alerting, &generator_url)?;
         let events = events::Ingestor::new(metrics.clone());
         let connections = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -229,7 +235,6 @@ impl Exporter {
             Arc::clone(&connections),
         ));
         let access = access::Access::new(config.api_token.as_ref(), config.listen);
-        let listen = config.listen;
         let events_max_body_bytes = config.events_max_body_bytes;
         Ok(Exporter {
             config,
@@ -246,7 +251,7 @@ impl Exporter {
                 connections,
                 access,
                 channels: channels.clone(),
-                listen,
+                external_url,
                 metrics,
             }),
             channels,
@@ -429,10 +434,23 @@ impl Exporter {
             }
             return Ok(None);
         };
-        let dispatcher = Arc::new(alerting::dispatcher(self.channels.clone(), &self.metrics)?);
         let interval = self.config.alerting.eval_interval;
         let rules = engine.rules().len();
-        if self.channels.is_empty() {
+        let fleet = self.config.alerting.mode == config::AlertingMode::Fleet;
+        // In fleet mode Prometheus' rules notify: the engine's alerts are listed, never sent.
+        let notified = if fleet {
+            Vec::new()
+        } else {
+            self.channels.clone()
+        };
+        let dispatcher = Arc::new(alerting::dispatcher(notified, &self.metrics)?);
+        if fleet {
+            tracing::info!(
+                "alerting: fleet mode (alerting.mode, VICTOR_ALERTING_MODE): {rules} rules evaluated \
+                 every {interval:?} and listed at /api/alerts; Prometheus' rule files notify, so \
+                 this exporter sends no alert (test notifications still go out)"
+            );
+        } else if self.channels.is_empty() {
             tracing::info!(
                 "alerting: {rules} rules evaluated every {interval:?}; no notification channel configured \
                  (VICTOR_ALERT_WEBHOOK_URL, VICTOR_ALERT_SLACK_WEBHOOK_URL, VICTOR_ALERT_SMTP_HOST or \
@@ -467,6 +485,27 @@ impl Exporter {
         ));
         Ok(Some((evaluation, dispatcher)))
     }
+}
+
+/// The labels every engine alert carries: the configured ones, then `job="victor"` (the scrape
+/// job the shipped Prometheus configurations use) and `instance` (the external URL's host and
+/// port, as Prometheus names a target) when not configured.
+fn alert_labels(config: &Config, external_url: &str) -> std::collections::BTreeMap<String, String> {
+    let mut labels = config.alerting.labels.clone();
+    labels
+        .entry("job".to_owned())
+        .or_insert_with(|| "victor".to_owned());
+    if !labels.contains_key("instance")
+        && let Ok(url) = url::Url::parse(external_url)
+        && let Some(host) = url.host_str()
+    {
+        let instance = match url.port_or_known_default() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        labels.insert("instance".to_owned(), instance);
+    }
+    labels
 }
 
 /// The health checker the exporter serves, with the built-in checks its configuration asks for.

@@ -42,9 +42,15 @@ struct Cli {
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
 
+    /// The URL people and Alertmanager reach this exporter at, as Prometheus' flag of the same
+    /// name: the base of generatorURL and of the links in notifications [default:
+    /// http://<host name>:<listen port>; VICTOR_EXTERNAL_URL]
+    #[arg(long = "web.external-url", value_name = "URL", value_parser = victor_exporter::config::external_url)]
+    external_url: Option<url::Url>,
+
     /// TOML configuration file (keys: listen, metrics_enabled, cardinality_limit,
     /// window_seconds, header_read_timeout_seconds, simulate,
-    /// events_max_body_bytes, api_token; and in a
+    /// events_max_body_bytes, api_token, external_url; and in a
     /// [health] table: startup_timeout_seconds, cache_ttl_seconds, memory_max_ratio, disk_path,
     /// disk_min_free_ratio, shutdown_delay_seconds; in a [tracing] table: otlp_endpoint, sampler,
     /// sampler_arg, service_name, log_format; in an [alerting] table: enabled, eval_interval,
@@ -103,6 +109,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         simulate: cli.simulate,
         log_format: cli.log_format.as_deref().and_then(|f| f.parse().ok()),
         simulate_error_rate: cli.simulate_error_rate,
+        external_url: cli.external_url,
     };
     let mut config = Config::resolve(
         cli.config.as_deref(),

@@ -52,7 +52,7 @@ pub(crate) async fn send_test_notification(
         let body = serde_json::json!({ "error": error, "channels": configured });
         return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
     };
-    let source = format!("victor-exporter on {}", shared.listen);
+    let source = format!("victor-exporter at {}", shared.external_url);
     let notification = Notification::test(name, &source);
     let started = std::time::Instant::now();
     let outcome =
