@@ -523,9 +523,9 @@ mod tests {
             metrics.refresh();
             exposition.render()
         });
-        // Health, tracing, alerting and ingestion metrics come from the exporter's own checker,
-        // span pipeline, alert engine and event route, not from the simulated agent; tests/simulate.rs checks that
-        // the running exporter exposes them too.
+        // Health, tracing, alerting, ingestion and exporter-traffic metrics come from the
+        // exporter's own checker, span pipeline, alert engine, event route and routes, not from
+        // the simulated agent; tests/simulate.rs checks that the running exporter exposes them.
         let missing: Vec<&str> = catalog::ALL
             .iter()
             .filter(|def| {
@@ -535,6 +535,7 @@ mod tests {
                         | catalog::Group::Tracing
                         | catalog::Group::Alerting
                         | catalog::Group::Ingestion
+                        | catalog::Group::Exporter
                 )
             })
             .map(|def| def.name())
