@@ -56,7 +56,10 @@ pub use engine::{
     Alert, AlertState, AlertsView, Engine, EngineError, Notification, TEST_ALERT_NAME,
 };
 #[cfg(feature = "delivery")]
-pub use notify::{AlertmanagerNotifier, EmailNotifier, SlackNotifier, WebhookNotifier, sign};
+pub use notify::{
+    AlertmanagerNotifier, EmailNotifier, PAGERDUTY_EVENTS_URL, PagerDutyNotifier, SlackNotifier,
+    WebhookNotifier, sign,
+};
 pub use notify::{Notifier, NotifyError, SmtpSecurity, SmtpSettings};
 pub use promql::{
     FLEET_LABELS, PrometheusRule, PromqlError, Query, Scope, duration as prometheus_duration,

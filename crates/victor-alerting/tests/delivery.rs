@@ -6,8 +6,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use victor_alerting::{
-    Alert, AlertState, DeliverySettings, Dispatcher, Engine, Notification, Rule, Secret, Severity,
-    Signal, SlackNotifier, WebhookNotifier, gauge, sign,
+    Alert, AlertState, DeliverySettings, Dispatcher, Engine, Notification, PagerDutyNotifier, Rule,
+    Secret, Severity, Signal, SlackNotifier, WebhookNotifier, gauge, sign,
 };
 use victor_metrics_core::exposition::{Exposition, ExpositionBuilder};
 use victor_metrics_core::{VictorMetrics, catalog};
@@ -235,6 +235,77 @@ async fn a_resolve_outlasting_every_retry_is_kept_until_delivered_but_a_firing_o
         ),
         1.0
     );
+}
+
+/// What PagerDuty's Events API v2 requires of an event, checked as its receiver would.
+fn assert_pagerduty_event(event: &serde_json::Value) {
+    assert_eq!(
+        event["routing_key"], "R0UT1NG-KEY-32-CHARS-LONG-000000",
+        "{event}"
+    );
+    let dedup = event["dedup_key"].as_str().expect("dedup_key");
+    assert!(!dedup.is_empty() && dedup.len() <= 255, "{event}");
+    match event["event_action"].as_str() {
+        Some("trigger") => {
+            let payload = &event["payload"];
+            let summary = payload["summary"].as_str().expect("summary");
+            assert!(!summary.is_empty() && summary.len() <= 1024, "{event}");
+            assert!(
+                payload["source"].as_str().is_some_and(|s| !s.is_empty()),
+                "{event}"
+            );
+            assert!(
+                matches!(
+                    payload["severity"].as_str(),
+                    Some("critical" | "error" | "warning" | "info")
+                ),
+                "{event}"
+            );
+            assert!(
+                payload["timestamp"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with('Z')),
+                "{event}"
+            );
+            assert_eq!(event["links"][0]["text"], "Runbook", "{event}");
+        }
+        Some("resolve") => {
+            assert!(event.get("payload").is_none(), "{event}");
+        }
+        other => panic!("event_action {other:?}: {event}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pagerduty_gets_a_trigger_then_a_resolve_with_the_same_dedup_key() {
+    // PagerDuty answers 202; a 500 first, as a hiccup, is retried.
+    let (receiver, url) = receiver(&[Answer::Status(202), Answer::Status(500)]);
+    let metrics = recorded_metrics();
+    let mut dispatcher = Dispatcher::new(metrics.clone(), fast_retries(8));
+    let key = Secret::new("R0UT1NG-KEY-32-CHARS-LONG-000000");
+    let notifier = PagerDutyNotifier::new(
+        url.parse().expect("url"),
+        key,
+        "http://victor-exporter:9091",
+    );
+    assert!(!format!("{notifier:?}").contains("R0UT1NG"), "{notifier:?}");
+    dispatcher
+        .add_channel("pagerduty", Arc::new(notifier))
+        .expect("channel");
+    dispatcher.dispatch([
+        notification("HighErrorRate", AlertState::Firing),
+        notification("HighErrorRate", AlertState::Resolved),
+    ]);
+    let received = receiver.wait_for_count(2, WAIT).await;
+    assert_eq!(received.len(), 2);
+    let (trigger, resolve) = (received[0].json(), received[1].json());
+    assert_pagerduty_event(&trigger);
+    assert_pagerduty_event(&resolve);
+    assert_eq!(trigger["event_action"], "trigger");
+    assert_eq!(trigger["payload"]["severity"], "critical");
+    assert_eq!(trigger["payload"]["source"], "http://victor-exporter:9091");
+    assert_eq!(resolve["event_action"], "resolve");
+    assert_eq!(resolve["dedup_key"], trigger["dedup_key"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

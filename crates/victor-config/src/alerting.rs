@@ -9,6 +9,9 @@
 //! webhook_secret = "…"                 # VICTOR_ALERT_WEBHOOK_SECRET: HMAC-SHA256 signing key
 //! slack_webhook_url = "https://hooks.slack.com/services/…"  # VICTOR_ALERT_SLACK_WEBHOOK_URL
 //! alertmanager_url = "http://alertmanager:9093"             # VICTOR_ALERTMANAGER_URL
+//! pagerduty_routing_key = "…"          # VICTOR_ALERT_PAGERDUTY_ROUTING_KEY: Events API v2 integration
+//! mode = "single-node"                 # or "fleet": Prometheus' rules notify (VICTOR_ALERTING_MODE)
+//! labels = { job = "victor" }          # labels on every alert, as Prometheus gives them (VICTOR_ALERT_LABELS)
 //!
 //! [alerting.email]                     # VICTOR_ALERT_SMTP_HOST, _PORT, _SECURITY, _USERNAME, _PASSWORD
 //! host = "smtp.example.com"
@@ -77,6 +80,10 @@ pub struct AlertingConfig {
     pub slack_webhook_url: Option<SecretUrl>,
     /// An Alertmanager to push alerts to.
     pub alertmanager_url: Option<SecretUrl>,
+    /// A PagerDuty Events API v2 integration's routing key.
+    pub pagerduty_routing_key: Option<Secret>,
+    /// Where PagerDuty events go (its Events API v2 by default; a proxy or a test receiver).
+    pub pagerduty_url: Option<SecretUrl>,
     /// Email over SMTP.
     pub email: Option<SmtpSettings>,
 }
@@ -92,6 +99,8 @@ impl Default for AlertingConfig {
             webhook_secret: None,
             slack_webhook_url: None,
             alertmanager_url: None,
+            pagerduty_routing_key: None,
+            pagerduty_url: None,
             email: None,
         }
     }
@@ -109,6 +118,8 @@ pub(crate) struct FileAlerting {
     webhook_secret: Option<String>,
     slack_webhook_url: Option<String>,
     alertmanager_url: Option<String>,
+    pagerduty_routing_key: Option<String>,
+    pagerduty_url: Option<String>,
     email: Option<FileEmail>,
 }
 
@@ -190,6 +201,12 @@ impl AlertingConfig {
         if let Some(value) = file.alertmanager_url {
             self.alertmanager_url = Some(url("alerting.alertmanager_url", &value)?);
         }
+        if let Some(value) = file.pagerduty_routing_key {
+            self.pagerduty_routing_key = Some(Secret::new(value));
+        }
+        if let Some(value) = file.pagerduty_url {
+            self.pagerduty_url = Some(url("alerting.pagerduty_url", &value)?);
+        }
         if let Some(email) = file.email {
             let mut parts = self.email_parts();
             parts.host = email.host.or(parts.host);
@@ -256,6 +273,7 @@ impl AlertingConfig {
                 &mut self.slack_webhook_url,
             ),
             ("VICTOR_ALERTMANAGER_URL", &mut self.alertmanager_url),
+            ("VICTOR_ALERT_PAGERDUTY_URL", &mut self.pagerduty_url),
         ] {
             if let Some(value) = env(name) {
                 *target = Some(
@@ -267,6 +285,9 @@ impl AlertingConfig {
         }
         if let Some(value) = env("VICTOR_ALERT_WEBHOOK_SECRET") {
             self.webhook_secret = Some(Secret::new(value));
+        }
+        if let Some(value) = env("VICTOR_ALERT_PAGERDUTY_ROUTING_KEY") {
+            self.pagerduty_routing_key = Some(Secret::new(value));
         }
         let names = [
             "VICTOR_ALERT_SMTP_HOST",

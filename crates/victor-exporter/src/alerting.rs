@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use victor_alerting::{
     AlertmanagerNotifier, DeliverySettings, Dispatcher, EmailNotifier, Engine, Notifier,
-    SlackNotifier, WebhookNotifier,
+    PAGERDUTY_EVENTS_URL, PagerDutyNotifier, SlackNotifier, WebhookNotifier,
 };
 use victor_metrics_core::exposition::Store;
 
@@ -39,6 +39,19 @@ pub fn channels(
         let email = EmailNotifier::new(settings)
             .map_err(|err| anyhow::anyhow!("invalid email alert settings: {err}"))?;
         channels.push(("email", Arc::new(email)));
+    }
+    if let Some(key) = &config.pagerduty_routing_key {
+        let url = match &config.pagerduty_url {
+            Some(url) => url.clone(),
+            None => PAGERDUTY_EVENTS_URL
+                .parse()
+                .map_err(|err| anyhow::anyhow!("PagerDuty's URL: {err}"))?,
+        };
+        let source = generator_url.trim_end_matches("/api/alerts").to_owned();
+        channels.push((
+            "pagerduty",
+            Arc::new(PagerDutyNotifier::new(url, key.clone(), source)),
+        ));
     }
     if let Some(url) = &config.alertmanager_url {
         channels.push((
@@ -105,6 +118,7 @@ mod tests {
                     "https://hooks.slack.com/services/T/B/secret",
                 ),
                 ("VICTOR_ALERTMANAGER_URL", "http://127.0.0.1:9093"),
+                ("VICTOR_ALERT_PAGERDUTY_ROUTING_KEY", "R0UT1NGKEY"),
                 ("VICTOR_ALERT_SMTP_HOST", "127.0.0.1"),
                 ("VICTOR_ALERT_SMTP_SECURITY", "none"),
                 ("VICTOR_ALERT_EMAIL_FROM", "alerts@example.com"),
@@ -122,6 +136,10 @@ mod tests {
             .into_iter()
             .map(|(name, _)| name)
             .collect();
-        assert_eq!(names, ["webhook", "slack", "email", "alertmanager"]);
+        assert_eq!(
+            names,
+            ["webhook", "slack", "email", "pagerduty", "alertmanager"]
+        );
+        assert!(!format!("{config:?}").contains("R0UT1NGKEY"));
     }
 }

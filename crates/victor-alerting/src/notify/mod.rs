@@ -7,12 +7,15 @@
 //! | [`SlackNotifier`] | HTTPS POST to an incoming webhook | text with severity, summary, value, labels and runbook link |
 //! | [`EmailNotifier`] | SMTP through `lettre` (plain, STARTTLS or TLS; optional AUTH) | subject line and plain-text body |
 //! | [`WebhookNotifier`] | HTTP POST of JSON | the [`Notification`](crate::Notification) as JSON, optionally HMAC-SHA256 signed |
+//! | [`PagerDutyNotifier`] | HTTPS POST to the Events API v2 | `trigger` with the alert as payload, `resolve` of the same `dedup_key` (the fingerprint) |
 //! | [`AlertmanagerNotifier`] | `POST /api/v2/alerts` | Alertmanager's postable alerts (labels, annotations, `startsAt`, `endsAt`, `generatorURL`) |
 
 #[cfg(feature = "delivery")]
 mod alertmanager;
 #[cfg(feature = "delivery")]
 mod email;
+#[cfg(feature = "delivery")]
+mod pagerduty;
 #[cfg(feature = "delivery")]
 mod slack;
 mod smtp;
@@ -28,6 +31,8 @@ use std::sync::OnceLock;
 pub use alertmanager::AlertmanagerNotifier;
 #[cfg(feature = "delivery")]
 pub use email::EmailNotifier;
+#[cfg(feature = "delivery")]
+pub use pagerduty::{PAGERDUTY_EVENTS_URL, PagerDutyNotifier};
 #[cfg(feature = "delivery")]
 pub use slack::SlackNotifier;
 pub use smtp::{SmtpSecurity, SmtpSettings};
