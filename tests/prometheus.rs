@@ -262,11 +262,15 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
         assert_eq!(stored, Some(count as f64 + 1.0), "{value:?}");
     }
 
-    // The traced request and the traced event link to their traces.
+    // The traced request (the exporter's own route, so its own histogram) and the traced event
+    // (the agent's request) link to their traces.
     let deadline = std::time::Instant::now() + within;
     let mut trace_ids = Vec::new();
     while std::time::Instant::now() < deadline {
         trace_ids = prometheus.exemplar_trace_ids("victor_request_duration_seconds_bucket")?;
+        trace_ids.extend(
+            prometheus.exemplar_trace_ids("victor_exporter_request_duration_seconds_bucket")?,
+        );
         if trace_ids.iter().any(|id| id == TRACE_ID)
             && trace_ids.iter().any(|id| id == EVENT_TRACE_ID)
         {

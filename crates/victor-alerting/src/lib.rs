@@ -70,8 +70,8 @@ pub use promtool::{
 };
 pub use rule::{
     Comparison, Condition, CounterSelector, CustomCondition, DEFAULT_COOLDOWN, GaugeSelector,
-    HistogramSelector, Rule, RuleBuilder, RuleError, Severity, Signal, Threshold, counter, gauge,
-    histogram,
+    HistogramSelector, Rule, RuleBuilder, RuleError, RuleOverride, Severity, Signal, Threshold,
+    counter, gauge, histogram,
 };
 pub use secret::{Secret, SecretUrl, SecretUrlError};
 pub use template::{expand_annotation, replace_placeholders};

@@ -85,6 +85,37 @@ impl fmt::Display for Severity {
     }
 }
 
+impl std::str::FromStr for Severity {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|severity| severity.as_str() == text)
+            .ok_or_else(|| {
+                format!("{text:?} is not a severity; expected info, warning, error or critical")
+            })
+    }
+}
+
+/// An operator's changes to one rule, from configuration: every field left `None` keeps the
+/// rule's own.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuleOverride {
+    /// `false` removes the rule: it is neither evaluated nor notified.
+    pub enabled: Option<bool>,
+    /// The threshold the signal is compared with.
+    pub threshold: Option<f64>,
+    /// How long the condition must hold before the alert fires.
+    pub for_duration: Option<Duration>,
+    /// How long a firing alert keeps firing after its condition stops holding.
+    pub keep_firing_for: Option<Duration>,
+    /// The alert's severity (and so its routing).
+    pub severity: Option<Severity>,
+    /// The channels it notifies; empty: every channel.
+    pub channels: Option<Vec<String>>,
+}
+
 /// Why a rule cannot be built. Each names the rule and the bad part.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RuleError {
@@ -437,6 +468,50 @@ impl Rule {
     /// `keep_firing_for`): hysteresis, so a flapping signal pages once.
     pub fn keep_firing_for(&self) -> Duration {
         self.keep_firing_for
+    }
+
+    /// The rule with `changes` applied and checked again.
+    ///
+    /// # Errors
+    /// A threshold for a custom condition, or one out of range (a quantile's, say), naming
+    /// the rule.
+    pub fn with_override(mut self, changes: &RuleOverride) -> Result<Rule, RuleError> {
+        if let Some(threshold) = changes.threshold {
+            match &mut self.condition {
+                Condition::Threshold(condition) => condition.threshold = threshold,
+                Condition::Custom(_) => {
+                    return Err(RuleError::OutOfRange {
+                        rule: self.name,
+                        problem: "a custom condition has no threshold to override".to_owned(),
+                    });
+                }
+            }
+            if let Condition::Threshold(condition) = &self.condition {
+                validate(&self.name, condition)?;
+            }
+        }
+        if let Some(duration) = changes.for_duration {
+            self.for_duration = duration;
+        }
+        if let Some(duration) = changes.keep_firing_for {
+            self.keep_firing_for = duration;
+        }
+        if let Some(severity) = changes.severity {
+            self.severity = severity;
+        }
+        if let Some(channels) = &changes.channels {
+            self.channels = channels.clone();
+        }
+        Ok(self)
+    }
+
+    /// The rule notifying `channels` when it names none of its own: routing by severity.
+    #[must_use]
+    pub fn routed_to(mut self, channels: &[String]) -> Rule {
+        if self.channels.is_empty() {
+            self.channels = channels.to_vec();
+        }
+        self
     }
 
     /// The rule with `labels` added to every alert it raises, the rule's own labels winning: what

@@ -26,7 +26,11 @@
 use std::time::Duration;
 
 use serde::Deserialize;
-use victor_alerting::{Secret, SecretUrl, SmtpSecurity, SmtpSettings};
+use std::collections::BTreeMap;
+
+use victor_alerting::{
+    AlertName, RuleOverride, Secret, SecretUrl, Severity, SmtpSecurity, SmtpSettings,
+};
 
 use crate::ConfigError;
 
@@ -69,7 +73,13 @@ pub struct AlertingConfig {
     /// Alertmanager merges the engine's alert with Prometheus' instead of paging twice. The
     /// exporter fills `job` (`victor`) and `instance` (the external URL's host and port) when
     /// they are not set.
-    pub labels: std::collections::BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    /// Per-rule changes (`[alerting.rules.HighErrorRate]`): threshold, `for`, `keep_firing_for`,
+    /// severity, enabled, channels.
+    pub rules: BTreeMap<AlertName, RuleOverride>,
+    /// Channels per severity (`[alerting.routes] critical = ["pagerduty", "slack"]`), for rules
+    /// that name none of their own; a severity not listed goes to every channel.
+    pub routes: BTreeMap<Severity, Vec<String>>,
     /// How often every rule is evaluated.
     pub eval_interval: Duration,
     /// A generic JSON webhook.
@@ -93,7 +103,9 @@ impl Default for AlertingConfig {
         AlertingConfig {
             enabled: true,
             mode: AlertingMode::SingleNode,
-            labels: std::collections::BTreeMap::new(),
+            labels: BTreeMap::new(),
+            rules: BTreeMap::new(),
+            routes: BTreeMap::new(),
             eval_interval: Duration::from_secs(15),
             webhook_url: None,
             webhook_secret: None,
@@ -112,7 +124,9 @@ impl Default for AlertingConfig {
 pub(crate) struct FileAlerting {
     enabled: Option<bool>,
     mode: Option<AlertingMode>,
-    labels: Option<std::collections::BTreeMap<String, String>>,
+    labels: Option<BTreeMap<String, String>>,
+    rules: Option<BTreeMap<String, FileRule>>,
+    routes: Option<BTreeMap<String, Vec<String>>>,
     eval_interval: Option<String>,
     webhook_url: Option<String>,
     webhook_secret: Option<String>,
@@ -121,6 +135,19 @@ pub(crate) struct FileAlerting {
     pagerduty_routing_key: Option<String>,
     pagerduty_url: Option<String>,
     email: Option<FileEmail>,
+}
+
+/// One `[alerting.rules.NAME]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRule {
+    enabled: Option<bool>,
+    threshold: Option<f64>,
+    #[serde(rename = "for")]
+    for_duration: Option<String>,
+    keep_firing_for: Option<String>,
+    severity: Option<String>,
+    channels: Option<Vec<String>>,
 }
 
 /// The file's `[alerting.email]` table.
@@ -182,6 +209,51 @@ impl AlertingConfig {
         }
         if let Some(mode) = file.mode {
             self.mode = mode;
+        }
+        for (name, rule) in file.rules.unwrap_or_default() {
+            let key = format!("alerting.rules.{name}");
+            let alert: AlertName = name.parse().map_err(|_| {
+                let known: Vec<&str> = AlertName::ALL.iter().map(|a| a.as_str()).collect();
+                format!(
+                    "{key}: no rule is named {name:?}; the rules are {}",
+                    known.join(", ")
+                )
+            })?;
+            let duration = |field: &str, value: Option<String>| {
+                value
+                    .map(|value| {
+                        humantime::parse_duration(value.trim())
+                            .map_err(|err| format!("{key}.{field}: {value:?} is not a duration ({err}); expected one such as 5m"))
+                    })
+                    .transpose()
+            };
+            let changes = RuleOverride {
+                enabled: rule.enabled,
+                threshold: match rule.threshold {
+                    Some(value) if !value.is_finite() => {
+                        return Err(format!("{key}.threshold: {value} is not a finite number"));
+                    }
+                    value => value,
+                },
+                for_duration: duration("for", rule.for_duration)?,
+                keep_firing_for: duration("keep_firing_for", rule.keep_firing_for)?,
+                severity: rule
+                    .severity
+                    .map(|severity| {
+                        severity
+                            .parse()
+                            .map_err(|why| format!("{key}.severity: {why}"))
+                    })
+                    .transpose()?,
+                channels: rule.channels,
+            };
+            self.rules.insert(alert, changes);
+        }
+        for (severity, channels) in file.routes.unwrap_or_default() {
+            let parsed: Severity = severity
+                .parse()
+                .map_err(|why| format!("alerting.routes.{severity}: {why}"))?;
+            self.routes.insert(parsed, channels);
         }
         if let Some(labels) = file.labels {
             for (name, value) in labels {

@@ -588,7 +588,24 @@ impl FileProblem {
 }
 
 /// The tables a file may have; every other key is a setting.
-const TABLES: [&str; 4] = ["health", "tracing", "alerting", "alerting.email"];
+const TABLES: [&str; 7] = [
+    "health",
+    "tracing",
+    "alerting",
+    "alerting.email",
+    "alerting.rules",
+    "alerting.routes",
+    "alerting.labels",
+];
+
+/// Whether the dotted key names a table whose keys are settings of their own: one of
+/// [`TABLES`], or a rule's table under `alerting.rules`.
+fn is_table(dotted: &str) -> bool {
+    TABLES.contains(&dotted)
+        || dotted
+            .strip_prefix("alerting.rules.")
+            .is_some_and(|rule| !rule.contains('.'))
+}
 
 /// Checks a configuration file's text without starting anything, and returns every problem
 /// in it, in file order: syntax errors, unknown keys, values of the wrong type and values out of
@@ -663,7 +680,7 @@ fn collect_leaves<'i>(
             .collect::<Vec<&str>>()
             .join(".");
         match value.get_ref().as_table() {
-            Some(inner) if TABLES.contains(&dotted.as_str()) => {
+            Some(inner) if is_table(&dotted) => {
                 collect_leaves(inner, path, leaves);
             }
             _ => leaves.push((path.clone(), value.clone())),
@@ -699,6 +716,40 @@ fn check_setting<'i>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_overrides_and_routes_are_checked_naming_the_rule_and_key() {
+        let text = "[alerting.rules.HighErrorRatez]\nenabled = false\n\
+                    [alerting.rules.SlowResponseTime]\nfor = \"soon\"\nseverity = \"urgent\"\nthreshold = 10\n\
+                    [alerting.routes]\npanic = [\"slack\"]\ncritical = [\"slack\"]\n";
+        let problems = check_file(text);
+        let found: Vec<(usize, &str)> = problems.iter().map(|p| (p.line, p.key.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                (2, "alerting.rules.HighErrorRatez.enabled"),
+                (4, "alerting.rules.SlowResponseTime.for"),
+                (5, "alerting.rules.SlowResponseTime.severity"),
+                (8, "alerting.routes.panic"),
+            ],
+            "{problems:?}"
+        );
+        assert!(
+            problems[0].message.contains("no rule is named"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].message.contains("not a duration"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[3].message.contains("not a severity"),
+            "{problems:?}"
+        );
+        let good = "[alerting.rules.SlowResponseTime]\nthreshold = 10\nfor = \"1m\"\n\
+                    [alerting.routes]\ncritical = [\"pagerduty\", \"slack\"]\n";
+        assert!(check_file(good).is_empty(), "{:?}", check_file(good));
+    }
 
     #[test]
     fn the_external_url_comes_from_flag_env_or_file_and_never_from_the_listen_address() {

@@ -5,13 +5,106 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use victor_alerting::{
-    AlertmanagerNotifier, DeliverySettings, Dispatcher, EmailNotifier, Engine, Notifier,
-    PAGERDUTY_EVENTS_URL, PagerDutyNotifier, SlackNotifier, WebhookNotifier,
+    AlertName, AlertmanagerNotifier, DeliverySettings, Dispatcher, EmailNotifier, Engine, Notifier,
+    PAGERDUTY_EVENTS_URL, PagerDutyNotifier, PrometheusRule, Rule, SlackNotifier, WebhookNotifier,
+    default_rule_groups,
 };
 use victor_metrics_core::exposition::Store;
 
 pub use crate::config::AlertingConfig;
+
+/// The rules in force: the defaults with the configuration's overrides applied, disabled ones
+/// left out, and each routed by severity (`[alerting.routes]`) unless it names its channels.
+/// Every channel a rule or a route names must be one of `channels` (the configured ones).
+///
+/// # Errors
+/// A bad override (a threshold out of range) or an unknown channel, naming the rule and key.
+pub fn effective_rules(config: &AlertingConfig, channels: &[&str]) -> anyhow::Result<Vec<Rule>> {
+    let unknown = |key: &str, channel: &str| {
+        anyhow::anyhow!(
+            "{key} names channel {channel:?}, which is not configured (configured: {})",
+            if channels.is_empty() {
+                "none".to_owned()
+            } else {
+                channels.join(", ")
+            }
+        )
+    };
+    for (severity, routed) in &config.routes {
+        if let Some(channel) = routed.iter().find(|c| !channels.contains(&c.as_str())) {
+            return Err(unknown(&format!("alerting.routes.{severity}"), channel));
+        }
+    }
+    let mut rules = Vec::new();
+    for rule in victor_alerting::default_rules() {
+        let name: AlertName = rule
+            .name()
+            .parse()
+            .map_err(|err: String| anyhow::anyhow!(err))?;
+        let key = format!("alerting.rules.{name}");
+        let rule = match config.rules.get(&name) {
+            Some(changes) if changes.enabled == Some(false) => continue,
+            Some(changes) => rule.with_override(changes).with_context(|| key.clone())?,
+            None => rule,
+        };
+        if let Some(channel) = rule
+            .channels()
+            .iter()
+            .find(|c| !channels.contains(&c.as_str()))
+        {
+            return Err(unknown(&format!("{key}.channels"), channel));
+        }
+        let rule = match config.routes.get(&rule.severity()) {
+            Some(routed) => rule.routed_to(routed),
+            None => rule,
+        };
+        rules.push(rule);
+    }
+    Ok(rules)
+}
+
+/// The rules in force as a Prometheus rule file, so a fleet's Prometheus alerts on the same
+/// tuned thresholds as the engine: the effective rules, and the Prometheus-only ones
+/// (ServiceDown) unless disabled.
+pub fn rule_file(config: &AlertingConfig, rules: &[Rule]) -> String {
+    #[derive(serde::Serialize)]
+    struct File {
+        groups: Vec<Group>,
+    }
+    #[derive(serde::Serialize)]
+    struct Group {
+        name: &'static str,
+        rules: Vec<PrometheusRule>,
+    }
+    let mut prometheus: Vec<PrometheusRule> =
+        rules.iter().filter_map(Rule::to_prometheus).collect();
+    for group in default_rule_groups() {
+        for rule in group.prometheus_only {
+            let disabled = rule
+                .alert
+                .parse::<AlertName>()
+                .ok()
+                .and_then(|name| config.rules.get(&name))
+                .is_some_and(|changes| changes.enabled == Some(false));
+            if !disabled {
+                prometheus.push(rule);
+            }
+        }
+    }
+    let file = File {
+        groups: vec![Group {
+            name: "victor_effective",
+            rules: prometheus,
+        }],
+    };
+    format!(
+        "# The alert rules in force (defaults and this configuration's overrides), printed by\n\
+         # `victor-exporter --print-rules`. Load it into Prometheus in place of victor-alerts.yml.\n{}",
+        serde_norway::to_string(&file).unwrap_or_default()
+    )
+}
 
 /// The notification channels configured, by name (`webhook`, `slack`, `email`,
 /// `alertmanager`). `generator_url` is where Alertmanager links back to.

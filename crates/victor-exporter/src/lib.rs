@@ -71,7 +71,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::Router;
 use tokio::net::TcpListener;
-use victor_alerting::{Engine, Notifier, default_rules};
+use victor_alerting::{Engine, Notifier};
 use victor_health::{HealthChecker, Probe, builtin};
 use victor_metrics_core::exposition::{Exposition, ExpositionBuilder};
 use victor_metrics_core::render::Format;
@@ -199,16 +199,21 @@ impl Exporter {
         let spans = victor_tracing::register_metrics(&metrics);
         let health = health_checker(&config, &metrics)?;
         let external_url = config.external_url();
+        let generator_url = format!("{external_url}/api/alerts");
+        let channels = alerting::channels(&config.alerting, &generator_url)?;
+        let channel_names: Vec<&str> = channels.iter().map(|(name, _)| *name).collect();
+        let rules = alerting::effective_rules(&config.alerting, &channel_names)
+            .context("invalid alerting configuration")?;
         let alert_labels = alert_labels(&config, &external_url);
         let alerts = if config.alerting.enabled && config.metrics_enabled {
             let engine = Arc::new(Engine::new(metrics.clone()));
             engine
                 .add_rules(
-                    default_rules()
+                    rules
                         .into_iter()
                         .map(|rule| rule.with_labels(&alert_labels)),
                 )
-                .context("cannot load the default alert rules")?;
+                .context("cannot load the alert rules")?;
             Some(engine)
         } else {
             None
@@ -225,8 +230,6 @@ impl Exporter {
             metrics.clone(),
             !config.simulate,
         ))?;
-        let generator_url = format!("{external_url}/api/alerts");
-        let channels = alerting::channels(&config.alerting, &generator_url)?;
         let events = events::Ingestor::new(metrics.clone());
         let connections = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let system = Arc::new(system::SystemSampler::new(

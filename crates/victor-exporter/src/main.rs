@@ -53,9 +53,12 @@ struct Cli {
     /// events_max_body_bytes, api_token, external_url; and in a
     /// [health] table: startup_timeout_seconds, cache_ttl_seconds, memory_max_ratio, disk_path,
     /// disk_min_free_ratio, shutdown_delay_seconds; in a [tracing] table: otlp_endpoint, sampler,
-    /// sampler_arg, service_name, log_format; in an [alerting] table: enabled, eval_interval,
-    /// webhook_url, webhook_secret, slack_webhook_url, alertmanager_url, and [alerting.email]:
-    /// host, port, security, username, password, from, to)
+    /// sampler_arg, service_name, log_format; in an [alerting] table: enabled, mode,
+    /// eval_interval, webhook_url, webhook_secret, slack_webhook_url, alertmanager_url,
+    /// pagerduty_routing_key, pagerduty_url; [alerting.email]: host, port, security, username,
+    /// password, from, to; [alerting.labels]: labels on every alert; [alerting.rules.NAME]:
+    /// enabled, threshold, for, keep_firing_for, severity, channels; [alerting.routes]:
+    /// channels per severity)
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
@@ -69,6 +72,11 @@ struct Cli {
     /// (0 to 1; e.g. 0.3 fires the error-rate alerts)
     #[arg(long, value_name = "SHARE", requires = "simulate")]
     simulate_error_rate: Option<f64>,
+
+    /// Print the alert rules in force (the defaults with the configuration's overrides) as a
+    /// Prometheus rule file and exit, so a fleet's Prometheus alerts on the same thresholds
+    #[arg(long)]
+    print_rules: bool,
 
     /// Log verbosity: off, error, warn, info, debug or trace
     #[arg(long, value_name = "LEVEL", default_value = "info")]
@@ -117,6 +125,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         &overrides,
     )?;
     config.tracing.log_level = cli.log_level;
+    if cli.print_rules {
+        let generator_url = format!("{}/api/alerts", config.external_url());
+        let channels = victor_exporter::alerting::channels(&config.alerting, &generator_url)?;
+        let names: Vec<&str> = channels.iter().map(|(name, _)| *name).collect();
+        let rules = victor_exporter::alerting::effective_rules(&config.alerting, &names)
+            .context("invalid alerting configuration")?;
+        let text = victor_exporter::alerting::rule_file(&config.alerting, &rules);
+        std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())
+            .context("cannot write the rules to standard output")?;
+        return Ok(());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("victor-exporter")
