@@ -8,7 +8,7 @@ use victor_alerting::{
     Alert, AlertState, DeliverySettings, Dispatcher, EmailNotifier, Notification, Secret, Severity,
     SmtpSecurity, SmtpSettings,
 };
-use victor_e2e::{SmtpServer, require_python_module};
+use victor_e2e::{SmtpServer, free_port, require_python_module};
 use victor_metrics_core::VictorMetrics;
 
 fn notification() -> Notification {
@@ -93,5 +93,51 @@ fn email_reaches_a_real_smtp_server() -> anyhow::Result<()> {
         message.contains("Runbook: https://example.com/alerts.md#higherrorrate"),
         "{message}"
     );
+    Ok(())
+}
+
+#[test]
+fn an_smtp_server_down_then_up_gets_the_alert_once() -> anyhow::Result<()> {
+    if !require_python_module("aiosmtpd") {
+        return Ok(());
+    }
+    let port = free_port();
+    let settings = SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: SmtpSecurity::None,
+        username: None,
+        password: None,
+        from: "alerts@victor.test".into(),
+        to: vec!["oncall@victor.test".into()],
+    };
+    let email = EmailNotifier::new(&settings)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let _guard = runtime.enter();
+    let mut dispatcher = Dispatcher::new(
+        VictorMetrics::new(),
+        DeliverySettings {
+            max_attempts: 30,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(300),
+            attempt_timeout: Duration::from_secs(2),
+            ..DeliverySettings::default()
+        },
+    );
+    dispatcher.add_channel("email", Arc::new(email))?;
+    // Nothing listens yet: the first attempts fail.
+    dispatcher.dispatch([notification()]);
+    std::thread::sleep(Duration::from_secs(1));
+    let server = SmtpServer::start_on(port)?;
+    let messages = server.wait_for_messages(1, Duration::from_secs(15))?;
+    assert_eq!(messages.len(), 1, "delivered once the server is up");
+    // A duplicate would show up here.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        server.wait_for_messages(2, Duration::ZERO)?.len(),
+        1,
+        "exactly once"
+    );
+    runtime.block_on(dispatcher.shutdown(Duration::from_secs(5)));
     Ok(())
 }

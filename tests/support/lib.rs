@@ -389,8 +389,15 @@ impl SmtpServer {
     /// # Errors
     /// When it cannot start or does not listen within 15 s.
     pub fn start() -> anyhow::Result<SmtpServer> {
+        SmtpServer::start_on(free_port())
+    }
+
+    /// [`SmtpServer::start`] on `port`: for a test that sends before the server is up.
+    ///
+    /// # Errors
+    /// As [`SmtpServer::start`].
+    pub fn start_on(port: u16) -> anyhow::Result<SmtpServer> {
         let dir = tempfile::tempdir().context("temp dir")?;
-        let port = free_port();
         let log = std::fs::File::create(dir.path().join("smtp.log")).context("log file")?;
         let child = Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])

@@ -6,6 +6,8 @@
 //!   conditions, repeated under distinct names: ratios, rates, quantiles and gauges over every
 //!   default signal) against a scrape of a busy agent (every default metric, ~2 000 series).
 //!   Each rule computes its own groups; nothing is shared between rules.
+//! - `evaluate/1000_rules_with_overrides`: the same thousand as an operator tunes them from
+//!   configuration (threshold, `for`, `keep_firing_for`, severity, routing, `job`/`instance`).
 //! - `evaluate/default_rules`: the default rule set alone.
 //! - `cycle/default_rules`: a whole evaluation cycle as the exporter runs it, reading the store
 //!   and evaluating the default rules (what `victor_alert_evaluation_duration_seconds` times).
@@ -20,7 +22,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use victor_alerting::{Engine, Rule, default_rules};
+use victor_alerting::{Engine, Rule, RuleOverride, default_rules};
 use victor_metrics_core::exposition::ExpositionBuilder;
 use victor_metrics_core::{
     AgentMode, LlmCall, LlmOperation, Request, SystemSample, ToolExecution, ToolStatus,
@@ -113,12 +115,44 @@ fn thousand_rules() -> Vec<Rule> {
         .collect()
 }
 
+/// The thousand rules as an operator tunes them: every one overridden (threshold, `for`,
+/// `keep_firing_for`, severity), routed, and labelled with `job` and `instance`.
+fn thousand_rules_with_overrides() -> Vec<Rule> {
+    let labels = std::collections::BTreeMap::from([
+        ("job".to_owned(), "victor".to_owned()),
+        ("instance".to_owned(), "victor-exporter:9091".to_owned()),
+    ]);
+    let routed = ["slack".to_owned()];
+    thousand_rules()
+        .into_iter()
+        .map(|rule| {
+            let threshold = match rule.condition() {
+                victor_alerting::Condition::Threshold(threshold) => Some(threshold.value()),
+                victor_alerting::Condition::Custom(_) => None,
+            };
+            let changes = RuleOverride {
+                // Halving keeps a quantile's or a share's threshold in range.
+                threshold: threshold.map(|value| value * 0.5),
+                for_duration: Some(Duration::from_secs(60)),
+                keep_firing_for: Some(Duration::from_secs(300)),
+                severity: Some(victor_alerting::Severity::Warning),
+                ..RuleOverride::default()
+            };
+            rule.with_override(&changes)
+                .unwrap()
+                .routed_to(&routed)
+                .with_labels(&labels)
+        })
+        .collect()
+}
+
 fn evaluate(c: &mut Criterion) {
     let (store, exposition) = ExpositionBuilder::new().build().unwrap();
     let metrics = VictorMetrics::new();
     let start = Instant::now();
     let engines: Vec<(&str, Engine)> = [
         ("1000_rules", thousand_rules()),
+        ("1000_rules_with_overrides", thousand_rules_with_overrides()),
         ("default_rules", default_rules()),
     ]
     .into_iter()

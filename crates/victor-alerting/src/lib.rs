@@ -47,6 +47,7 @@ mod rule;
 mod secret;
 mod series;
 mod template;
+pub mod user_rules;
 
 pub use defaults::{
     AlertName, RUNBOOK_BASE, RuleGroup, WINDOW, default_rule_groups, default_rules,

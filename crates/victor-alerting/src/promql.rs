@@ -85,7 +85,7 @@ pub(crate) struct Matcher {
 }
 
 impl Matcher {
-    fn new(label: &'static str, op: MatchOp, value: &str) -> Self {
+    pub(crate) fn new(label: &'static str, op: MatchOp, value: &str) -> Self {
         let regex = matches!(op, MatchOp::Regex | MatchOp::NotRegex)
             .then(|| Regex::new(&format!("^(?:{value})$")).map_err(|err| err.to_string()));
         Matcher {

@@ -136,6 +136,12 @@ enum CheckCommand {
         /// The file
         file: PathBuf,
     },
+    /// Check a Prometheus rule file of your own alerts (YAML): every rule the exporter's engine
+    /// cannot evaluate, naming the construct (exit 1 when there is any)
+    Rules {
+        /// The file
+        file: PathBuf,
+    },
 }
 
 fn parse_timeout(value: &str) -> Result<Duration, String> {
@@ -247,6 +253,9 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Check {
             what: CheckCommand::Config { file },
         } => check_config(file, cli.json),
+        Command::Check {
+            what: CheckCommand::Rules { file },
+        } => check_rules(file, cli.json),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "victor", &mut out);
@@ -364,6 +373,55 @@ fn check_config(file: &PathBuf, json: bool) -> anyhow::Result<Outcome> {
         let count = problems.len();
         out.push_str(&format!(
             "{} {count} problem{} in {shown}\n",
+            paint(BAD, "✗"),
+            if count == 1 { "" } else { "s" }
+        ));
+        print(&out)?;
+    }
+    Ok(if problems.is_empty() {
+        Outcome::Done
+    } else {
+        Outcome::NotOk
+    })
+}
+
+fn check_rules(file: &PathBuf, json: bool) -> anyhow::Result<Outcome> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read rule file {}", file.display()))?;
+    let shown = file.display();
+    let (rules, problems) = match victor_alerting::user_rules::parse_rule_file(&text) {
+        Ok(rules) => (rules.len(), Vec::new()),
+        Err(problems) => (0, problems),
+    };
+    if json {
+        let problems: Vec<Value> = problems
+            .iter()
+            .map(|p| json!({"rule": p.rule, "problem": p.problem}))
+            .collect();
+        print_json(&json!({
+            "file": shown.to_string(),
+            "valid": problems.is_empty(),
+            "rules": rules,
+            "problems": problems,
+        }))?;
+    } else if problems.is_empty() {
+        print(&format!(
+            "{} {shown}: {rules} rule{} the engine evaluates\n",
+            paint(GOOD, "✓"),
+            if rules == 1 { "" } else { "s" }
+        ))?;
+    } else {
+        let mut out = String::new();
+        for problem in &problems {
+            out.push_str(&format!(
+                "{} {}\n",
+                paint(BOLD, &format!("{shown}: {}:", problem.rule)),
+                problem.problem
+            ));
+        }
+        let count = problems.len();
+        out.push_str(&format!(
+            "{} {count} rule{} in {shown} the engine cannot evaluate\n",
             paint(BAD, "✗"),
             if count == 1 { "" } else { "s" }
         ));

@@ -385,6 +385,49 @@ fn check_config_names_every_problem_with_its_line() {
 }
 
 #[test]
+fn check_rules_names_what_the_engine_cannot_evaluate() {
+    let bad = temp_file(
+        "rules.yml",
+        "groups:\n  - name: own\n    rules:\n      - alert: Slow\n        expr: avg by (job) (victor_cpu_usage_percent) > 80\n      - alert: Fine\n        expr: max by (job) (victor_cpu_usage_percent) > 80\n",
+    );
+    let path = bad.to_str().expect("path");
+    let output = run(&mut victor(&["check", "rules", path]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with(&format!(
+            "{path}: Slow: the aggregation `avg` is not supported"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("✗ 1 rule in ") || text.contains("✗ 1 rule in "),
+        "{text}"
+    );
+
+    let output = run(&mut victor(&["--json", "check", "rules", path]));
+    let report = json(&output);
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["problems"][0]["rule"], "Slow");
+
+    let good = temp_file(
+        "good-rules.yml",
+        "groups:\n  - name: own\n    rules:\n      - alert: Hot\n        expr: max by (job) (victor_cpu_usage_percent) > 80\n",
+    );
+    let output = run(&mut victor(&[
+        "check",
+        "rules",
+        good.to_str().expect("path"),
+    ]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).ends_with(": 1 rule the engine evaluates\n"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
 fn completions_are_generated_for_each_shell() {
     for shell in ["bash", "zsh", "fish"] {
         let output = run(Command::new(BIN).args(["completions", shell]));

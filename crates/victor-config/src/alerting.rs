@@ -80,6 +80,9 @@ pub struct AlertingConfig {
     /// Channels per severity (`[alerting.routes] critical = ["pagerduty", "slack"]`), for rules
     /// that name none of their own; a severity not listed goes to every channel.
     pub routes: BTreeMap<Severity, Vec<String>>,
+    /// A Prometheus rule file of the operator's own alerts, evaluated beside the defaults
+    /// (`--rules`, `VICTOR_ALERT_RULES_FILE`, `rules_file`).
+    pub rules_file: Option<std::path::PathBuf>,
     /// How often every rule is evaluated.
     pub eval_interval: Duration,
     /// A generic JSON webhook.
@@ -106,6 +109,7 @@ impl Default for AlertingConfig {
             labels: BTreeMap::new(),
             rules: BTreeMap::new(),
             routes: BTreeMap::new(),
+            rules_file: None,
             eval_interval: Duration::from_secs(15),
             webhook_url: None,
             webhook_secret: None,
@@ -127,6 +131,7 @@ pub(crate) struct FileAlerting {
     labels: Option<BTreeMap<String, String>>,
     rules: Option<BTreeMap<String, FileRule>>,
     routes: Option<BTreeMap<String, Vec<String>>>,
+    rules_file: Option<std::path::PathBuf>,
     eval_interval: Option<String>,
     webhook_url: Option<String>,
     webhook_secret: Option<String>,
@@ -249,6 +254,9 @@ impl AlertingConfig {
             };
             self.rules.insert(alert, changes);
         }
+        if let Some(path) = file.rules_file {
+            self.rules_file = Some(path);
+        }
         for (severity, channels) in file.routes.unwrap_or_default() {
             let parsed: Severity = severity
                 .parse()
@@ -315,6 +323,9 @@ impl AlertingConfig {
                     "expected a duration of at least 100ms, such as 15s or 1m",
                 )
             })?;
+        }
+        if let Some(value) = env("VICTOR_ALERT_RULES_FILE") {
+            self.rules_file = Some(value.into());
         }
         if let Some(value) = env("VICTOR_ALERTING_MODE") {
             self.mode = value

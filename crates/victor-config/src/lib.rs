@@ -284,6 +284,8 @@ pub struct Overrides {
     pub simulate_error_rate: Option<f64>,
     /// `--web.external-url`.
     pub external_url: Option<url::Url>,
+    /// `--rules`.
+    pub rules_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -333,6 +335,9 @@ impl Config {
         config.simulate |= overrides.simulate;
         if let Some(format) = overrides.log_format {
             config.tracing.log_format = format;
+        }
+        if let Some(path) = &overrides.rules_file {
+            config.alerting.rules_file = Some(path.clone());
         }
         if let Some(url) = &overrides.external_url {
             config.external_url = Some(url.clone());
@@ -836,6 +841,7 @@ mod tests {
             log_format: Some(LogFormat::Json),
             simulate_error_rate: Some(0.3),
             external_url: None,
+            rules_file: None,
         };
         let vars = env(&[("VICTOR_METRICS_PORT", "9200")]);
         let with_flags = Config::resolve(Some(f.path()), vars, &flags).expect("valid");

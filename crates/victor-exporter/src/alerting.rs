@@ -38,6 +38,43 @@ pub fn effective_rules(config: &AlertingConfig, channels: &[&str]) -> anyhow::Re
         }
     }
     let mut rules = Vec::new();
+    let own = match &config.rules_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the rule file {}", path.display()))?;
+            victor_alerting::user_rules::parse_rule_file(&text).map_err(|problems| {
+                let lines: Vec<String> = problems.iter().map(|p| format!("\n  {p}")).collect();
+                anyhow::anyhow!(
+                    "{} has rules the engine cannot evaluate:{}",
+                    path.display(),
+                    lines.concat()
+                )
+            })?
+        }
+        None => Vec::new(),
+    };
+    for rule in own {
+        let key = format!(
+            "{}: rule {}",
+            config
+                .rules_file
+                .as_ref()
+                .map_or(String::new(), |p| p.display().to_string()),
+            rule.name()
+        );
+        if let Some(channel) = rule
+            .channels()
+            .iter()
+            .find(|c| !channels.contains(&c.as_str()))
+        {
+            return Err(unknown(&key, channel));
+        }
+        let rule = match config.routes.get(&rule.severity()) {
+            Some(routed) => rule.routed_to(routed),
+            None => rule,
+        };
+        rules.push(rule);
+    }
     for rule in victor_alerting::default_rules() {
         let name: AlertName = rule
             .name()
@@ -80,6 +117,7 @@ pub fn rule_file(config: &AlertingConfig, rules: &[Rule]) -> String {
     }
     let mut prometheus: Vec<PrometheusRule> =
         rules.iter().filter_map(Rule::to_prometheus).collect();
+    prometheus.sort_by(|a, b| a.alert.cmp(&b.alert));
     for group in default_rule_groups() {
         for rule in group.prometheus_only {
             let disabled = rule

@@ -73,6 +73,12 @@ struct Cli {
     #[arg(long, value_name = "SHARE", requires = "simulate")]
     simulate_error_rate: Option<f64>,
 
+    /// A Prometheus rule file (YAML) of your own alerts, evaluated beside the defaults; the
+    /// engine refuses, naming it, any expression it cannot evaluate (`victor check rules FILE`
+    /// checks one offline) [VICTOR_ALERT_RULES_FILE]
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+
     /// Print the alert rules in force (the defaults with the configuration's overrides) as a
     /// Prometheus rule file and exit, so a fleet's Prometheus alerts on the same thresholds
     #[arg(long)]
@@ -118,6 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         log_format: cli.log_format.as_deref().and_then(|f| f.parse().ok()),
         simulate_error_rate: cli.simulate_error_rate,
         external_url: cli.external_url,
+        rules_file: cli.rules,
     };
     let mut config = Config::resolve(
         cli.config.as_deref(),

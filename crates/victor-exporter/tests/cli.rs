@@ -185,12 +185,14 @@ fn serves_simulated_metrics_and_stops_cleanly_on_sigterm() {
     command
         .args(["--simulate", "--listen", &listen])
         .env("VICTOR_ALERT_WEBHOOK_URL", "http://127.0.0.1:9/unused");
-    let (child, (status, content_type, body)) = start(&mut command, port);
+    let (child, (status, content_type, _)) = start(&mut command, port);
     assert_eq!(status, 200);
     assert!(
         content_type.starts_with("text/plain; version=0.0.4"),
         "{content_type}"
     );
+    // The second scrape: the exporter counts a request of its own once answered.
+    let (_, _, body) = get_when_up(&format!("http://{listen}/metrics"), Duration::from_secs(5));
     for def in victor_metrics_core::catalog::ALL {
         assert!(
             body.contains(&format!("# TYPE {} ", def.name())),

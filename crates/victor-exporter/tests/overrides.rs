@@ -30,6 +30,26 @@ severity = "warning"
 critical = ["webhook"]
 "#;
 
+/// An operator's own alert, in Prometheus rule-file YAML.
+const OWN_RULES: &str = r#"
+groups:
+  - name: own
+    rules:
+      - alert: AnyServerError
+        expr: sum by (job, instance, endpoint) (rate(victor_requests_total{status=~"5.."}[1m])) > 0
+        labels:
+          severity: critical
+          team: agents
+        annotations:
+          summary: "{{ $labels.endpoint }} answers 5xx"
+"#;
+
+fn own_rules_file() -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), OWN_RULES).expect("write");
+    file
+}
+
 fn config_file() -> tempfile::NamedTempFile {
     let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(file.path(), CONFIG).expect("write");
@@ -42,10 +62,12 @@ fn a_disabled_rule_never_alerts_and_an_override_changes_when_one_fires() {
     let file = config_file();
     let env =
         |name: &str| (name == "VICTOR_ALERT_WEBHOOK_URL").then(|| format!("{}/hook", receiver.url));
+    let own = own_rules_file();
     let overrides = victor_exporter::config::Overrides {
         listen: Some("127.0.0.1:0".parse().expect("addr")),
         simulate: true,
         simulate_error_rate: Some(1.0),
+        rules_file: Some(own.path().to_owned()),
         ..Default::default()
     };
     let config = Config::resolve(Some(file.path()), env, &overrides).expect("valid config");
@@ -91,6 +113,19 @@ fn a_disabled_rule_never_alerts_and_an_override_changes_when_one_fires() {
         })
         .expect("HighRequestErrorRate delivered");
     assert_eq!(fired["alert"]["labels"]["job"], "victor");
+    // The operator's own rule fires in the engine too, routed as a critical one.
+    let own = receiver
+        .wait_for(Duration::from_secs(20), |body| {
+            body["alert"]["name"] == "AnyServerError" && body["status"] == "firing"
+        })
+        .expect("AnyServerError delivered");
+    assert_eq!(own["alert"]["labels"]["team"], "agents");
+    assert!(
+        own["alert"]["annotations"]["summary"]
+            .as_str()
+            .is_some_and(|summary| summary.ends_with(" answers 5xx") && !summary.contains("{{")),
+        "{own}"
+    );
     assert!(
         receiver
             .bodies()
@@ -104,9 +139,12 @@ fn a_disabled_rule_never_alerts_and_an_override_changes_when_one_fires() {
 #[test]
 fn print_rules_prints_the_tuned_rules_as_a_rule_file_promtool_accepts() {
     let file = config_file();
+    let own = own_rules_file();
     let output = Command::new(env!("CARGO_BIN_EXE_victor-exporter"))
         .args(["--print-rules", "--config"])
         .arg(file.path())
+        .arg("--rules")
+        .arg(own.path())
         .env("VICTOR_ALERT_WEBHOOK_URL", "http://127.0.0.1:1/hook")
         .output()
         .expect("runs");
@@ -122,16 +160,18 @@ fn print_rules_prints_the_tuned_rules_as_a_rule_file_promtool_accepts() {
     assert!(slow.contains("for: 1m"), "{slow}");
     assert!(slow.contains("severity: warning"), "{slow}");
     assert!(text.contains("- alert: ServiceDown"), "{text}");
+    assert!(text.contains("- alert: AnyServerError"), "{text}");
 
     let Some(promtool) = which("promtool") else {
         assert!(std::env::var_os("CI").is_none(), "CI=true and no promtool");
         return;
     };
-    let rules = tempfile::NamedTempFile::new().expect("temp file");
-    std::fs::write(rules.path(), &text).expect("write");
-    let check = Command::new(promtool)
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = dir.path().join("effective.yml");
+    std::fs::write(&rules, &text).expect("write");
+    let check = Command::new(&promtool)
         .args(["check", "rules"])
-        .arg(rules.path())
+        .arg(&rules)
         .output()
         .expect("promtool runs");
     assert!(
@@ -139,6 +179,41 @@ fn print_rules_prints_the_tuned_rules_as_a_rule_file_promtool_accepts() {
         "{}{}",
         String::from_utf8_lossy(&check.stdout),
         String::from_utf8_lossy(&check.stderr)
+    );
+    // The printed file fires the operator's rule in Prometheus' own evaluator, as the engine
+    // does: 5xx on one endpoint of one instance.
+    let test = dir.path().join("own.test.yml");
+    std::fs::write(
+        &test,
+        r#"rule_files: [effective.yml]
+evaluation_interval: 15s
+tests:
+  - interval: 15s
+    input_series:
+      - series: 'victor_requests_total{job="victor", instance="a:9091", endpoint="/chat", method="POST", status="503"}'
+        values: '0+15x20'
+      - series: 'victor_requests_total{job="victor", instance="b:9091", endpoint="/chat", method="POST", status="200"}'
+        values: '0+15x20'
+    alert_rule_test:
+      - eval_time: 3m
+        alertname: AnyServerError
+        exp_alerts:
+          - exp_labels: {severity: critical, team: agents, job: victor, instance: "a:9091", endpoint: /chat}
+            exp_annotations: {summary: "/chat answers 5xx"}
+"#,
+    )
+    .expect("write");
+    let tested = Command::new(&promtool)
+        .args(["test", "rules"])
+        .arg(&test)
+        .current_dir(dir.path())
+        .output()
+        .expect("promtool runs");
+    assert!(
+        tested.status.success(),
+        "{}{}\n{text}",
+        String::from_utf8_lossy(&tested.stdout),
+        String::from_utf8_lossy(&tested.stderr)
     );
 
     // A channel no one configured is refused, naming the rule and the key.

@@ -1,0 +1,583 @@
+//! Operators' own alert rules, in Prometheus rule-file YAML (`--rules FILE`): the engine
+//! evaluates the expressions its typed conditions can express, and refuses any other with an
+//! error naming the rule and the construct.
+//!
+//! What is understood is what [`Rule::to_prometheus`] writes, so a rule printed by
+//! `--print-rules` reads back the same:
+//!
+//! - `sum by (…) (rate(counter{…}[w])) > t`: a rate;
+//! - `sum by (…) (rate(c{…}[w])) / sum by (…) (rate(c{…}[w]))` (a denominator may be a
+//!   parenthesized sum of such rates): a ratio, or a growth when both sides read one counter
+//!   over two windows;
+//! - `histogram_quantile(q, sum by (…, le) (rate(h_bucket{…}[w])))`: a quantile;
+//! - `max by (…) (gauge{…})`, and one such over another: a gauge or a gauge ratio;
+//!
+//! each compared with `>` or `<` and a number. `job` and `instance` in a `by` are the fleet's
+//! and dropped. Metrics must be the catalog's, of the kind the function takes.
+//!
+//! ```
+//! let yaml = r#"
+//! groups:
+//!   - name: mine
+//!     rules:
+//!       - alert: ChatErrors
+//!         expr: sum by (job, instance) (rate(victor_request_errors_total{endpoint="/chat"}[5m])) > 1
+//!         for: 2m
+//!         labels: {severity: critical}
+//!         annotations: {summary: "Chat is failing"}
+//! "#;
+//! let rules = victor_alerting::user_rules::parse_rule_file(yaml).expect("valid");
+//! assert_eq!(rules[0].name(), "ChatErrors");
+//! assert_eq!(rules[0].severity(), victor_alerting::Severity::Critical);
+//! ```
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use promql_parser::label::MatchOp as ParsedOp;
+use promql_parser::parser::{self, Expr};
+use serde::Deserialize;
+use victor_metrics_core::{MetricDef, MetricKind, catalog};
+
+use crate::promql::{Matcher, Selector};
+use crate::rule::{Comparison, Condition, MatchOp, Rule, Severity, Signal, SignalKind, Threshold};
+
+/// A rule of the file that cannot be loaded, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("rule {rule}: {problem}")]
+pub struct UserRuleError {
+    /// The alert name (or the rule's position when it has none).
+    pub rule: String,
+    /// What is wrong, naming the construct.
+    pub problem: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    groups: Vec<Group>,
+}
+
+#[derive(Deserialize)]
+struct Group {
+    #[allow(dead_code, reason = "read to accept the format, not used")]
+    name: String,
+    rules: Vec<FileRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRule {
+    alert: Option<String>,
+    record: Option<String>,
+    expr: String,
+    #[serde(rename = "for")]
+    for_duration: Option<String>,
+    keep_firing_for: Option<String>,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+}
+
+/// Reads a Prometheus rule file into engine rules.
+///
+/// # Errors
+/// Every rule that cannot be loaded, each naming the construct (or the whole file when it is
+/// not a rule file).
+pub fn parse_rule_file(text: &str) -> Result<Vec<Rule>, Vec<UserRuleError>> {
+    let file: File = serde_norway::from_str(text).map_err(|err| {
+        vec![UserRuleError {
+            rule: "(file)".to_owned(),
+            problem: format!("not a Prometheus rule file: {err}"),
+        }]
+    })?;
+    let mut rules = Vec::new();
+    let mut errors = Vec::new();
+    for (position, rule) in file.groups.into_iter().flat_map(|g| g.rules).enumerate() {
+        let name = rule
+            .alert
+            .clone()
+            .or(rule.record.clone())
+            .unwrap_or_else(|| format!("#{}", position + 1));
+        match load(rule) {
+            Ok(rule) => rules.push(rule),
+            Err(problem) => errors.push(UserRuleError {
+                rule: name,
+                problem,
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(rules)
+    } else {
+        Err(errors)
+    }
+}
+
+fn load(rule: FileRule) -> Result<Rule, String> {
+    let Some(name) = rule.alert else {
+        return Err("recording rules are Prometheus' to evaluate; only alerting rules load".into());
+    };
+    let expr = parser::parse(&rule.expr).map_err(|err| format!("expr does not parse: {err}"))?;
+    let condition = condition(&expr)?;
+    let duration = |field: &str, text: Option<String>| {
+        text.map(|text| {
+            humantime::parse_duration(text.trim())
+                .map_err(|err| format!("{field}: {text:?} is not a duration ({err})"))
+        })
+        .transpose()
+    };
+    let mut labels = rule.labels;
+    let severity = match labels.remove("severity") {
+        Some(text) => text.parse::<Severity>()?,
+        None => Severity::Warning,
+    };
+    let mut builder = Rule::builder(&name)
+        .condition(condition)
+        .severity(severity)
+        .for_duration(duration("for", rule.for_duration)?.unwrap_or_default())
+        .keep_firing_for(duration("keep_firing_for", rule.keep_firing_for)?.unwrap_or_default());
+    for (label, value) in labels {
+        builder = builder.label(label, value);
+    }
+    for (annotation, text) in rule.annotations {
+        builder = builder.annotation(annotation, text);
+    }
+    builder.build().map_err(|err| err.to_string())
+}
+
+/// `signal > t` or `signal < t`.
+fn condition(expr: &Expr) -> Result<Condition, String> {
+    let Expr::Binary(binary) = unparen(expr) else {
+        return Err(format!(
+            "expr must compare a signal with a number (`… > 0.05`), not {expr}"
+        ));
+    };
+    let comparison = match binary.op.to_string().as_str() {
+        ">" => Comparison::Above,
+        "<" => Comparison::Below,
+        op => {
+            return Err(format!(
+                "the comparison `{op}` is not supported; use > or <"
+            ));
+        }
+    };
+    if binary.modifier.as_ref().is_some_and(|m| m.return_bool) {
+        return Err("`bool` comparisons are not supported".into());
+    }
+    let Expr::NumberLiteral(threshold) = unparen(&binary.rhs) else {
+        return Err(format!(
+            "the right side of `{}` must be a number, not {}",
+            binary.op, binary.rhs
+        ));
+    };
+    let signal = signal(&binary.lhs)?;
+    Ok(Condition::Threshold(Threshold {
+        signal,
+        comparison,
+        threshold: threshold.val,
+    }))
+}
+
+fn unparen(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Paren(paren) => unparen(&paren.expr),
+        other => other,
+    }
+}
+
+/// A signal: a rate, a ratio or growth of rates, a quantile, a gauge or a gauge ratio.
+fn signal(expr: &Expr) -> Result<Signal, String> {
+    match unparen(expr) {
+        Expr::Binary(division) if division.op.to_string() == "/" => {
+            if division
+                .modifier
+                .as_ref()
+                .is_some_and(|m| m.matching.is_some())
+            {
+                return Err("`on`/`ignoring` in a division is not supported".into());
+            }
+            if let Ok((by, numerator)) = max_gauge(&division.lhs) {
+                let (by_d, denominator) = max_gauge(&division.rhs)?;
+                same_by(&by, &by_d)?;
+                return with_by(
+                    SignalKind::GaugeRatio {
+                        numerator,
+                        denominator,
+                    },
+                    by,
+                );
+            }
+            let (by, numerator, window) = rate(&division.lhs)?;
+            let numerator = selector_of(&numerator, MetricKind::Counter, "")?;
+            let parts = sum_of_rates(&division.rhs)?;
+            if let [(by_d, counter, long)] = parts.as_slice()
+                && counter.metric.name() == numerator.metric.name()
+                && counter.matchers.len() == numerator.matchers.len()
+                && *long != window
+            {
+                same_by(&by, by_d)?;
+                return with_by(
+                    SignalKind::Growth {
+                        counter: numerator,
+                        short: window,
+                        long: *long,
+                    },
+                    by,
+                );
+            }
+            let mut denominator = Vec::new();
+            for (by_d, counter, w) in parts {
+                same_by(&by, &by_d)?;
+                if w != window {
+                    return Err("a ratio's rates must share one window".into());
+                }
+                denominator.push(counter);
+            }
+            with_by(
+                SignalKind::Ratio {
+                    numerator,
+                    denominator,
+                    window,
+                },
+                by,
+            )
+        }
+        Expr::Call(call) if call.func.name == "histogram_quantile" => {
+            let [q, inner] = call.args.args.as_slice() else {
+                return Err("histogram_quantile takes two arguments".into());
+            };
+            let Expr::NumberLiteral(q) = unparen(q) else {
+                return Err("histogram_quantile's quantile must be a number".into());
+            };
+            let (mut by, selector, window) = rate(inner)?;
+            if !by.contains(&"le") {
+                return Err("histogram_quantile needs `le` in the sum's `by`".into());
+            }
+            by.retain(|label| *label != "le");
+            let histogram = selector_of(&selector, MetricKind::Histogram, "_bucket")?;
+            with_by(
+                SignalKind::Quantile {
+                    q: q.val,
+                    histogram,
+                    window,
+                },
+                by,
+            )
+        }
+        Expr::Aggregate(aggregate) => match aggregate.op.to_string().as_str() {
+            "sum" => {
+                let (by, counter, window) = rate(expr)?;
+                let counter = selector_of(&counter, MetricKind::Counter, "")?;
+                with_by(SignalKind::Rate { counter, window }, by)
+            }
+            "max" => {
+                let (by, gauge) = max_gauge(expr)?;
+                with_by(SignalKind::Gauge { gauge }, by)
+            }
+            op => Err(format!(
+                "the aggregation `{op}` is not supported; use sum by (…) (rate(…)) or max by (…) (gauge)"
+            )),
+        },
+        other => Err(format!(
+            "{other} is not a signal the engine evaluates (sum by (…) (rate(…)), a ratio of them, \
+             histogram_quantile, or max by (…) (gauge))"
+        )),
+    }
+}
+
+fn with_by(kind: SignalKind, by: Vec<&'static str>) -> Result<Signal, String> {
+    Ok(Signal { kind, by })
+}
+
+fn same_by(a: &[&'static str], b: &[&'static str]) -> Result<(), String> {
+    if a == b {
+        Ok(())
+    } else {
+        Err(format!(
+            "both sides must group by the same labels ({a:?} vs {b:?})"
+        ))
+    }
+}
+
+/// A `sum by (…) (rate(…[w]))`: its group labels, selector and window.
+type Rate = (Vec<&'static str>, Selector, Duration);
+
+/// `sum by (…) (rate(metric{…}[w]))`: the group labels (fleet labels dropped), a counter's
+/// selector (suffix kept for `_bucket`/`_sum`) and the window.
+fn rate(expr: &Expr) -> Result<Rate, String> {
+    let Expr::Aggregate(aggregate) = unparen(expr) else {
+        return Err(format!("expected sum by (…) (rate(…)), not {expr}"));
+    };
+    if aggregate.op.to_string() != "sum" {
+        return Err(format!(
+            "the aggregation `{}` is not supported here; use sum",
+            aggregate.op
+        ));
+    }
+    let Expr::Call(call) = unparen(&aggregate.expr) else {
+        return Err(format!(
+            "expected rate(…) inside sum, not {}",
+            aggregate.expr
+        ));
+    };
+    if call.func.name != "rate" {
+        return Err(format!(
+            "the function `{}` is not supported; use rate",
+            call.func.name
+        ));
+    }
+    let [range] = call.args.args.as_slice() else {
+        return Err("rate takes one argument".into());
+    };
+    let Expr::MatrixSelector(matrix) = unparen(range) else {
+        return Err("rate needs a range selector (`metric[5m]`)".into());
+    };
+    if matrix.vs.offset.is_some() || matrix.vs.at.is_some() {
+        return Err("`offset` and `@` are not supported".into());
+    }
+    let selector = parsed_selector(&matrix.vs)?;
+    let by = group(aggregate.modifier.as_ref(), &selector)?;
+    Ok((by, selector, matrix.range))
+}
+
+/// A parenthesized sum of rates (or one rate).
+fn sum_of_rates(expr: &Expr) -> Result<Vec<Rate>, String> {
+    match unparen(expr) {
+        Expr::Binary(sum) if sum.op.to_string() == "+" => {
+            let mut parts = sum_of_rates(&sum.lhs)?;
+            parts.extend(sum_of_rates(&sum.rhs)?);
+            Ok(parts)
+        }
+        other => {
+            let (by, selector, window) = rate(other)?;
+            let counter = selector_of(&selector, MetricKind::Counter, "")?;
+            Ok(vec![(by, counter, window)])
+        }
+    }
+}
+
+/// `max by (…) (gauge{…})`.
+fn max_gauge(expr: &Expr) -> Result<(Vec<&'static str>, Selector), String> {
+    let Expr::Aggregate(aggregate) = unparen(expr) else {
+        return Err(format!("expected max by (…) (gauge), not {expr}"));
+    };
+    if aggregate.op.to_string() != "max" {
+        return Err(format!(
+            "the aggregation `{}` is not supported here; use max",
+            aggregate.op
+        ));
+    }
+    let Expr::VectorSelector(selector) = unparen(&aggregate.expr) else {
+        return Err(format!(
+            "expected a gauge inside max, not {}",
+            aggregate.expr
+        ));
+    };
+    let selector = parsed_selector(selector)?;
+    let gauge = selector_of(&selector, MetricKind::Gauge, "")?;
+    let by = group(aggregate.modifier.as_ref(), &gauge)?;
+    Ok((by, gauge))
+}
+
+/// The `by` labels, the fleet's dropped; `without` is refused.
+fn group(
+    modifier: Option<&promql_parser::parser::LabelModifier>,
+    selector: &Selector,
+) -> Result<Vec<&'static str>, String> {
+    let Some(modifier) = modifier else {
+        return Ok(Vec::new());
+    };
+    let promql_parser::parser::LabelModifier::Include(labels) = modifier else {
+        return Err("`without` is not supported; name the labels with `by`".into());
+    };
+    let mut by = Vec::new();
+    for label in &labels.labels {
+        if matches!(label.as_str(), "job" | "instance") {
+            continue;
+        }
+        if label == "le" {
+            by.push("le");
+            continue;
+        }
+        let known = selector
+            .metric
+            .labels()
+            .iter()
+            .find(|known| **known == label.as_str())
+            .ok_or_else(|| {
+                format!(
+                    "{} has no label {label:?} to group by",
+                    selector.metric.name()
+                )
+            })?;
+        by.push(*known);
+    }
+    Ok(by)
+}
+
+/// The catalog metric a parsed selector names, with its suffix and matchers.
+fn parsed_selector(selector: &promql_parser::parser::VectorSelector) -> Result<Selector, String> {
+    let name = selector
+        .name
+        .clone()
+        .ok_or("a selector needs a metric name")?;
+    if !selector.matchers.or_matchers.is_empty() {
+        return Err("`or` in a selector is not supported".into());
+    }
+    let (metric, suffix) = catalog_metric(&name)?;
+    let mut matchers = Vec::new();
+    for matcher in &selector.matchers.matchers {
+        if matcher.name == "__name__" {
+            continue;
+        }
+        let label = metric
+            .labels()
+            .iter()
+            .find(|known| **known == matcher.name)
+            .ok_or_else(|| format!("{name} has no label {:?}", matcher.name))?;
+        let op = match matcher.op {
+            ParsedOp::Equal => MatchOp::Equal,
+            ParsedOp::NotEqual => MatchOp::NotEqual,
+            ParsedOp::Re(_) => MatchOp::Regex,
+            ParsedOp::NotRe(_) => MatchOp::NotRegex,
+        };
+        matchers.push(Matcher::new(label, op, &matcher.value));
+    }
+    Ok(Selector {
+        metric,
+        suffix,
+        matchers,
+    })
+}
+
+/// `name` as a catalog metric and the suffix it carried (`_bucket`, `_sum`, `_count`).
+fn catalog_metric(name: &str) -> Result<(&'static MetricDef, &'static str), String> {
+    if let Some(def) = catalog::ALL.iter().find(|def| def.name() == name) {
+        return Ok((def, ""));
+    }
+    for suffix in ["_bucket", "_sum", "_count"] {
+        if let Some(base) = name.strip_suffix(suffix)
+            && let Some(def) = catalog::ALL
+                .iter()
+                .find(|def| def.name() == base && def.kind() == MetricKind::Histogram)
+        {
+            return Ok((def, suffix));
+        }
+    }
+    Err(format!(
+        "{name} is no catalog metric; the engine reads only the catalog's"
+    ))
+}
+
+/// Checks the selector reads a metric of `kind` with the suffix a function expects.
+fn selector_of(selector: &Selector, kind: MetricKind, suffix: &str) -> Result<Selector, String> {
+    let name = format!("{}{}", selector.metric.name(), selector.suffix);
+    let fits = match (kind, selector.metric.kind(), selector.suffix) {
+        (MetricKind::Counter, MetricKind::Counter, "") => true,
+        // A histogram's `_sum` reads as a counter (rate of spend).
+        (MetricKind::Counter, MetricKind::Histogram, "_sum") => true,
+        (MetricKind::Histogram, MetricKind::Histogram, s) => s == suffix,
+        (MetricKind::Gauge, MetricKind::Gauge, "") => true,
+        _ => false,
+    };
+    if fits {
+        Ok(selector.clone())
+    } else {
+        Err(format!(
+            "{name} is not a {} this function takes",
+            kind.as_str()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(expr: &str) -> String {
+        format!(
+            "groups:\n  - name: g\n    rules:\n      - alert: Mine\n        expr: '{expr}'\n        for: 1m\n"
+        )
+    }
+
+    fn problem(expr: &str) -> String {
+        let errors = parse_rule_file(&file(expr)).expect_err(expr);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].rule, "Mine");
+        errors[0].problem.clone()
+    }
+
+    #[test]
+    fn every_default_rule_reads_back_from_its_prometheus_form() {
+        for rule in crate::default_rules() {
+            let Some(prometheus) = rule.to_prometheus() else {
+                continue;
+            };
+            let expr = parser::parse(&prometheus.expr).expect("parses");
+            let condition = condition(&expr)
+                .unwrap_or_else(|err| panic!("{}: {err}\n{}", rule.name(), prometheus.expr));
+            let again = Rule::builder(rule.name())
+                .condition(condition)
+                .build()
+                .expect("builds");
+            assert_eq!(
+                again.to_prometheus().expect("typed").expr,
+                prometheus.expr,
+                "{}",
+                rule.name()
+            );
+        }
+    }
+
+    #[test]
+    fn what_the_engine_cannot_evaluate_is_refused_by_name() {
+        for (expr, named) in [
+            ("avg by (job) (victor_cpu_usage_percent) > 80", "avg"),
+            ("rate(victor_requests_total[5m]) > 1", "is not a signal"),
+            (
+                "sum by (job) (rate(victor_requests_total[5m] offset 1h)) > 1",
+                "offset",
+            ),
+            (
+                "sum by (job) (rate(made_up_total[5m])) > 1",
+                "no catalog metric",
+            ),
+            (
+                "sum by (job) (rate(victor_cpu_usage_percent[5m])) > 1",
+                "not a counter",
+            ),
+            (
+                "sum by (job) (rate(victor_requests_total{tool=\"x\"}[5m])) > 1",
+                "no label \"tool\"",
+            ),
+            (
+                "sum without (job) (rate(victor_requests_total[5m])) > 1",
+                "without",
+            ),
+            ("max by (job) (victor_cpu_usage_percent) > bool 80", "bool"),
+            ("max by (job) (victor_cpu_usage_percent) == 80", "`==`"),
+            ("max by (job) (victor_cpu_usage_percent)", "must compare"),
+        ] {
+            let problem = problem(expr);
+            assert!(problem.contains(named), "{expr}: {problem}");
+        }
+        let errors = parse_rule_file("groups: [{name: g, rules: [{record: r, expr: up}]}]")
+            .expect_err("recording");
+        assert!(errors[0].problem.contains("recording rules"), "{errors:?}");
+        assert!(parse_rule_file("not: [a rule file").is_err());
+    }
+
+    #[test]
+    fn an_own_rule_keeps_its_labels_annotations_and_durations() {
+        let text = "groups:\n  - name: g\n    rules:\n      - alert: HotCpu\n        expr: max by (job, instance) (victor_cpu_usage_percent) > 90\n        for: 5m\n        keep_firing_for: 10m\n        labels: {severity: error, team: infra}\n        annotations: {summary: hot}\n";
+        let rules = parse_rule_file(text).expect("valid");
+        let rule = &rules[0];
+        assert_eq!(rule.severity(), Severity::Error);
+        assert_eq!(rule.for_duration(), Duration::from_secs(300));
+        assert_eq!(rule.keep_firing_for(), Duration::from_secs(600));
+        assert_eq!(rule.labels()["team"], "infra");
+        assert_eq!(rule.annotations()["summary"], "hot");
+    }
+}
