@@ -309,6 +309,73 @@ async fn pagerduty_gets_a_trigger_then_a_resolve_with_the_same_dedup_key() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_failing_for_a_while_then_answering_gets_the_alert_once() {
+    // 500 for 1 s, with attempts every 50–200 ms (the default schedule's 31 s, scaled down).
+    let (receiver, url) = receiver(&[Answer::StatusFor(500, Duration::from_secs(1))]);
+    let metrics = recorded_metrics();
+    let settings = DeliverySettings {
+        max_attempts: 12,
+        ..fast_retries(8)
+    };
+    let mut dispatcher = Dispatcher::new(metrics.clone(), settings);
+    dispatcher
+        .add_channel(
+            "outage",
+            Arc::new(WebhookNotifier::new(url.parse().expect("url"), None)),
+        )
+        .expect("channel");
+    let sent = std::time::Instant::now();
+    dispatcher.dispatch([notification("HighErrorRate", AlertState::Firing)]);
+    assert_eq!(receiver.wait_for_count(1, WAIT).await.len(), 1);
+    assert!(
+        sent.elapsed() >= Duration::from_secs(1),
+        "not before the outage ended"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), 1, "delivered exactly once");
+    assert_eq!(
+        counter(
+            &metrics,
+            "victor_alert_notifications_failed_total",
+            &[("channel", "outage")]
+        ),
+        0.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_down_then_up_gets_the_alert_exactly_once() {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        probe.local_addr().expect("address").port()
+    };
+    let metrics = recorded_metrics();
+    let mut dispatcher = Dispatcher::new(metrics.clone(), fast_retries(8));
+    let url = format!("http://127.0.0.1:{port}/hook");
+    dispatcher
+        .add_channel(
+            "comes-up-later",
+            Arc::new(WebhookNotifier::new(url.parse().expect("url"), None)),
+        )
+        .expect("channel");
+    // Nothing listens: the first attempts are refused.
+    dispatcher.dispatch([notification("HighErrorRate", AlertState::Firing)]);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let receiver = WebhookReceiver::start_on(port).expect("receiver");
+    assert_eq!(receiver.wait_for_count(1, WAIT).await.len(), 1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), 1, "delivered exactly once");
+    assert_eq!(
+        counter(
+            &metrics,
+            "victor_alert_notifications_sent_total",
+            &[("channel", "comes-up-later")]
+        ),
+        1.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hanging_receiver_delays_neither_evaluation_nor_other_channels() {
     let (hanging, hanging_url) = receiver(&[Answer::Hang; 16]);
     let (healthy, healthy_url) = receiver(&[]);

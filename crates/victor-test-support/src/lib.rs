@@ -99,6 +99,9 @@ pub enum Answer {
     Status(u16),
     /// Never answer (the handler sleeps for an hour).
     Hang,
+    /// Answer with this status to every request for this long after the first one (an outage
+    /// of a duration), then move on in the script.
+    StatusFor(u16, Duration),
 }
 
 /// A request the receiver accepted (answered 2xx).
@@ -126,6 +129,8 @@ impl Received {
 struct Inbox {
     script: VecDeque<Answer>,
     accepted: Vec<Received>,
+    /// When the `StatusFor` at the head of the script began.
+    outage_began: Option<std::time::Instant>,
 }
 
 /// An HTTP server on loopback, on its own runtime, that accepts `POST` to any path and keeps
@@ -162,6 +167,18 @@ impl WebhookReceiver {
     /// # Errors
     /// When it cannot start its runtime or bind a port.
     pub fn with_script(script: &[Answer]) -> anyhow::Result<WebhookReceiver> {
+        WebhookReceiver::serve(script, "127.0.0.1:0")
+    }
+
+    /// Starts one that answers 200, on `port`: for a test that sends before the receiver is up.
+    ///
+    /// # Errors
+    /// When it cannot start its runtime or bind the port.
+    pub fn start_on(port: u16) -> anyhow::Result<WebhookReceiver> {
+        WebhookReceiver::serve(&[], &format!("127.0.0.1:{port}"))
+    }
+
+    fn serve(script: &[Answer], address: &str) -> anyhow::Result<WebhookReceiver> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -170,11 +187,12 @@ impl WebhookReceiver {
         let inbox = Arc::new(Mutex::new(Inbox {
             script: script.iter().copied().collect(),
             accepted: Vec::new(),
+            outage_began: None,
         }));
         // Bound here, registered with the runtime in its task: `block_on` would refuse to run
         // inside an async test.
-        let listener =
-            std::net::TcpListener::bind("127.0.0.1:0").context("cannot bind the receiver")?;
+        let listener = std::net::TcpListener::bind(address)
+            .with_context(|| format!("cannot bind the receiver on {address}"))?;
         listener
             .set_nonblocking(true)
             .context("cannot make the receiver's socket non-blocking")?;
@@ -250,11 +268,24 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    let answer = inbox
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .script
-        .pop_front();
+    let answer = {
+        let mut inbox = inbox.lock().unwrap_or_else(PoisonError::into_inner);
+        match inbox.script.front().copied() {
+            Some(Answer::StatusFor(code, span)) => {
+                let began = *inbox
+                    .outage_began
+                    .get_or_insert_with(std::time::Instant::now);
+                if began.elapsed() < span {
+                    Some(Answer::Status(code))
+                } else {
+                    inbox.script.pop_front();
+                    inbox.outage_began = None;
+                    inbox.script.pop_front()
+                }
+            }
+            _ => inbox.script.pop_front(),
+        }
+    };
     match answer {
         Some(Answer::Hang) => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
