@@ -361,28 +361,21 @@ fn check_config(file: &PathBuf, json: bool) -> anyhow::Result<Outcome> {
     } else if problems.is_empty() {
         print(&format!("{} {shown}: valid\n", paint(GOOD, "✓")))?;
     } else {
-        let mut out = String::new();
-        for problem in &problems {
-            let at = format!("{shown}:{}:{}:", problem.line, problem.column);
+        let lines = problems.iter().map(|problem| {
             let message = problem.to_string();
             let message = message
                 .split_once(": ")
-                .map_or(message.as_str(), |(_, rest)| rest);
-            out.push_str(&format!("{} {message}\n", paint(BOLD, &at)));
-        }
-        let count = problems.len();
-        out.push_str(&format!(
-            "{} {count} problem{} in {shown}\n",
-            paint(BAD, "✗"),
-            if count == 1 { "" } else { "s" }
-        ));
-        print(&out)?;
+                .map_or(message.as_str(), |(_, rest)| rest)
+                .to_owned();
+            (
+                format!("{shown}:{}:{}:", problem.line, problem.column),
+                message,
+            )
+        });
+        let summary = format!("{} in {shown}", plural(problems.len(), "problem"));
+        print_problems(lines, &summary)?;
     }
-    Ok(if problems.is_empty() {
-        Outcome::Done
-    } else {
-        Outcome::NotOk
-    })
+    Ok(outcome(problems.is_empty()))
 }
 
 fn check_rules(file: &PathBuf, json: bool) -> anyhow::Result<Outcome> {
@@ -406,32 +399,43 @@ fn check_rules(file: &PathBuf, json: bool) -> anyhow::Result<Outcome> {
         }))?;
     } else if problems.is_empty() {
         print(&format!(
-            "{} {shown}: {rules} rule{} the engine evaluates\n",
+            "{} {shown}: {} the engine evaluates\n",
             paint(GOOD, "✓"),
-            if rules == 1 { "" } else { "s" }
+            plural(rules, "rule")
         ))?;
     } else {
-        let mut out = String::new();
-        for problem in &problems {
-            out.push_str(&format!(
-                "{} {}\n",
-                paint(BOLD, &format!("{shown}: {}:", problem.rule)),
-                problem.problem
-            ));
-        }
-        let count = problems.len();
-        out.push_str(&format!(
-            "{} {count} rule{} in {shown} the engine cannot evaluate\n",
-            paint(BAD, "✗"),
-            if count == 1 { "" } else { "s" }
-        ));
-        print(&out)?;
+        let lines = problems
+            .iter()
+            .map(|p| (format!("{shown}: {}:", p.rule), p.problem.clone()));
+        let summary = format!(
+            "{} in {shown} the engine cannot evaluate",
+            plural(problems.len(), "rule")
+        );
+        print_problems(lines, &summary)?;
     }
-    Ok(if problems.is_empty() {
-        Outcome::Done
-    } else {
-        Outcome::NotOk
-    })
+    Ok(outcome(problems.is_empty()))
+}
+
+/// Prints each problem as `where: what`, then a `✗` summary line.
+fn print_problems(
+    problems: impl IntoIterator<Item = (String, String)>,
+    summary: &str,
+) -> anyhow::Result<()> {
+    let mut out = String::new();
+    for (at, message) in problems {
+        out.push_str(&format!("{} {message}\n", paint(BOLD, &at)));
+    }
+    out.push_str(&format!("{} {summary}\n", paint(BAD, "✗")));
+    print(&out)
+}
+
+/// `1 rule`, `2 rules`.
+fn plural(count: usize, word: &str) -> String {
+    format!("{count} {word}{}", if count == 1 { "" } else { "s" })
+}
+
+fn outcome(ok: bool) -> Outcome {
+    if ok { Outcome::Done } else { Outcome::NotOk }
 }
 
 /// Writes `text` to standard output, colour stripped unless it is a terminal.
