@@ -255,6 +255,18 @@ impl AlertingConfig {
             self.rules.insert(alert, changes);
         }
         if let Some(path) = file.rules_file {
+            // Checked here too, so `victor check config` names a bad rule file at its key.
+            let text = std::fs::read_to_string(&path).map_err(|err| {
+                format!("alerting.rules_file: cannot read {}: {err}", path.display())
+            })?;
+            victor_alerting::user_rules::parse_rule_file(&text).map_err(|problems| {
+                let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                format!(
+                    "alerting.rules_file: {} has rules the engine cannot evaluate: {}",
+                    path.display(),
+                    problems.join("; ")
+                )
+            })?;
             self.rules_file = Some(path);
         }
         for (severity, channels) in file.routes.unwrap_or_default() {

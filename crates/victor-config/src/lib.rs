@@ -757,6 +757,27 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_file_named_in_the_config_is_checked_with_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let rules = dir.path().join("own.yml");
+        std::fs::write(
+            &rules,
+            "groups:\n  - name: g\n    rules:\n      - alert: Mine\n        expr: avg(victor_cpu_usage_percent) > 1\n",
+        )
+        .expect("write");
+        let text = format!(
+            "[alerting]\nrules_file = {:?}\n",
+            rules.display().to_string()
+        );
+        let problems = check_file(&text);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].key, "alerting.rules_file");
+        assert!(problems[0].message.contains("rule Mine"), "{problems:?}");
+        let missing = check_file("[alerting]\nrules_file = \"/no/such/file.yml\"\n");
+        assert!(missing[0].message.contains("cannot read"), "{missing:?}");
+    }
+
+    #[test]
     fn the_external_url_comes_from_flag_env_or_file_and_never_from_the_listen_address() {
         let defaults = Config {
             listen: "0.0.0.0:9091".parse().expect("addr"),
