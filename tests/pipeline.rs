@@ -50,7 +50,7 @@ fn generated_error_rate_alert_reaches_a_webhook_through_alertmanager() -> anyhow
         external_url: Some(format!("http://127.0.0.1:{port}").parse()?),
         ..Config::default()
     };
-    config.alerting.alertmanager_url = Some(alertmanager.url.parse()?);
+    config.alerting.alertmanager_urls = vec![alertmanager.url.parse()?];
     let exporter = Exporter::new(config)?.serve_in_background()?;
     let target = exporter.addr();
     let rules = [workspace_root().join("deploy/prometheus/rules/victor-alerts.yml")];

@@ -135,8 +135,13 @@ impl Prometheus {
             .iter()
             .map(|path| format!("'{}'", path.display()))
             .collect();
-        let alerting = alertmanager.map_or_else(String::new, |address| {
-            format!("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['{address}']\n")
+        // One address, or several separated by commas (an HA cluster's instances).
+        let alerting = alertmanager.map_or_else(String::new, |addresses| {
+            let targets: Vec<String> = addresses.split(',').map(|a| format!("'{a}'")).collect();
+            format!(
+                "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [{}]\n",
+                targets.join(", ")
+            )
         });
         let config = format!(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
@@ -445,7 +450,8 @@ impl Drop for SmtpServer {
     }
 }
 
-/// A real Alertmanager (Debian `prometheus-alertmanager`) on loopback, cluster mode off.
+/// A real Alertmanager (Debian `prometheus-alertmanager`) on loopback: alone (cluster mode
+/// off) or one member of an HA cluster.
 pub struct Alertmanager {
     child: Child,
     dir: tempfile::TempDir,
@@ -459,6 +465,36 @@ impl Alertmanager {
     /// # Errors
     /// When it cannot start or is not ready within 30 s (its log is included).
     pub fn start(binary: &Path, config: &Path) -> anyhow::Result<Alertmanager> {
+        Alertmanager::start_with(binary, config, &["--cluster.listen-address=".to_owned()])
+    }
+
+    /// Starts one member of an HA cluster on loopback: gossiping on `cluster_port` with the
+    /// members at `peers` (ports), settling fast, as tests need.
+    ///
+    /// # Errors
+    /// As [`Alertmanager::start`].
+    pub fn start_clustered(
+        binary: &Path,
+        config: &Path,
+        cluster_port: u16,
+        peers: &[u16],
+    ) -> anyhow::Result<Alertmanager> {
+        let mut args = vec![
+            format!("--cluster.listen-address=127.0.0.1:{cluster_port}"),
+            format!("--cluster.advertise-address=127.0.0.1:{cluster_port}"),
+            "--cluster.peer-timeout=3s".to_owned(),
+            "--cluster.gossip-interval=100ms".to_owned(),
+            "--cluster.pushpull-interval=1s".to_owned(),
+        ];
+        args.extend(
+            peers
+                .iter()
+                .map(|peer| format!("--cluster.peer=127.0.0.1:{peer}")),
+        );
+        Alertmanager::start_with(binary, config, &args)
+    }
+
+    fn start_with(binary: &Path, config: &Path, args: &[String]) -> anyhow::Result<Alertmanager> {
         let dir = tempfile::tempdir().context("temp dir")?;
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}");
@@ -471,7 +507,7 @@ impl Alertmanager {
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg(format!("--web.external-url={url}"))
-            .arg("--cluster.listen-address=")
+            .args(args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().context("log file")?)
             .stderr(log)

@@ -8,7 +8,7 @@
 //! webhook_url = "https://…"            # VICTOR_ALERT_WEBHOOK_URL: JSON POST per notification
 //! webhook_secret = "…"                 # VICTOR_ALERT_WEBHOOK_SECRET: HMAC-SHA256 signing key
 //! slack_webhook_url = "https://hooks.slack.com/services/…"  # VICTOR_ALERT_SLACK_WEBHOOK_URL
-//! alertmanager_url = "http://alertmanager:9093"             # VICTOR_ALERTMANAGER_URL
+//! alertmanager_url = "http://alertmanager:9093"             # VICTOR_ALERTMANAGER_URL; an HA pair: "http://am-0:9093,http://am-1:9093"
 //! pagerduty_routing_key = "…"          # VICTOR_ALERT_PAGERDUTY_ROUTING_KEY: Events API v2 integration
 //! mode = "single-node"                 # or "fleet": Prometheus' rules notify (VICTOR_ALERTING_MODE)
 //! labels = { job = "victor" }          # labels on every alert, as Prometheus gives them (VICTOR_ALERT_LABELS)
@@ -91,8 +91,9 @@ pub struct AlertingConfig {
     pub webhook_secret: Option<Secret>,
     /// A Slack incoming webhook.
     pub slack_webhook_url: Option<SecretUrl>,
-    /// An Alertmanager to push alerts to.
-    pub alertmanager_url: Option<SecretUrl>,
+    /// Alertmanagers to push alerts to: one, or every instance of an HA cluster (as
+    /// Prometheus sends to each; the cluster deduplicates).
+    pub alertmanager_urls: Vec<SecretUrl>,
     /// A PagerDuty Events API v2 integration's routing key.
     pub pagerduty_routing_key: Option<Secret>,
     /// Where PagerDuty events go (its Events API v2 by default; a proxy or a test receiver).
@@ -114,7 +115,7 @@ impl Default for AlertingConfig {
             webhook_url: None,
             webhook_secret: None,
             slack_webhook_url: None,
-            alertmanager_url: None,
+            alertmanager_urls: Vec::new(),
             pagerduty_routing_key: None,
             pagerduty_url: None,
             email: None,
@@ -188,6 +189,16 @@ fn label_name(key: &str, name: String) -> Result<String, String> {
         return Err(format!("invalid {key}: {name:?} is set by each rule"));
     }
     Ok(name)
+}
+
+/// Comma-separated URLs (an HA Alertmanager's instances).
+fn urls(key: &str, value: &str) -> Result<Vec<SecretUrl>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| url(key, part))
+        .collect()
 }
 
 fn url(key: &str, value: &str) -> Result<SecretUrl, String> {
@@ -291,7 +302,7 @@ impl AlertingConfig {
             self.slack_webhook_url = Some(url("alerting.slack_webhook_url", &value)?);
         }
         if let Some(value) = file.alertmanager_url {
-            self.alertmanager_url = Some(url("alerting.alertmanager_url", &value)?);
+            self.alertmanager_urls = urls("alerting.alertmanager_url", &value)?;
         }
         if let Some(value) = file.pagerduty_routing_key {
             self.pagerduty_routing_key = Some(Secret::new(value));
@@ -367,7 +378,6 @@ impl AlertingConfig {
                 "VICTOR_ALERT_SLACK_WEBHOOK_URL",
                 &mut self.slack_webhook_url,
             ),
-            ("VICTOR_ALERTMANAGER_URL", &mut self.alertmanager_url),
             ("VICTOR_ALERT_PAGERDUTY_URL", &mut self.pagerduty_url),
         ] {
             if let Some(value) = env(name) {
@@ -377,6 +387,15 @@ impl AlertingConfig {
                         .map_err(|_| bad(name, "[redacted]".into(), url_expected))?,
                 );
             }
+        }
+        if let Some(value) = env("VICTOR_ALERTMANAGER_URL") {
+            self.alertmanager_urls = urls("VICTOR_ALERTMANAGER_URL", &value).map_err(|_| {
+                bad(
+                    "VICTOR_ALERTMANAGER_URL",
+                    "[redacted]".into(),
+                    "expected http:// or https:// URLs, separated by commas",
+                )
+            })?;
         }
         if let Some(value) = env("VICTOR_ALERT_WEBHOOK_SECRET") {
             self.webhook_secret = Some(Secret::new(value));

@@ -184,11 +184,11 @@ pub fn channels(
             Arc::new(PagerDutyNotifier::new(url, key.clone(), source)),
         ));
     }
-    if let Some(url) = &config.alertmanager_url {
+    if !config.alertmanager_urls.is_empty() {
         channels.push((
             "alertmanager",
-            Arc::new(AlertmanagerNotifier::new(
-                url,
+            Arc::new(AlertmanagerNotifier::for_cluster(
+                &config.alertmanager_urls,
                 Some(generator_url.to_owned()),
             )),
         ));

@@ -8,9 +8,13 @@ use crate::secret::SecretUrl;
 /// routing, grouping, inhibition and silences. A firing alert is sent with `endsAt` set to the
 /// notification's `valid_until` (the engine re-sends before then while it keeps firing); a
 /// resolved one with `endsAt` = the resolution time, which resolves it in Alertmanager.
+///
+/// Given every instance of an HA cluster ([`AlertmanagerNotifier::for_cluster`]), it posts to
+/// each, as Prometheus does, and counts the alert delivered when one instance took it: the
+/// cluster gossips it to the others and deduplicates the notifications.
 #[derive(Debug, Clone)]
 pub struct AlertmanagerNotifier {
-    alerts_url: SecretUrl,
+    alerts_urls: Vec<SecretUrl>,
     generator_url: Option<String>,
 }
 
@@ -18,8 +22,16 @@ impl AlertmanagerNotifier {
     /// A notifier for the Alertmanager at `base` (`http://alertmanager:9093`). `generator_url`
     /// is the link Alertmanager shows as the alert's source (the exporter's `/api/alerts`).
     pub fn new(base: &SecretUrl, generator_url: Option<String>) -> Self {
+        AlertmanagerNotifier::for_cluster(std::slice::from_ref(base), generator_url)
+    }
+
+    /// A notifier for every instance of an HA Alertmanager cluster.
+    pub fn for_cluster(bases: &[SecretUrl], generator_url: Option<String>) -> Self {
         AlertmanagerNotifier {
-            alerts_url: base.join_path("/api/v2/alerts"),
+            alerts_urls: bases
+                .iter()
+                .map(|base| base.join_path("/api/v2/alerts"))
+                .collect(),
             generator_url,
         }
     }
@@ -49,7 +61,21 @@ impl Notifier for AlertmanagerNotifier {
     fn send<'a>(&'a self, notification: &'a Notification) -> SendFuture<'a> {
         Box::pin(async move {
             let body = serde_json::to_vec(&self.payload(notification)).unwrap_or_default();
-            post_json(&self.alerts_url, body, &[]).await
+            let mut last = None;
+            let mut delivered = false;
+            for url in &self.alerts_urls {
+                match post_json(url, body.clone(), &[]).await {
+                    Ok(()) => delivered = true,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "an Alertmanager instance refused the alert");
+                        last = Some(err);
+                    }
+                }
+            }
+            match (delivered, last) {
+                (true, _) | (false, None) => Ok(()),
+                (false, Some(err)) => Err(err),
+            }
         })
     }
 }

@@ -1,0 +1,130 @@
+//! Fleet alerting through an HA Alertmanager pair: two Debian Alertmanagers clustered on
+//! loopback, a real Prometheus sending to both, and the exporter in single-node mode sending to
+//! both as well, both evaluating one operator rule (a 10 s rate of 5xx, so the test need not
+//! wait out a 5-minute window). Each alert group reaches the webhook exactly once, and its
+//! resolve arrives once the exporter is gone.
+//!
+//! Its own test binary: the exporter installs the process-wide `metrics` recorder.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use victor_e2e::{Alertmanager, Prometheus, WebhookReceiver, free_port, require};
+use victor_exporter::Exporter;
+use victor_exporter::config::Config;
+
+#[test]
+fn an_ha_pair_notifies_each_group_once_and_its_resolve() -> anyhow::Result<()> {
+    let (Some(prometheus_bin), Some(alertmanager_bin)) = (
+        require("prometheus", "Debian package `prometheus`"),
+        require(
+            "prometheus-alertmanager",
+            "Debian package `prometheus-alertmanager`",
+        ),
+    ) else {
+        return Ok(());
+    };
+    let receiver = WebhookReceiver::start()?;
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("alertmanager.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "route:\n  receiver: test\n  group_by: [alertname, severity, endpoint]\n  \
+             group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\n\
+             receivers:\n  - name: test\n    webhook_configs:\n      - url: '{}/alertmanager'\n",
+            receiver.url
+        ),
+    )?;
+    let (gossip_a, gossip_b) = (free_port(), free_port());
+    let first = Alertmanager::start_clustered(&alertmanager_bin, &config, gossip_a, &[gossip_b])?;
+    let second = Alertmanager::start_clustered(&alertmanager_bin, &config, gossip_b, &[gossip_a])?;
+    let logs = || format!("first:\n{}\nsecond:\n{}", first.log(), second.log());
+
+    let own_rules = dir.path().join("own.yml");
+    std::fs::write(
+        &own_rules,
+        "groups:\n  - name: own\n    rules:\n      - alert: AnyServerError\n        \
+         expr: sum by (job, instance, endpoint) (rate(victor_requests_total{status=~\"5..\"}[10s])) > 0\n        \
+         labels: {severity: critical}\n",
+    )?;
+    let port = free_port();
+    let mut exporter_config = Config {
+        listen: format!("127.0.0.1:{port}").parse()?,
+        simulate: true,
+        simulate_error_rate: Some(0.3),
+        external_url: Some(format!("http://127.0.0.1:{port}").parse()?),
+        ..Config::default()
+    };
+    exporter_config.alerting.alertmanager_urls = vec![first.url.parse()?, second.url.parse()?];
+    exporter_config.alerting.rules_file = Some(own_rules.clone());
+    exporter_config.alerting.eval_interval = Duration::from_millis(500);
+    let exporter = Exporter::new(exporter_config)?.serve_in_background()?;
+    // Prometheus evaluates the same rule file the exporter loads.
+    let rules = [own_rules.clone()];
+    let addresses = [&first.url, &second.url]
+        .map(|url| url.trim_start_matches("http://").to_owned())
+        .join(",");
+    let _prometheus = Prometheus::start_with_alertmanager(
+        &prometheus_bin,
+        &[exporter.addr()],
+        &rules,
+        Some(&addresses),
+    )?;
+
+    receiver
+        .wait_for(Duration::from_secs(60), |body| {
+            body["status"] == "firing" && body["groupLabels"]["alertname"] == "AnyServerError"
+        })
+        .map_err(|err| err.context(logs()))?;
+    // Longer than the peer timeout, so a second member that were to notify would have.
+    std::thread::sleep(Duration::from_secs(8));
+    let firing = group_counts(&receiver, "firing");
+    assert!(!firing.is_empty());
+    for (group, count) in &firing {
+        assert_eq!(
+            *count,
+            1,
+            "group {group} notified {count} times\n{}",
+            logs()
+        );
+    }
+
+    // The exporter goes away: Prometheus' alerts resolve, and so do the merged ones.
+    exporter.shutdown()?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let resolved = group_counts(&receiver, "resolved");
+        if firing.keys().all(|group| resolved.contains_key(group)) {
+            for (group, count) in &resolved {
+                assert_eq!(
+                    *count,
+                    1,
+                    "group {group} resolved {count} times\n{}",
+                    logs()
+                );
+            }
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not every group resolved: {resolved:?} of {:?}\n{}",
+            firing.keys().collect::<Vec<_>>(),
+            logs()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    Ok(())
+}
+
+/// How many notifications with `status` each AnyServerError group got.
+fn group_counts(receiver: &WebhookReceiver, status: &str) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for body in receiver.bodies() {
+        if body["status"] == status && body["groupLabels"]["alertname"] == "AnyServerError" {
+            let group = body["groupKey"].as_str().unwrap_or_default().to_owned();
+            *counts.entry(group).or_insert(0) += 1;
+        }
+    }
+    counts
+}
