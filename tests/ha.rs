@@ -1,5 +1,5 @@
 //! Fleet alerting through an HA Alertmanager pair: two Debian Alertmanagers clustered on
-//! loopback, a real Prometheus sending to both, and the exporter in single-node mode sending to
+//! loopback, a real Prometheus with the generated rules sending to both, and the exporter in single-node mode sending to
 //! both as well, both evaluating one operator rule (a 10 s rate of 5xx, so the test need not
 //! wait out a 5-minute window). Each alert group reaches the webhook exactly once, and its
 //! resolve arrives once the exporter is gone.
@@ -60,8 +60,11 @@ fn an_ha_pair_notifies_each_group_once_and_its_resolve() -> anyhow::Result<()> {
     exporter_config.alerting.rules_file = Some(own_rules.clone());
     exporter_config.alerting.eval_interval = Duration::from_millis(500);
     let exporter = Exporter::new(exporter_config)?.serve_in_background()?;
-    // Prometheus evaluates the same rule file the exporter loads.
-    let rules = [own_rules.clone()];
+    // Prometheus evaluates the generated rules and the operator's rule the exporter loads.
+    let rules = [
+        victor_e2e::workspace_root().join("deploy/prometheus/rules/victor-alerts.yml"),
+        own_rules.clone(),
+    ];
     let addresses = [&first.url, &second.url]
         .map(|url| url.trim_start_matches("http://").to_owned())
         .join(",");

@@ -10,7 +10,7 @@ use crate::secret::SecretUrl;
 /// resolved one with `endsAt` = the resolution time, which resolves it in Alertmanager.
 ///
 /// Given every instance of an HA cluster ([`AlertmanagerNotifier::for_cluster`]), it posts to
-/// each, as Prometheus does, and counts the alert delivered when one instance took it: the
+/// each at once, as Prometheus does, and counts the alert delivered when one instance took it: the
 /// cluster gossips it to the others and deduplicates the notifications.
 #[derive(Debug, Clone)]
 pub struct AlertmanagerNotifier {
@@ -61,14 +61,23 @@ impl Notifier for AlertmanagerNotifier {
     fn send<'a>(&'a self, notification: &'a Notification) -> SendFuture<'a> {
         Box::pin(async move {
             let body = serde_json::to_vec(&self.payload(notification)).unwrap_or_default();
+            // Every instance at once, as Prometheus does: a hanging one delays none of the others.
+            let mut sends = tokio::task::JoinSet::new();
+            for url in self.alerts_urls.clone() {
+                let body = body.clone();
+                sends.spawn(async move { post_json(&url, body, &[]).await });
+            }
             let mut last = None;
             let mut delivered = false;
-            for url in &self.alerts_urls {
-                match post_json(url, body.clone(), &[]).await {
-                    Ok(()) => delivered = true,
-                    Err(err) => {
+            while let Some(sent) = sends.join_next().await {
+                match sent {
+                    Ok(Ok(())) => delivered = true,
+                    Ok(Err(err)) => {
                         tracing::warn!(error = %err, "an Alertmanager instance refused the alert");
                         last = Some(err);
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "a send to an Alertmanager instance failed")
                     }
                 }
             }
