@@ -8,7 +8,7 @@ use std::time::Duration;
 use victor_alerting::{
     AlertmanagerNotifier, DeliverySettings, Dispatcher, Engine, Rule, Severity, Signal, gauge,
 };
-use victor_e2e::{Alertmanager, WebhookReceiver, require};
+use victor_e2e::{Alertmanager, WebhookReceiver, require, webhook_route_config};
 use victor_metrics_core::exposition::{ExpositionBuilder, Store};
 use victor_metrics_core::{VictorMetrics, catalog};
 
@@ -35,17 +35,7 @@ fn alertmanager_routes_firing_and_resolved_alerts() -> anyhow::Result<()> {
     };
     let receiver = WebhookReceiver::start()?;
     let dir = tempfile::tempdir()?;
-    let config = dir.path().join("alertmanager.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "route:\n  receiver: test\n  group_by: ['alertname']\n  group_wait: 1s\n  \
-             group_interval: 1s\n  repeat_interval: 1h\n\
-             receivers:\n  - name: test\n    webhook_configs:\n      - url: '{}/alertmanager'\n        \
-             send_resolved: true\n",
-            receiver.url
-        ),
-    )?;
+    let config = webhook_route_config(dir.path(), &["alertname"], &receiver.url)?;
     let check = std::process::Command::new(amtool)
         .arg("check-config")
         .arg(&config)

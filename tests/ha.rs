@@ -9,7 +9,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use victor_e2e::{Alertmanager, Prometheus, WebhookReceiver, free_port, require};
+use victor_e2e::{
+    Alertmanager, Prometheus, WebhookReceiver, free_port, require, webhook_route_config,
+};
 use victor_exporter::Exporter;
 use victor_exporter::config::Config;
 
@@ -26,15 +28,10 @@ fn an_ha_pair_notifies_each_group_once_and_its_resolve() -> anyhow::Result<()> {
     };
     let receiver = WebhookReceiver::start()?;
     let dir = tempfile::tempdir()?;
-    let config = dir.path().join("alertmanager.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "route:\n  receiver: test\n  group_by: [alertname, severity, endpoint]\n  \
-             group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\n\
-             receivers:\n  - name: test\n    webhook_configs:\n      - url: '{}/alertmanager'\n",
-            receiver.url
-        ),
+    let config = webhook_route_config(
+        dir.path(),
+        &["alertname", "severity", "endpoint"],
+        &receiver.url,
     )?;
     let (gossip_a, gossip_b) = (free_port(), free_port());
     let first = Alertmanager::start_clustered(&alertmanager_bin, &config, gossip_a, &[gossip_b])?;

@@ -11,7 +11,10 @@
 
 use std::time::Duration;
 
-use victor_e2e::{Alertmanager, Prometheus, WebhookReceiver, free_port, require, workspace_root};
+use victor_e2e::{
+    Alertmanager, Prometheus, WebhookReceiver, free_port, require, webhook_route_config,
+    workspace_root,
+};
 use victor_exporter::Exporter;
 use victor_exporter::config::Config;
 
@@ -29,16 +32,7 @@ fn generated_error_rate_alert_reaches_a_webhook_through_alertmanager() -> anyhow
     // Alertmanager first, so Prometheus' first send finds it.
     let receiver = WebhookReceiver::start()?;
     let dir = tempfile::tempdir()?;
-    let config = dir.path().join("alertmanager.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "route:\n  receiver: test\n  group_by: [alertname, severity]\n  group_wait: 1s\n  \
-             group_interval: 1s\n  repeat_interval: 1h\n\
-             receivers:\n  - name: test\n    webhook_configs:\n      - url: '{}/alertmanager'\n",
-            receiver.url
-        ),
-    )?;
+    let config = webhook_route_config(dir.path(), &["alertname", "severity"], &receiver.url)?;
     let alertmanager = Alertmanager::start(&alertmanager_bin, &config)?;
 
     let port = free_port();

@@ -450,6 +450,32 @@ impl Drop for SmtpServer {
     }
 }
 
+/// Writes an Alertmanager configuration into `dir` that sends every group, by `group_by`,
+/// fast (1 s wait and interval, 1 h repeat) with its resolve, to `receiver`'s
+/// `/alertmanager`; returns its path.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn webhook_route_config(
+    dir: &Path,
+    group_by: &[&str],
+    receiver: &str,
+) -> anyhow::Result<PathBuf> {
+    let config = dir.join("alertmanager.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "route:\n  receiver: test\n  group_by: [{}]\n  group_wait: 1s\n  \
+             group_interval: 1s\n  repeat_interval: 1h\n\
+             receivers:\n  - name: test\n    webhook_configs:\n      - url: '{receiver}/alertmanager'\n        \
+             send_resolved: true\n",
+            group_by.join(", ")
+        ),
+    )
+    .context("write alertmanager.yml")?;
+    Ok(config)
+}
+
 /// A real Alertmanager (Debian `prometheus-alertmanager`) on loopback: alone (cluster mode
 /// off) or one member of an HA cluster.
 pub struct Alertmanager {
