@@ -85,6 +85,30 @@ use crate::simulate::Simulator;
 /// How long in-flight requests may take to finish once shutdown begins.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a stopping exporter waits for blocking calls still running (a health check or a
+/// host call that never returns) before it exits without them: a stop takes at most
+/// `health.shutdown_delay` + [`DRAIN_TIMEOUT`] + this.
+pub const ABANDON_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Shuts `runtime` down, waiting at most [`ABANDON_TIMEOUT`] for its blocking calls; `false`
+/// (and an error log) when some never returned and were abandoned, which `victor-exporter`
+/// reports with exit code 3.
+///
+/// `Runtime::drop` would wait for them for ever: a `statfs` on a hung mount would keep a
+/// stopped exporter from exiting.
+pub fn stop_runtime(runtime: tokio::runtime::Runtime) -> bool {
+    let started = std::time::Instant::now();
+    runtime.shutdown_timeout(ABANDON_TIMEOUT);
+    let clean = started.elapsed() < ABANDON_TIMEOUT;
+    if !clean {
+        tracing::error!(
+            "blocking calls (a health check or host call) still running {ABANDON_TIMEOUT:?} \
+             after the server stopped; exiting without them"
+        );
+    }
+    clean
+}
+
 /// The exporter: configuration, the recording state and what serves it.
 pub struct Exporter {
     config: Config,
@@ -94,6 +118,8 @@ pub struct Exporter {
     shared: Arc<Shared>,
     /// Notification channels, started by `serve` (their workers need the runtime).
     channels: Vec<(&'static str, Arc<dyn Notifier>)>,
+    /// Where the system figures come from, sampled by `serve` on a thread of its own.
+    host: Box<dyn system::HostSource>,
 }
 
 impl std::fmt::Debug for Exporter {
@@ -117,8 +143,6 @@ struct Shared {
     events: events::Ingestor,
     /// The largest `POST /api/events` body.
     events_max_body_bytes: usize,
-    /// Process and host figures.
-    system: Arc<system::SystemSampler>,
     /// Open client connections, kept by the accept loop.
     connections: Arc<std::sync::atomic::AtomicU64>,
     /// Who may call the routes that change state.
@@ -232,8 +256,7 @@ impl Exporter {
         ))?;
         let events = events::Ingestor::new(metrics.clone());
         let connections = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let system = Arc::new(system::SystemSampler::new(
-            metrics.clone(),
+        let host = Box::new(system::SysinfoHost::new(
             config.health.disk_path.clone(),
             Arc::clone(&connections),
         ));
@@ -250,7 +273,6 @@ impl Exporter {
                 alerts,
                 events,
                 events_max_body_bytes,
-                system,
                 connections,
                 access,
                 channels: channels.clone(),
@@ -258,6 +280,7 @@ impl Exporter {
                 metrics,
             }),
             channels,
+            host,
         })
     }
 
@@ -273,6 +296,16 @@ impl Exporter {
             .unwrap_or_else(PoisonError::into_inner)
             .register(component)?;
         Ok(self)
+    }
+
+    /// Replaces where the system figures come from (this process and host, through `sysinfo`,
+    /// by default). The source runs on a thread of its own: a call that blocks, even for ever,
+    /// leaves `/metrics` answering with the last figures and `victor_system_sample_age_seconds`
+    /// growing.
+    #[must_use]
+    pub fn host_source(mut self, source: impl system::HostSource) -> Exporter {
+        self.host = Box::new(source);
+        self
     }
 
     /// The registered components, in refresh order.
@@ -390,19 +423,24 @@ impl Exporter {
             }
         };
         // The simulation records its own system figures (to show the resource alerts working).
-        let sampling = (self.config.metrics_enabled && !self.config.simulate)
-            .then(|| Arc::clone(&self.shared.system).spawn(system::DEFAULT_INTERVAL));
+        let router = self.router();
+        let sampling = if self.config.metrics_enabled && !self.config.simulate {
+            Some(
+                system::start_sampling(self.host, self.metrics.clone(), system::DEFAULT_INTERVAL)
+                    .context("cannot start the system sampler thread")?,
+            )
+        } else {
+            None
+        };
         server::serve_connections(
             listener,
-            self.router(),
+            router,
             self.config.header_read_timeout,
             Arc::clone(&self.shared.connections),
             shutdown,
         )
         .await;
-        if let Some(sampling) = sampling {
-            sampling.abort();
-        }
+        drop(sampling);
         if let Some(simulation) = simulation {
             simulation.abort();
         }

@@ -35,6 +35,11 @@ use victor_tracing::Telemetry;
 /// notification through POST /api/alerts/test/CHANNEL. These routes change state: with
 /// VICTOR_API_TOKEN set they need `Authorization: Bearer <token>`; without it they are open on
 /// loopback and refused when listening beyond it (e.g. --listen 0.0.0.0:9091).
+///
+/// On SIGTERM readiness turns 503 for health.shutdown_delay_seconds, in-flight requests get 10 s,
+/// and blocking calls still running get 2 s more. Exit codes: 0 stopped cleanly; 1 an error (the
+/// line before says which); 2 invalid arguments; 3 stopped, but a blocking call that never
+/// returned (a health check or host call, e.g. on a hung mount) was abandoned.
 #[derive(Debug, Parser)]
 #[command(name = "victor-exporter", version, about, long_about)]
 struct Cli {
@@ -109,7 +114,8 @@ fn main() -> ExitCode {
         }
     };
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Stopped::Cleanly) => ExitCode::SUCCESS,
+        Ok(Stopped::Abandoning) => ExitCode::from(3),
         Err(err) => {
             eprintln!("victor-exporter: error: {err:#}");
             ExitCode::FAILURE
@@ -117,7 +123,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+/// How serving ended.
+enum Stopped {
+    /// Everything finished.
+    Cleanly,
+    /// Blocking calls that never returned were left behind (exit code 3).
+    Abandoning,
+}
+
+fn run(cli: Cli) -> anyhow::Result<Stopped> {
     let overrides = Overrides {
         listen: cli.listen,
         simulate: cli.simulate,
@@ -141,7 +155,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         let text = victor_exporter::alerting::rule_file(&config.alerting, &rules);
         std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())
             .context("cannot write the rules to standard output")?;
-        return Ok(());
+        return Ok(Stopped::Cleanly);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -149,18 +163,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let tracing_config = config.tracing.clone();
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let exporter = Exporter::new(config)?;
         // After the recorder is installed, so the span export counters are registered with it.
         let telemetry = Telemetry::install(&tracing_config, exporter.span_pipeline())
             .context("cannot set up logging and tracing")?;
         let listener = exporter.bind().await?;
         exporter.serve(listener, shutdown_signal()).await?;
-        // Flush queued spans off the async workers; the export waits on the receiver.
-        tokio::task::spawn_blocking(move || telemetry.shutdown())
+        // Flush queued spans off the async workers; the export waits on the receiver, at most
+        // the drain timeout.
+        let flush = tokio::task::spawn_blocking(move || telemetry.shutdown());
+        if tokio::time::timeout(victor_exporter::DRAIN_TIMEOUT, flush)
             .await
-            .context("flushing spans")?;
-        Ok(())
+            .is_err()
+        {
+            tracing::warn!("spans still unexported after the drain timeout; dropping them");
+        }
+        anyhow::Ok(())
+    });
+    // Never `Runtime::drop`: it waits for ever on a blocking call that never returns.
+    let clean = victor_exporter::stop_runtime(runtime);
+    served?;
+    Ok(if clean {
+        Stopped::Cleanly
+    } else {
+        Stopped::Abandoning
     })
 }
 

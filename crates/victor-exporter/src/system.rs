@@ -1,15 +1,23 @@
-//! Process and host figures from `sysinfo`, sampled on a timer off the request path and
-//! recorded in the catalog's system metrics (`victor_cpu_usage_percent`,
-//! `victor_system_memory_bytes`, `victor_memory_limit_bytes`, `victor_system_threads`,
-//! `victor_system_open_fds`, `victor_system_disk_free_bytes`, `victor_active_connections`, …).
+//! Process and host figures, sampled on a thread of their own and recorded in the catalog's
+//! system metrics (`victor_cpu_usage_percent`, `victor_system_memory_bytes`,
+//! `victor_memory_limit_bytes`, `victor_system_threads`, `victor_system_open_fds`,
+//! `victor_system_disk_free_bytes`, `victor_active_connections`, …).
+//!
+//! A host call can block for ever (a `statfs` on a hung network mount, a `/proc` read on a
+//! wedged kernel), so sampling never runs on the request path, under a lock a render takes, or
+//! on the async runtime's blocking pool (which shutdown waits for): a dedicated thread samples
+//! and records, and a render reads the last sample and its age
+//! (`victor_system_sample_age_seconds`). A sample that does not finish leaves the last one in
+//! place, reported stale; a stuck thread is abandoned at exit, never waited for.
 //!
 //! The memory limit is the cgroup limit in a container, the host's memory otherwise; the disk
-//! figures are for the file system holding the data directory (`health.disk_path`). Process CPU
-//! is measured between two samples, so the first sample reads 0.
+//! figures are for the file system holding the data directory (`health.disk_path`), read with
+//! one `statvfs` of that path (no walk over every mount). Process CPU is measured between two
+//! samples, so the first sample reads 0.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sysinfo::{CpuRefreshKind, Pid, ProcessRefreshKind, ProcessesToUpdate, System};
@@ -18,39 +26,40 @@ use victor_metrics_core::{SystemSample, VictorMetrics};
 /// How often the exporter samples by default.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 
-/// Samples this process and its host and records the figures.
-pub struct SystemSampler {
-    metrics: VictorMetrics,
+/// Where host figures come from: [`SysinfoHost`] unless a service supplies its own with
+/// [`crate::Exporter::host_source`] (a platform with its own figures, or a test's fault).
+///
+/// `sample` may block, even for ever: it runs on the sampler's own thread, never where a
+/// request or shutdown waits for it.
+pub trait HostSource: Send + 'static {
+    /// Reads one sample; `None` when this platform gives no process figures.
+    fn sample(&mut self) -> Option<SystemSample>;
+}
+
+/// This process and its host, read through `sysinfo` and one `statvfs`.
+pub struct SysinfoHost {
+    system: Option<System>,
     disk_path: PathBuf,
     connections: Arc<AtomicU64>,
     started: Instant,
-    state: Mutex<State>,
 }
 
-struct State {
-    system: Option<System>,
-}
-
-impl SystemSampler {
-    /// A sampler recording into `metrics`, watching the file system of `disk_path`, reading
-    /// open connections from `connections` (the server keeps it).
-    pub fn new(metrics: VictorMetrics, disk_path: PathBuf, connections: Arc<AtomicU64>) -> Self {
-        SystemSampler {
-            metrics,
+impl SysinfoHost {
+    /// Watches the file system of `disk_path` and reads open connections from `connections`
+    /// (the server keeps it).
+    pub fn new(disk_path: PathBuf, connections: Arc<AtomicU64>) -> Self {
+        SysinfoHost {
+            system: System::new().ok(),
             disk_path,
             connections,
             started: Instant::now(),
-            state: Mutex::new(State {
-                system: System::new().ok(),
-            }),
         }
     }
+}
 
-    /// Takes one sample and records it (the system family keeps it for its view); `None` when
-    /// this platform gives no process figures.
-    pub fn sample(&self) -> Option<SystemSample> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let system = state.system.as_mut()?;
+impl HostSource for SysinfoHost {
+    fn sample(&mut self) -> Option<SystemSample> {
+        let system = self.system.as_mut()?;
         let pid = Pid::from_u32(std::process::id());
         system.refresh_processes_specifics(
             ProcessesToUpdate::Some(&[pid]),
@@ -75,7 +84,7 @@ impl SystemSampler {
             (system.total_memory() > 0).then(|| (system.total_memory(), system.available_memory()));
         let disk = victor_health::builtin::disk_usage(&self.disk_path)
             .map(|(_, free, total)| (self.disk_path.display().to_string(), free, total));
-        let sample = SystemSample {
+        Some(SystemSample {
             process_cpu_percent,
             host_cpu_percent,
             rss_bytes,
@@ -88,30 +97,61 @@ impl SystemSampler {
             uptime: self.started.elapsed(),
             disk,
             active_connections: self.connections.load(Ordering::Relaxed),
-        };
-        self.metrics.system().record_system(&sample);
-        Some(sample)
-    }
-
-    /// Samples every `interval` on the blocking pool until the task is aborted.
-    pub fn spawn(self: Arc<Self>, interval: Duration) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(interval);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            loop {
-                ticks.tick().await;
-                let sampler = Arc::clone(&self);
-                if tokio::task::spawn_blocking(move || sampler.sample())
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_none()
-                {
-                    tracing::warn!("cannot read this process' figures; system metrics stay unset");
-                }
-            }
         })
     }
+}
+
+/// The running sampler thread; stops it when dropped (at its next wake-up, or never if its
+/// host call never returns, which then holds nothing anyone waits for).
+#[derive(Debug)]
+pub struct Sampling {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::Thread,
+}
+
+impl Drop for Sampling {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
+}
+
+/// Samples `source` every `interval` on a thread of its own and records each sample into
+/// `metrics` (the system family keeps it, with its time, for its view and
+/// `victor_system_sample_age_seconds`).
+///
+/// # Errors
+/// When the thread cannot be started.
+pub fn start_sampling(
+    mut source: Box<dyn HostSource>,
+    metrics: VictorMetrics,
+    interval: Duration,
+) -> std::io::Result<Sampling> {
+    metrics.system().begin_sampling(interval);
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::clone(&stop);
+    let handle = std::thread::Builder::new()
+        .name("victor-host-sampler".to_owned())
+        .spawn(move || {
+            let mut warned = false;
+            while !stopped.load(Ordering::Acquire) {
+                match source.sample() {
+                    Some(sample) => metrics.system().record_system(&sample),
+                    None if !warned => {
+                        warned = true;
+                        tracing::warn!(
+                            "cannot read this process' figures; system metrics stay unset"
+                        );
+                    }
+                    None => {}
+                }
+                std::thread::park_timeout(interval);
+            }
+        })?;
+    Ok(Sampling {
+        stop,
+        thread: handle.thread().clone(),
+    })
 }
 
 #[cfg(test)]
@@ -120,16 +160,11 @@ mod tests {
 
     #[test]
     fn resident_memory_moves_when_the_process_allocates() {
-        let metrics = VictorMetrics::new();
-        let sampler = SystemSampler::new(
-            metrics.clone(),
-            PathBuf::from("."),
-            Arc::new(AtomicU64::new(3)),
-        );
-        let before = sampler.sample().expect("process figures on Linux");
+        let mut host = SysinfoHost::new(PathBuf::from("."), Arc::new(AtomicU64::new(3)));
+        let before = host.sample().expect("process figures on Linux");
         // 256 MiB, touched so it is resident.
         let block = vec![1_u8; 256 << 20];
-        let after = sampler.sample().expect("process figures");
+        let after = host.sample().expect("process figures");
         assert!(
             after.rss_bytes >= before.rss_bytes + (200 << 20),
             "rss {} -> {}",
@@ -151,9 +186,34 @@ mod tests {
                 .is_some_and(|(_, free, total)| free <= total)
         );
         assert_eq!(after.active_connections, 3);
-        let json = serde_json::to_value(victor_metrics_core::Component::view(metrics.system()))
-            .expect("serializable");
-        assert_eq!(json["rss_bytes"], after.rss_bytes);
-        assert_eq!(json["sampled"], true);
+    }
+
+    /// A host whose every call blocks until the test lets it go.
+    struct Hung(std::sync::mpsc::Receiver<()>);
+
+    impl HostSource for Hung {
+        fn sample(&mut self) -> Option<SystemSample> {
+            let _ = self.0.recv();
+            None
+        }
+    }
+
+    #[test]
+    fn a_hung_host_call_leaves_the_view_answering_and_reporting_stale() {
+        let metrics = VictorMetrics::new();
+        let (_release, hang) = std::sync::mpsc::channel();
+        let sampling = start_sampling(
+            Box::new(Hung(hang)),
+            metrics.clone(),
+            Duration::from_millis(10),
+        )
+        .expect("thread");
+        std::thread::sleep(Duration::from_millis(60));
+        let started = Instant::now();
+        let view = victor_metrics_core::Component::view(metrics.system()).expect("a view");
+        drop(sampling);
+        assert!(started.elapsed() < Duration::from_millis(100));
+        assert!(!view.sampled && view.stale, "{view:?}");
+        assert!(view.age_seconds.is_some_and(|age| age >= 0.05), "{view:?}");
     }
 }

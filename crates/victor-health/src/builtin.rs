@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::PoisonError;
 
-use sysinfo::{
-    DiskRefreshKind, Disks, MemoryRefreshKind, Pid, ProcessRefreshKind, ProcessesToUpdate, System,
-};
+use sysinfo::{MemoryRefreshKind, Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
 use crate::check::{Check, Outcome};
 
@@ -90,7 +88,7 @@ pub fn disk_free_above(path: impl Into<PathBuf>, min_free_ratio: f64) -> Check {
     Check::builtin("disk", move || {
         let Some((mount, free, total)) = disk_usage(&path) else {
             return Outcome::fail(format!(
-                "no mounted file system found for {}",
+                "cannot read the file system holding {}",
                 path.display()
             ));
         };
@@ -112,23 +110,28 @@ pub fn disk_free_above(path: impl Into<PathBuf>, min_free_ratio: f64) -> Check {
     })
 }
 
-/// The mount point holding `path` (the longest mount-point prefix), its available and total
-/// bytes; `None` when no mounted file system holds it.
+/// The mount point holding `path`, its available (to this user, as `df` shows) and total
+/// bytes; `None` when `path` cannot be read or its file system has no size (`/proc`).
+///
+/// One `statvfs` of `path` and a `stat` of each ancestor (to find where its file system
+/// begins): no other mount is touched, so a hung mount elsewhere on the host cannot block it.
 pub fn disk_usage(path: &Path) -> Option<(PathBuf, u64, u64)> {
     let path = std::fs::canonicalize(path).ok()?;
-    let disks =
-        Disks::new_with_refreshed_list_specifics(DiskRefreshKind::nothing().with_storage()).ok()?;
-    disks
-        .iter()
-        .filter(|disk| path.starts_with(disk.mount_point()) && disk.total_space() > 0)
-        .max_by_key(|disk| disk.mount_point().as_os_str().len())
-        .map(|disk| {
-            (
-                disk.mount_point().to_owned(),
-                disk.available_space(),
-                disk.total_space(),
-            )
-        })
+    let fs = rustix::fs::statvfs(&path).ok()?;
+    let total = fs.f_blocks.saturating_mul(fs.f_frsize);
+    let free = fs.f_bavail.saturating_mul(fs.f_frsize);
+    if total == 0 {
+        return None;
+    }
+    let device = rustix::fs::stat(&path).ok()?.st_dev;
+    let mut mount = path.as_path();
+    while let Some(parent) = mount.parent() {
+        if rustix::fs::stat(parent).ok().map(|parent| parent.st_dev) != Some(device) {
+            break;
+        }
+        mount = parent;
+    }
+    Some((mount.to_owned(), free, total))
 }
 
 #[cfg(test)]
@@ -162,5 +165,17 @@ mod tests {
         assert!(!full.passed, "{full:?}");
         let missing = run(&disk_free_above("/no/such/dir", 0.0));
         assert!(!missing.passed && missing.message.contains("/no/such/dir"));
+    }
+
+    #[test]
+    fn disk_usage_finds_where_the_file_system_begins() {
+        let (mount, free, total) = disk_usage(Path::new("/")).expect("the root file system");
+        assert_eq!(mount, Path::new("/"));
+        assert!(free <= total && total > 0);
+        let dir = std::env::temp_dir().canonicalize().expect("temp dir");
+        let (mount, _, _) = disk_usage(&dir).expect("temp dir's file system");
+        assert!(dir.starts_with(&mount), "{mount:?} does not hold {dir:?}");
+        // No size: not a disk.
+        assert_eq!(disk_usage(Path::new("/proc/self")), None);
     }
 }

@@ -199,6 +199,9 @@ struct Slot {
     check: Check,
     /// Set once the check has passed; start-up counts these.
     first_pass: OnceLock<CheckReport>,
+    /// Set once a run has finished or timed out: the start-up timeout fails only checks that
+    /// ran, never one that a tiny timeout or a slow scheduler kept from running.
+    ran: AtomicBool,
     /// Held across a run, so concurrent probes of one check share a run instead of starting
     /// one each.
     state: tokio::sync::Mutex<SlotState>,
@@ -369,6 +372,7 @@ impl HealthChecker {
         slots.push(Arc::new(Slot {
             check,
             first_pass: OnceLock::new(),
+            ran: AtomicBool::new(false),
             state: tokio::sync::Mutex::default(),
         }));
         Ok(())
@@ -548,7 +552,8 @@ impl HealthChecker {
                 );
             }
             Phase::Started
-        } else if inner.created.elapsed() >= inner.startup_timeout {
+        } else if inner.created.elapsed() >= inner.startup_timeout && self.startup_checks_all_ran()
+        {
             if !inner.startup_failed.swap(true, Ordering::AcqRel) {
                 let waiting = self.waiting_for().join(", ");
                 tracing::error!(
@@ -569,6 +574,13 @@ impl HealthChecker {
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .all(|slot| slot.first_pass.get().is_some())
+    }
+
+    /// Every start-up check that has not passed has run at least once.
+    fn startup_checks_all_ran(&self) -> bool {
+        self.slots(Probe::Startup)
+            .iter()
+            .all(|slot| slot.first_pass.get().is_some() || slot.ran.load(Ordering::Acquire))
     }
 
     fn waiting_for(&self) -> Vec<String> {
@@ -692,6 +704,7 @@ impl HealthChecker {
         if outcome.passed {
             let _ = slot.first_pass.set(report.clone());
         }
+        slot.ran.store(true, Ordering::Release);
         state.cached = Some((Instant::now(), report.clone()));
         report
     }

@@ -886,6 +886,12 @@ catalog! {
         "victor_system_disk_total_bytes", G::System, &["path"],
         "Size of the file system holding the path.")
         .unit(U::Bytes).sources("added: pairs with victor_system_disk_free_bytes");
+    /// Host sample age.
+    SYSTEM_SAMPLE_AGE_SECONDS: GaugeDef<0> = GaugeDef::new(
+        "victor_system_sample_age_seconds", G::System, &[],
+        "Seconds since the system figures were last sampled; it grows while a host call is stuck \
+         (a hung mount, say), and the other system gauges then hold the last figures read.")
+        .unit(U::Seconds).sources("added: issue 19 (host sampling off the request path)");
     /// Connections.
     ACTIVE_CONNECTIONS: GaugeDef<0> = GaugeDef::new(
         "victor_active_connections", G::System, &[], "Open client connections.")

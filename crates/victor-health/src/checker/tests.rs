@@ -91,6 +91,38 @@ async fn startup_timeout_fails_all_three_probes() {
 }
 
 #[tokio::test]
+async fn a_timeout_shorter_than_the_first_probe_never_fails_a_check_that_did_not_run() {
+    let health = HealthChecker::builder("1")
+        .cache_ttl(Duration::ZERO)
+        .startup_timeout(Duration::from_nanos(1))
+        .build();
+    let (warmup, warm) = switch("warmup", true);
+    health.add(Probe::Startup, warmup).expect("added");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    // The timeout has long passed, but the check never ran: it runs now, passes, and start-up
+    // completes.
+    let ready = health.probe(Probe::Readiness).await;
+    assert!(ready.is_healthy(), "{ready:#?}");
+    assert!(health.is_started());
+    drop(warm);
+
+    // One that runs and fails after the timeout fails start-up, naming itself.
+    let health = HealthChecker::builder("1")
+        .cache_ttl(Duration::ZERO)
+        .startup_timeout(Duration::from_nanos(1))
+        .build();
+    let (warmup, _) = switch("warmup", false);
+    health.add(Probe::Startup, warmup).expect("added");
+    let report = health.probe(Probe::Readiness).await;
+    assert!(!report.is_healthy());
+    let gate = check(&report, "startup");
+    assert!(
+        gate.message.contains("did not complete") && gate.message.contains("warmup"),
+        "{gate:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_failing_readiness_check_fails_readiness_and_recovery_restores_it() {
     let health = checker();
     let (cache, cache_up) = switch("cache", true);

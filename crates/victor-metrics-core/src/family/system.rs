@@ -1,7 +1,7 @@
 //! Process and host resources, as sampled by the exporter (or a service's own sampler).
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -42,7 +42,35 @@ pub struct SystemSample {
 /// score.
 pub struct System {
     catalog: Arc<CatalogSeries>,
-    last: Mutex<Option<SystemSample>>,
+    last: Mutex<Sampled>,
+}
+
+/// The last sample, when it was taken, and since when (and how often) a sampler runs.
+#[derive(Default)]
+struct Sampled {
+    sample: Option<(SystemSample, Instant)>,
+    sampling: Option<(Instant, Duration)>,
+}
+
+impl Sampled {
+    /// Seconds since the last sample (or since sampling began, before one); `None` when
+    /// nothing samples.
+    fn age(&self) -> Option<Duration> {
+        let since = match (&self.sample, &self.sampling) {
+            (Some((_, at)), _) => *at,
+            (None, Some((began, _))) => *began,
+            (None, None) => return None,
+        };
+        Some(since.elapsed())
+    }
+
+    /// Older than three sampling intervals: the sampler is stuck (a hung host call) or gone.
+    fn stale(&self) -> bool {
+        match (self.age(), &self.sampling) {
+            (Some(age), Some((_, interval))) => age > *interval * 3,
+            _ => false,
+        }
+    }
 }
 
 /// The `/api/performance/system` view: the last sample, with shares worked out.
@@ -50,6 +78,12 @@ pub struct System {
 pub struct SystemView {
     /// Whether a sample was recorded yet; every other field is `null` or absent before.
     pub sampled: bool,
+    /// Seconds since the last sample (since sampling began, before the first); `null` when
+    /// nothing samples.
+    pub age_seconds: Option<f64>,
+    /// The last sample is older than three sampling intervals: a host call is stuck (a hung
+    /// mount, say) or the sampler stopped. The figures shown are the last ones read.
+    pub stale: bool,
     /// The figures, flattened in.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub sample: Option<SampleView>,
@@ -109,8 +143,18 @@ impl System {
     pub(crate) fn new(catalog: Arc<CatalogSeries>) -> Self {
         System {
             catalog,
-            last: Mutex::new(None),
+            last: Mutex::new(Sampled::default()),
         }
+    }
+
+    /// Notes that a sampler now records every `interval`, so the view and
+    /// `victor_system_sample_age_seconds` can tell a stuck one.
+    pub fn begin_sampling(&self, interval: Duration) {
+        self.state().sampling = Some((Instant::now(), interval));
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, Sampled> {
+        self.last.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Sets the memory attributed to a component (`process` for the whole process).
@@ -157,22 +201,20 @@ impl System {
             [],
             sample.active_connections as f64,
         );
-        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(sample.clone());
+        self.state().sample = Some((sample.clone(), Instant::now()));
+        self.catalog.set(&cat::SYSTEM_SAMPLE_AGE_SECONDS, [], 0.0);
     }
 
     /// The last sample recorded; `None` before one.
     pub fn last_sample(&self) -> Option<SystemSample> {
-        self.last
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.state().sample.as_ref().map(|(sample, _)| sample.clone())
     }
 
     /// Resident memory over the memory limit at the last sample; `None` before one, or
     /// without a limit.
     pub fn memory_used_ratio(&self) -> Option<f64> {
-        let last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-        let sample = last.as_ref()?;
+        let state = self.state();
+        let (sample, _) = state.sample.as_ref()?;
         share(sample.rss_bytes, sample.memory_limit_bytes)
     }
 }
@@ -188,12 +230,28 @@ impl Component for System {
         owned(&[Group::System])
     }
 
+    fn refresh(&self) {
+        if let Some(age) = self.state().age() {
+            self.catalog
+                .set(&cat::SYSTEM_SAMPLE_AGE_SECONDS, [], age.as_secs_f64());
+        }
+    }
+
     fn view(&self) -> Option<SystemView> {
-        let Some(s) = self.last_sample() else {
-            return Some(SystemView::default());
+        let state = self.state();
+        let (age_seconds, stale) = (state.age().map(|age| age.as_secs_f64()), state.stale());
+        let Some((s, _)) = state.sample.clone() else {
+            return Some(SystemView {
+                age_seconds,
+                stale,
+                ..SystemView::default()
+            });
         };
+        drop(state);
         Some(SystemView {
             sampled: true,
+            age_seconds,
+            stale,
             sample: Some(SampleView {
                 process_cpu_percent: s.process_cpu_percent,
                 host_cpu_percent: s.host_cpu_percent,
