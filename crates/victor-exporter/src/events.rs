@@ -17,7 +17,7 @@
 
 use serde_json::value::RawValue;
 use victor_metrics_core::VictorMetrics;
-use victor_metrics_core::events::{Envelope, Event, Refusal, Rejection};
+use victor_metrics_core::events::{Envelope, Event, Refusal, Rejection, read_json, shorten};
 use victor_metrics_core::exemplar::{self, TraceId};
 
 /// How many errors a response lists at most (the counts cover all of them).
@@ -46,25 +46,10 @@ pub struct IngestReport {
     pub errors: Vec<EventError>,
 }
 
-/// `text` cut to 64 characters for an error message.
-fn shorten(text: &str) -> String {
-    match text.char_indices().nth(64) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
-}
-
 /// Parses one event: its `type` and `trace_id` first (so an unknown type is named as such),
 /// then the variant's fields, then the checks types cannot make.
 fn parse(text: &str) -> Result<(Event, Option<TraceId>), Refusal> {
-    let envelope: Envelope = serde_json::from_str(text).map_err(|err| Refusal {
-        reason: if err.is_data() {
-            Rejection::InvalidField
-        } else {
-            Rejection::InvalidJson
-        },
-        message: err.to_string(),
-    })?;
+    let envelope: Envelope = read_json(text)?;
     let Some(kind) = envelope.kind.as_deref() else {
         return Err(Refusal {
             reason: Rejection::MissingField,
@@ -87,9 +72,7 @@ fn parse(text: &str) -> Result<(Event, Option<TraceId>), Refusal> {
             })
         })
         .transpose()?;
-    let event: Event = serde_json::from_str(text).map_err(|err| Refusal::from_serde(&err))?;
-    event.check()?;
-    Ok((event, trace_id))
+    Ok((Event::from_json(kind, text)?, trace_id))
 }
 
 /// Applies posted events to the catalog metrics and counts the outcomes.
@@ -200,7 +183,7 @@ mod tests {
     }
 
     #[test]
-    fn each_bad_event_is_refused_alone_with_its_reason() {
+    fn each_bad_event_is_refused_alone_naming_the_field_the_value_and_the_rule() {
         let body = [
             Event::EXAMPLES[0],
             "{not json",
@@ -212,33 +195,41 @@ mod tests {
             r#"{"type":"request.completed","endpoint":"/chat","method":"GET","status":"ok","duration_ms":1}"#,
             "42",
             Event::EXAMPLES[3],
+            r#"{"type":"cache.eviction","cache":"c","count":18446744073709551615}"#,
+            r#"{"type":"cache.eviction","cache":"c","count":18446744073709551616}"#,
+            r#"{"type":5}"#,
+            r#"{"type":"tool.executed","trace_id":"xyz","tool":"x","vertical":"coding","status":"success","duration_ms":1}"#,
+            r#"{"type":"llm.completed","provider":1,"model":"m","prompt_tokens":1,"completion_tokens":1,"duration_ms":1}"#,
+            r#"{"type":"llm.completed","provider":"p","model":"m","prompt_tokens":1,"completion_tokens":1,"duration_ms":1,"cost_usd":1e300}"#,
         ]
         .join("\n");
         let report = ingestor().ingest(body.as_bytes()).expect("ndjson");
-        assert_eq!((report.accepted, report.rejected), (2, 7), "{report:?}");
+        assert_eq!((report.accepted, report.rejected), (2, 13), "{report:?}");
         let reasons: Vec<(usize, &str)> = report
             .errors
             .iter()
             .map(|e| (e.index, e.reason.as_str()))
             .collect();
-        assert_eq!(reasons[0].0, 1);
-        assert!(reasons[0].1.contains("key must be a string"), "{reasons:?}");
-        assert_eq!(reasons[1], (2, "unknown event type `tool.exploded`"));
-        assert_eq!(reasons[2], (3, "missing field `duration_ms`"));
-        assert!(
-            reasons[3].1.contains("invalid type: string \"fast\""),
-            "{reasons:?}"
-        );
-        assert_eq!(reasons[4], (5, "field `duration_ms` is negative (-1)"));
-        // The blank line is not an event: the next one is index 6.
-        assert_eq!(reasons[5].0, 6);
-        assert!(
-            reasons[5]
-                .1
-                .contains("invalid type: string \"ok\", expected u16"),
-            "{reasons:?}"
-        );
-        assert_eq!(reasons[6].0, 7);
+        let expected: [(usize, &str); 13] = [
+            (1, "key must be a string"),
+            (2, "unknown event type `tool.exploded`"),
+            (3, "missing field `duration_ms`"),
+            (4, "field `duration_ms`: invalid type: string \"fast\", expected f64"),
+            (5, "field `duration_ms` is negative (-1)"),
+            // The blank line is not an event: the next one is index 6.
+            (6, "field `status`: invalid type: string \"ok\", expected u16"),
+            (7, "invalid type: integer `42`"),
+            (9, "field `count`: 18446744073709551615 is above the limit 9007199254740992"),
+            (10, "field `count`: invalid type: floating point `1.8446744073709552e+19`, expected u64"),
+            (11, "field `type`: invalid type: integer `5`, expected a string"),
+            (12, "field `trace_id`"),
+            (13, "field `provider`: invalid type: integer `1`, expected a string"),
+            (14, "field `cost_usd`: 1e300 is outside ±9007199254740992"),
+        ];
+        for ((index, reason), (expected_index, expected)) in reasons.iter().zip(expected) {
+            assert_eq!(*index, expected_index, "{reasons:#?}");
+            assert!(reason.contains(expected), "{reason:?} lacks {expected:?}");
+        }
     }
 
     #[test]

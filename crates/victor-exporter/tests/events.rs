@@ -96,6 +96,15 @@ fn events_over_http() {
         .map(|e| e["index"].as_u64().expect("index"))
         .collect();
     assert_eq!(indexes, [10, 500, 1_002]);
+    let reasons: Vec<&str> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["reason"].as_str().expect("reason"))
+        .collect();
+    assert_eq!(reasons[0], "missing field `tool`", "{reasons:?}");
+    assert!(reasons[1].contains("key must be a string"), "{reasons:?}");
+    assert_eq!(reasons[2], "field `duration_ms` is negative (-5)");
     assert_eq!(running.value(executions), 1_001.0);
     assert_eq!(
         running.value(r#"victor_events_accepted_total{type="tool.executed"}"#),

@@ -90,10 +90,17 @@ impl Refusal {
         }
     }
 
-    /// A refusal from a serde error on an event whose `type` is known: a missing field, or
-    /// any other shape problem (a wrong JSON type, an unknown enum value).
-    pub fn from_serde(err: &serde_json::Error) -> Refusal {
-        let message = err.to_string();
+    /// A refusal from a serde error at `path` (`.` for the top level): a missing field, any
+    /// other shape problem (a wrong JSON type, an unknown enum value), or broken JSON.
+    fn from_serde(path: &str, err: &serde_json::Error) -> Refusal {
+        let mut message = err.to_string();
+        if err.line() > 0 {
+            let position = format!(" at line {} column {}", err.line(), err.column());
+            if let Some(stripped) = message.strip_suffix(&position) {
+                message = stripped.to_owned();
+            }
+        }
+        let message = shorten_message(&message);
         let reason = if !err.is_data() {
             Rejection::InvalidJson
         } else if message.starts_with("missing field") {
@@ -101,7 +108,96 @@ impl Refusal {
         } else {
             Rejection::InvalidField
         };
+        let message = if path == "." || !err.is_data() {
+            message
+        } else {
+            format!("field `{path}`: {message}")
+        };
         Refusal { reason, message }
+    }
+}
+
+/// The largest number an event may carry: 2^53, beyond which a Prometheus sample (a float64)
+/// no longer holds every integer exactly. Larger ones are refused rather than recorded wrong,
+/// and counters saturate rather than wrap whatever they are given.
+pub const MAX_EVENT_NUMBER: u64 = 1 << 53;
+
+/// A field's range rule.
+trait Bounded {
+    fn bound(&self) -> Result<(), String>;
+}
+
+impl Bounded for u64 {
+    fn bound(&self) -> Result<(), String> {
+        if *self > MAX_EVENT_NUMBER {
+            return Err(format!(
+                "{self} is above the limit {MAX_EVENT_NUMBER} (2^53, the largest integer a \
+                 Prometheus sample holds exactly)"
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Bounded for f64 {
+    fn bound(&self) -> Result<(), String> {
+        if !self.is_finite() || self.abs() > MAX_EVENT_NUMBER as f64 {
+            return Err(format!(
+                "{self:e} is outside ±{MAX_EVENT_NUMBER} (2^53, the largest integer a Prometheus \
+                 sample holds exactly)"
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl<T: Bounded> Bounded for Option<T> {
+    fn bound(&self) -> Result<(), String> {
+        self.as_ref().map_or(Ok(()), Bounded::bound)
+    }
+}
+
+/// Types whose every value is in range.
+macro_rules! unbounded {
+    ($($ty:ty),*) => {
+        $(impl Bounded for $ty {
+            fn bound(&self) -> Result<(), String> {
+                Ok(())
+            }
+        })*
+    };
+}
+unbounded!(String, u16, bool, AgentMode, LlmOperation, TaskStatus, ToolStatus);
+
+/// Deserializes `text`; on failure reads it again tracking the path, so the refusal names the
+/// field (nested ones as `a.b`, array elements as `a[0]`). The happy path pays nothing for it.
+///
+/// # Errors
+/// A [`Refusal`] naming the field, the value and what was expected.
+pub fn read_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Refusal> {
+    serde_json::from_str(text).map_err(|first| {
+        let mut tracked = serde_json::Deserializer::from_str(text);
+        match serde_path_to_error::deserialize::<_, T>(&mut tracked) {
+            Err(err) => Refusal::from_serde(&err.path().to_string(), err.inner()),
+            // Only what follows the value was wrong (trailing characters).
+            Ok(_) => Refusal::from_serde(".", &first),
+        }
+    })
+}
+
+/// `text` cut to 64 characters, for naming a value in a message.
+pub fn shorten(text: &str) -> String {
+    match text.char_indices().nth(64) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+/// A parser's message cut to 256 characters: it may quote a 10 KB value.
+fn shorten_message(text: &str) -> String {
+    match text.char_indices().nth(256) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
     }
 }
 
@@ -116,6 +212,16 @@ macro_rules! events {
         $name:literal => $variant:ident { $( $(#[$fattr:meta])* $field:ident : $ty:ty ),* $(,)? }
         example $example:literal;
     )*) => {
+        /// Each event's fields as a struct of its own, read straight from the text: an
+        /// internally tagged enum buffers its input first, which loses the path to a bad field.
+        mod fields {
+            use super::*;
+            $(
+                #[derive(Deserialize)]
+                pub(super) struct $variant { $( $(#[$fattr])* pub(super) $field: $ty ),* }
+            )*
+        }
+
         /// One thing an agent did. `type` selects the variant; see `docs/api.md`.
         #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -140,6 +246,61 @@ macro_rules! events {
                 match self {
                     $(Event::$variant { .. } => $name,)*
                 }
+            }
+
+            /// Reads an event of type `kind` (its `type`, read first with [`Envelope`]) from
+            /// `text` and checks it ([`Event::check`]). A refusal names the field, the value and
+            /// the rule broken.
+            ///
+            /// ```
+            /// use victor_metrics_core::events::{Event, Rejection};
+            ///
+            /// let text = r#"{"type":"llm.completed","provider":"openai","model":"gpt-4o",
+            ///     "prompt_tokens":"many","completion_tokens":1,"duration_ms":900}"#;
+            /// let refusal = Event::from_json("llm.completed", text).unwrap_err();
+            /// assert_eq!(refusal.reason, Rejection::InvalidField);
+            /// assert_eq!(
+            ///     refusal.message,
+            ///     "field `prompt_tokens`: invalid type: string \"many\", expected u64"
+            /// );
+            /// ```
+            ///
+            /// # Errors
+            /// A [`Refusal`] for an unknown type, a missing or ill-typed field, or a value out of
+            /// range.
+            pub fn from_json(kind: &str, text: &str) -> Result<Event, Refusal> {
+                let event = match kind {
+                    $(
+                        $name => {
+                            #[allow(unused_variables)]
+                            let fields: fields::$variant = read_json(text)?;
+                            Event::$variant { $( $field: fields.$field ),* }
+                        }
+                    )*
+                    other => {
+                        return Err(Refusal {
+                            reason: Rejection::UnknownType,
+                            message: format!("unknown event type `{}`", shorten(other)),
+                        })
+                    }
+                };
+                event.check()?;
+                Ok(event)
+            }
+
+            /// Refuses a number out of range for the metric it feeds ([`MAX_EVENT_NUMBER`]).
+            fn check_bounds(&self) -> Result<(), Refusal> {
+                match self {
+                    $(
+                        Event::$variant { $( $field ),* } => {
+                            $(
+                                Bounded::bound($field)
+                                    .map_err(|problem| Refusal::invalid(stringify!($field), problem))?;
+                            )*
+                        }
+                    )*
+                }
+                Ok(())
             }
         }
     };
@@ -706,6 +867,7 @@ impl Event {
     /// The first problem, naming the field.
     pub fn check(&self) -> Result<(), Refusal> {
         use Event as E;
+        self.check_bounds()?;
         match self {
             E::RequestCompleted {
                 status,
@@ -1178,13 +1340,16 @@ mod tests {
             err.to_string(),
             "\"chatty\" is not a valid LLM operation; expected one of chat, text_completion, embeddings"
         );
-        let wrong: Result<Event, _> = serde_json::from_str(
+        let refusal = Event::from_json(
+            "tool.executed",
             r#"{"type":"tool.executed","tool":"t","vertical":"v","status":"fine","duration_ms":1}"#,
-        );
-        let refusal = Refusal::from_serde(&wrong.expect_err("unknown status"));
+        )
+        .expect_err("unknown status");
         assert_eq!(refusal.reason, Rejection::InvalidField);
         assert!(
-            refusal.message.contains("unknown variant `fine`"),
+            refusal
+                .message
+                .starts_with("field `status`: unknown variant `fine`"),
             "{refusal:?}"
         );
     }

@@ -3,7 +3,8 @@
 //!
 //! Lookup by key is `metrics-util`'s sharded [`Registry`]; what it stores per series is ours:
 //!
-//! - a counter is one `AtomicU64` (an increment is one relaxed `fetch_add`);
+//! - a counter is one `AtomicU64`; an increment saturates at `u64::MAX` rather than wrap, so
+//!   a counter never goes backwards whatever number reaches it;
 //! - a gauge is one `AtomicU64` holding the `f64`'s bits;
 //! - a histogram has fixed buckets (the catalog's, else the store's defaults), one atomic count
 //!   per bucket and an atomic sum, so a record is a bucket search and two atomic adds, with no
@@ -162,7 +163,12 @@ pub struct Exemplar {
 impl CounterFn for CounterCell {
     #[inline]
     fn increment(&self, value: u64) {
-        self.value.fetch_add(value, Ordering::Relaxed);
+        // One compare-exchange, as cheap as `fetch_add` uncontended; never wraps.
+        let _ = self
+            .value
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |current| {
+                Some(current.saturating_add(value))
+            });
     }
 
     fn absolute(&self, value: u64) {
@@ -736,6 +742,19 @@ mod tests {
                 .collect();
             proptest::prop_assert_eq!(pairs, expected);
         }
+    }
+
+    #[test]
+    fn counters_saturate_instead_of_wrapping() {
+        let cell = CounterCell {
+            id: Identity { labels: "".into() },
+            value: AtomicU64::new(0),
+        };
+        cell.increment(u64::MAX - 1);
+        cell.increment(5);
+        assert_eq!(cell.value.load(Ordering::Relaxed), u64::MAX);
+        cell.increment(u64::MAX);
+        assert_eq!(cell.value.load(Ordering::Relaxed), u64::MAX);
     }
 
     #[test]
