@@ -265,6 +265,32 @@ pub(crate) fn status_label(status: u16) -> &'static str {
     }
 }
 
+/// An HTTP method as a label value: the standard methods (RFC 9110's and `PATCH`) as they are,
+/// any other as `_OTHER`, as OpenTelemetry's HTTP conventions say, so a client cannot mint a
+/// series per made-up method. Methods are case-sensitive: `get` is `_OTHER`.
+///
+/// ```
+/// use victor_metrics_core::method_label;
+///
+/// assert_eq!(method_label("PATCH"), "PATCH");
+/// assert_eq!(method_label("BREW"), "_OTHER");
+/// assert_eq!(method_label("get"), "_OTHER");
+/// ```
+pub fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "CONNECT" => "CONNECT",
+        "OPTIONS" => "OPTIONS",
+        "TRACE" => "TRACE",
+        "PATCH" => "PATCH",
+        _ => "_OTHER",
+    }
+}
+
 pub(crate) const fn bool_label(value: bool) -> &'static str {
     if value { "true" } else { "false" }
 }

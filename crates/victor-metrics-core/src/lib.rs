@@ -53,7 +53,7 @@ pub use catalog::{CounterDef, GaugeDef, Group, HistogramDef, MetricDef, MetricKi
 pub use component::{Component, ComponentError, Components, DynComponent};
 pub use family::{
     AgentMode, InFlight, LlmCall, LlmOperation, Request, SecuritySignal, SystemSample,
-    ToolExecution, ToolStatus, UnknownValue, VerticalActivity,
+    ToolExecution, ToolStatus, UnknownValue, VerticalActivity, method_label,
 };
 pub use record::{VictorMetrics, VictorMetricsBuilder};
 pub use series::{DEFAULT_CARDINALITY_LIMIT, MAX_LABEL_VALUE_LEN, OVERFLOW_LABEL_VALUE};

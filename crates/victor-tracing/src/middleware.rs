@@ -282,6 +282,50 @@ mod tests {
     }
 
     #[test]
+    fn a_flood_of_made_up_methods_mints_no_series() {
+        let (recorder, exposition) = ExpositionBuilder::new().build().expect("catalog buckets");
+        let metrics = VictorMetrics::new();
+        let app = Router::new()
+            .route("/items/{id}", get(item))
+            .layer(MonitoringLayer::new(metrics.clone()));
+        let text = metrics::with_local_recorder(&recorder, || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                for n in 0..300 {
+                    let method = match n % 4 {
+                        0 => format!("X{}", fastrand::u64(..)),
+                        1 => "get".to_owned(),
+                        2 => "GET".to_owned(),
+                        _ => "PATCH".to_owned(),
+                    };
+                    let request = Request::builder()
+                        .method(method.as_str())
+                        .uri(format!("/items/{n}"))
+                        .body(Body::empty())
+                        .expect("request");
+                    app.clone().oneshot(request).await.expect("infallible");
+                }
+            });
+            metrics.refresh();
+            exposition.render()
+        });
+        let standard = [
+            "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "_OTHER",
+        ];
+        let mut methods: Vec<&str> = text
+            .lines()
+            .filter(|line| line.starts_with("victor_request"))
+            .filter_map(|line| line.split("method=\"").nth(1)?.split('"').next())
+            .collect();
+        methods.sort_unstable();
+        methods.dedup();
+        assert_eq!(methods, ["GET", "PATCH", "_OTHER"], "{text}");
+        assert!(methods.iter().all(|method| standard.contains(method)));
+    }
+
+    #[test]
     fn request_metrics_match_the_requests_made() {
         let (recorder, exposition) = ExpositionBuilder::new().build().expect("catalog buckets");
         let metrics = VictorMetrics::new();

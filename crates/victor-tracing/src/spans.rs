@@ -285,19 +285,7 @@ impl Drop for AgentSpan {
 
 /// The method as the HTTP conventions name it: the standard ones, else `_OTHER`.
 fn known_method(method: &http::Method) -> &'static str {
-    use http::Method;
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        Method::PATCH => "PATCH",
-        Method::CONNECT => "CONNECT",
-        Method::TRACE => "TRACE",
-        _ => "_OTHER",
-    }
+    victor_metrics_core::method_label(method.as_str())
 }
 
 fn saturating_i64(value: u64) -> i64 {

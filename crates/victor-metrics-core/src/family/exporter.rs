@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{CatalogSeries, InFlight, owned, status_label};
+use super::{CatalogSeries, InFlight, method_label, owned, status_label};
 use crate::Component;
 use crate::catalog::{self as cat, Group, MetricDef};
 use crate::family::Request;
@@ -24,7 +24,7 @@ impl ExporterTraffic {
     pub fn record_request(&self, request: &Request<'_>) {
         let labels = [
             request.endpoint,
-            request.method,
+            method_label(request.method),
             status_label(request.status),
         ];
         self.catalog
@@ -40,7 +40,7 @@ impl ExporterTraffic {
     pub fn track_request(&self, endpoint: &str, method: &str) -> InFlight {
         let gauge = self.catalog.with_gauge(
             &cat::EXPORTER_ACTIVE_REQUESTS,
-            [endpoint, method],
+            [endpoint, method_label(method)],
             Clone::clone,
         );
         InFlight::start(gauge)

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use metrics::{Counter, Histogram};
 
-use super::{CatalogSeries, InFlight, SeriesStats, Totals, owned, status_label};
+use super::{
+    CatalogSeries, InFlight, SeriesStats, Totals, method_label, owned, status_label,
+};
 use crate::Component;
 use crate::catalog::{self as cat, Group, MetricDef};
 use crate::series::{SeriesCache, register_counter, register_histogram};
@@ -19,7 +21,7 @@ use crate::summary::{OutcomeSummary, WindowFigures};
 pub struct Request<'a> {
     /// The route template (`/chat`, `/api/tools/{name}`), never the raw path.
     pub endpoint: &'a str,
-    /// The HTTP method.
+    /// The HTTP method; any but the standard ones records as `_OTHER` ([`method_label`]).
     pub method: &'a str,
     /// The HTTP status code sent.
     pub status: u16,
@@ -83,7 +85,8 @@ impl Requests {
     pub fn record_request(&self, request: &Request<'_>) {
         let seconds = request.duration.as_secs_f64();
         let status = status_label(request.status);
-        let labels = [request.endpoint, request.method, status];
+        let method = method_label(request.method);
+        let labels = [request.endpoint, method, status];
         let error = request.is_error();
         self.series.with(
             &labels,
@@ -100,7 +103,7 @@ impl Requests {
         );
         if error {
             let error_type = request.error_type.unwrap_or("server_error");
-            let labels = [request.endpoint, request.method, status, error_type];
+            let labels = [request.endpoint, method, status, error_type];
             self.errors.with(
                 &labels,
                 |labels| register_counter(cat::REQUEST_ERRORS_TOTAL.def(), labels),
@@ -111,9 +114,10 @@ impl Requests {
 
     /// Counts a request in flight on `victor_active_requests` until the guard drops.
     pub fn track_request(&self, endpoint: &str, method: &str) -> InFlight {
-        let gauge =
-            self.catalog
-                .with_gauge(&cat::ACTIVE_REQUESTS, [endpoint, method], Clone::clone);
+        let labels = [endpoint, method_label(method)];
+        let gauge = self
+            .catalog
+            .with_gauge(&cat::ACTIVE_REQUESTS, labels, Clone::clone);
         InFlight::start(gauge)
     }
 
