@@ -74,5 +74,5 @@ pub use rule::{
     HistogramSelector, Rule, RuleBuilder, RuleError, RuleOverride, Severity, Signal, Threshold,
     counter, gauge, histogram,
 };
-pub use secret::{Secret, SecretUrl, SecretUrlError};
+pub use secret::{Secret, SecretUrl, SecretUrlError, scrub};
 pub use template::{expand_annotation, replace_placeholders};

@@ -62,6 +62,42 @@ pub struct SecretUrlError {
 }
 
 impl SecretUrl {
+    /// What of this URL a receiver could echo back (as many 404 pages repeat the path): the
+    /// whole URL, its path, query and credentials, every path segment and query value long
+    /// enough to be a token, each also percent-decoded. [`scrub`] removes them from a reply.
+    pub fn echoable_parts(&self) -> Vec<String> {
+        let url = &self.0;
+        let mut parts = vec![url.as_str().to_owned()];
+        if url.path() != "/" {
+            parts.push(url.path().to_owned());
+        }
+        parts.extend(url.query().map(str::to_owned));
+        parts.extend(
+            url.path_segments()
+                .into_iter()
+                .flatten()
+                .filter(|segment| segment.len() >= 6)
+                .map(str::to_owned),
+        );
+        parts.extend(
+            url.query_pairs()
+                .map(|(_, value)| value.into_owned())
+                .filter(|value| value.len() >= 4),
+        );
+        parts.extend(
+            [url.username(), url.password().unwrap_or_default()]
+                .into_iter()
+                .filter(|part| !part.is_empty())
+                .map(str::to_owned),
+        );
+        let decoded: Vec<String> = parts
+            .iter()
+            .filter_map(|part| percent_decode(part))
+            .collect();
+        parts.extend(decoded);
+        parts
+    }
+
     /// The full URL, for the one place that sends to it.
     pub fn expose(&self) -> &url::Url {
         &self.0
@@ -97,6 +133,57 @@ impl std::str::FromStr for SecretUrl {
     }
 }
 
+/// `text` with every occurrence of each of `secrets` (longest first) replaced by `…`: a
+/// receiver's reply, before it reaches a log line, an API answer or the CLI.
+///
+/// ```
+/// use victor_alerting::{SecretUrl, scrub};
+///
+/// let url: SecretUrl = "https://hooks.example.com/services/T0/B0/XXXXXXXX".parse()?;
+/// let reply = "No route for POST /services/T0/B0/XXXXXXXX";
+/// assert_eq!(scrub(reply, &url.echoable_parts()), "No route for POST …");
+/// # Ok::<(), victor_alerting::SecretUrlError>(())
+/// ```
+pub fn scrub(text: &str, secrets: &[String]) -> String {
+    let mut secrets: Vec<&str> = secrets
+        .iter()
+        .map(String::as_str)
+        .filter(|secret| !secret.is_empty())
+        .collect();
+    secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+    let mut text = text.to_owned();
+    for secret in secrets {
+        if text.contains(secret) {
+            text = text.replace(secret, "…");
+        }
+    }
+    text
+}
+
+/// `text` percent-decoded, when that changes it and gives UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    if !text.contains('%') {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&high), Some(&low)) if hex(high).is_some() && hex(low).is_some() => {
+                decoded.push((hex(high)? * 16 + hex(low)?) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(decoded).ok()
+}
+
 impl fmt::Display for SecretUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let host = self.0.host_str().unwrap_or("?");
@@ -116,6 +203,27 @@ impl fmt::Debug for SecretUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_echo_of_a_secret_url_is_scrubbed() {
+        let url: SecretUrl = "https://user:pa55word@hooks.example.com/hook/s3cr%C3%A9t-path?token=abcdef"
+            .parse()
+            .expect("url");
+        let replies = [
+            "Cannot POST /hook/s3cr%C3%A9t-path?token=abcdef".to_owned(),
+            "unknown hook s3crét-path".to_owned(),
+            "bad token abcdef".to_owned(),
+            format!("{} is gone", url.expose()),
+            "auth failed for user:pa55word".to_owned(),
+        ];
+        for reply in replies {
+            let scrubbed = scrub(&reply, &url.echoable_parts());
+            for secret in ["s3cr", "abcdef", "pa55word", "%C3%A9"] {
+                assert!(!scrubbed.contains(secret), "{reply:?} -> {scrubbed:?}");
+            }
+        }
+        assert_eq!(scrub("all fine", &url.echoable_parts()), "all fine");
+    }
 
     #[test]
     fn url_shows_host_and_port_only() {

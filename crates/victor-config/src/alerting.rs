@@ -32,7 +32,7 @@ use victor_alerting::{
     AlertName, RuleOverride, Secret, SecretUrl, Severity, SmtpSecurity, SmtpSettings,
 };
 
-use crate::ConfigError;
+use crate::{ConfigError, SecretText};
 
 /// Who notifies: the in-process engine, or Prometheus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -134,12 +134,12 @@ pub(crate) struct FileAlerting {
     routes: Option<BTreeMap<String, Vec<String>>>,
     rules_file: Option<std::path::PathBuf>,
     eval_interval: Option<String>,
-    webhook_url: Option<String>,
-    webhook_secret: Option<String>,
-    slack_webhook_url: Option<String>,
-    alertmanager_url: Option<String>,
-    pagerduty_routing_key: Option<String>,
-    pagerduty_url: Option<String>,
+    webhook_url: Option<SecretText>,
+    webhook_secret: Option<SecretText>,
+    slack_webhook_url: Option<SecretText>,
+    alertmanager_url: Option<SecretText>,
+    pagerduty_routing_key: Option<SecretText>,
+    pagerduty_url: Option<SecretText>,
     email: Option<FileEmail>,
 }
 
@@ -164,7 +164,7 @@ struct FileEmail {
     port: Option<u16>,
     security: Option<SmtpSecurity>,
     username: Option<String>,
-    password: Option<String>,
+    password: Option<SecretText>,
     from: Option<String>,
     to: Option<Vec<String>>,
 }
@@ -293,22 +293,22 @@ impl AlertingConfig {
             }
         }
         if let Some(value) = file.webhook_url {
-            self.webhook_url = Some(url("alerting.webhook_url", &value)?);
+            self.webhook_url = Some(url("alerting.webhook_url", &value.0)?);
         }
         if let Some(value) = file.webhook_secret {
-            self.webhook_secret = Some(Secret::new(value));
+            self.webhook_secret = Some(Secret::new(value.0));
         }
         if let Some(value) = file.slack_webhook_url {
-            self.slack_webhook_url = Some(url("alerting.slack_webhook_url", &value)?);
+            self.slack_webhook_url = Some(url("alerting.slack_webhook_url", &value.0)?);
         }
         if let Some(value) = file.alertmanager_url {
-            self.alertmanager_urls = urls("alerting.alertmanager_url", &value)?;
+            self.alertmanager_urls = urls("alerting.alertmanager_url", &value.0)?;
         }
         if let Some(value) = file.pagerduty_routing_key {
-            self.pagerduty_routing_key = Some(Secret::new(value));
+            self.pagerduty_routing_key = Some(Secret::new(value.0));
         }
         if let Some(value) = file.pagerduty_url {
-            self.pagerduty_url = Some(url("alerting.pagerduty_url", &value)?);
+            self.pagerduty_url = Some(url("alerting.pagerduty_url", &value.0)?);
         }
         if let Some(email) = file.email {
             let mut parts = self.email_parts();
@@ -316,7 +316,7 @@ impl AlertingConfig {
             parts.port = email.port.or(parts.port);
             parts.security = email.security.or(parts.security);
             parts.username = email.username.or(parts.username);
-            parts.password = email.password.map(Secret::new).or(parts.password);
+            parts.password = email.password.map(|password| Secret::new(password.0)).or(parts.password);
             parts.from = email.from.or(parts.from);
             if let Some(to) = email.to {
                 parts.to = to;

@@ -230,6 +230,59 @@ pub enum ConfigError {
     },
 }
 
+/// A secret as a configuration file holds it: a string, refused in any other type without
+/// repeating the value (serde's own message would: "invalid type: integer `12345`"), and
+/// shown as `<secret>` by `Debug`.
+pub(crate) struct SecretText(pub(crate) String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<secret>")
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        const REFUSED: &str =
+            "expected a quoted string (the value is not shown: this key holds a secret)";
+        impl serde::de::Visitor<'_> for Text {
+            type Value = SecretText;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a quoted string")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<SecretText, E> {
+                Ok(SecretText(text.to_owned()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<SecretText, E> {
+                Err(E::custom(REFUSED))
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<SecretText, E> {
+                Err(E::custom(REFUSED))
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<SecretText, E> {
+                Err(E::custom(REFUSED))
+            }
+            fn visit_i128<E: serde::de::Error>(self, _: i128) -> Result<SecretText, E> {
+                Err(E::custom(REFUSED))
+            }
+            fn visit_u128<E: serde::de::Error>(self, _: u128) -> Result<SecretText, E> {
+                Err(E::custom(REFUSED))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<SecretText, E> {
+                Err(E::custom(REFUSED))
+            }
+            fn visit_char<E: serde::de::Error>(self, _: char) -> Result<SecretText, E> {
+                Err(E::custom(REFUSED))
+            }
+            fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<SecretText, E> {
+                Err(E::custom(REFUSED))
+            }
+        }
+        deserializer.deserialize_any(Text)
+    }
+}
+
 /// The file's shape; every key is optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -241,7 +294,7 @@ struct FileConfig {
     header_read_timeout_seconds: Option<f64>,
     simulate: Option<bool>,
     events_max_body_bytes: Option<usize>,
-    api_token: Option<String>,
+    api_token: Option<SecretText>,
     external_url: Option<String>,
     health: Option<FileHealth>,
     tracing: Option<FileTracing>,
@@ -376,7 +429,7 @@ impl Config {
             self.events_max_body_bytes = limit;
         }
         if let Some(token) = file.api_token {
-            self.api_token = Some(Secret::new(token));
+            self.api_token = Some(Secret::new(token.0));
         }
         if let Some(value) = file.external_url {
             self.external_url =

@@ -102,6 +102,9 @@ pub enum Answer {
     /// Answer with this status to every request for this long after the first one (an outage
     /// of a duration), then move on in the script.
     StatusFor(u16, Duration),
+    /// Answer with this (error) status and a body that repeats the request's path, query and
+    /// body, as many 404 pages do: a secret in the URL or the payload comes back.
+    Echo(u16),
 }
 
 /// A request the receiver accepted (answered 2xx).
@@ -263,11 +266,38 @@ impl WebhookReceiver {
     }
 }
 
+/// `text` with `%XX` escapes decoded (lossily).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |at: usize| {
+            bytes
+                .get(at)
+                .and_then(|b| (*b as char).to_digit(16))
+                .map(|d| d as u8)
+        };
+        match (bytes[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(high * 16 + low);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 async fn receive(
     State(inbox): State<Arc<Mutex<Inbox>>>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> (StatusCode, String) {
     let answer = {
         let mut inbox = inbox.lock().unwrap_or_else(PoisonError::into_inner);
         match inbox.script.front().copied() {
@@ -286,13 +316,22 @@ async fn receive(
             _ => inbox.script.pop_front(),
         }
     };
+    let code = |code: u16| StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match answer {
         Some(Answer::Hang) => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
-            StatusCode::OK
+            (StatusCode::OK, String::new())
         }
-        Some(Answer::Status(code)) if !(200..300).contains(&code) => {
-            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        Some(Answer::Echo(status)) => (
+            code(status),
+            format!(
+                "Cannot POST {uri} ({}): {}",
+                percent_decoded(&uri.to_string()),
+                String::from_utf8_lossy(&body)
+            ),
+        ),
+        Some(Answer::Status(status)) if !(200..300).contains(&status) => {
+            (code(status), String::new())
         }
         answer => {
             let status = match answer {
@@ -301,7 +340,7 @@ async fn receive(
             };
             let mut inbox = inbox.lock().unwrap_or_else(PoisonError::into_inner);
             inbox.accepted.push(Received { headers, body });
-            status
+            (status, String::new())
         }
     }
 }

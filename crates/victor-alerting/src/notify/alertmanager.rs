@@ -65,7 +65,7 @@ impl Notifier for AlertmanagerNotifier {
             let mut sends = tokio::task::JoinSet::new();
             for url in self.alerts_urls.clone() {
                 let body = body.clone();
-                sends.spawn(async move { post_json(&url, body, &[]).await });
+                sends.spawn(async move { post_json(&url, body, &[], None).await });
             }
             let mut last = None;
             let mut delivered = false;

@@ -17,6 +17,8 @@ pub struct EmailNotifier {
     from: Mailbox,
     to: Vec<Mailbox>,
     server: String,
+    /// The password, scrubbed from any SMTP reply quoted in an error.
+    password: Option<crate::Secret>,
 }
 
 impl std::fmt::Debug for EmailNotifier {
@@ -76,6 +78,7 @@ impl EmailNotifier {
             from,
             to,
             server: format!("{}:{}", settings.host, settings.port),
+            password: settings.password.clone(),
         })
     }
 
@@ -109,7 +112,15 @@ impl Notifier for EmailNotifier {
                 .send(message)
                 .await
                 .map(drop)
-                .map_err(|err| NotifyError::Smtp(format!("{}: {err}", self.server)))
+                .map_err(|err| {
+                    // An SMTP server's reply may repeat what it was sent.
+                    let secrets: Vec<String> = self
+                        .password
+                        .iter()
+                        .map(|password| password.expose().to_owned())
+                        .collect();
+                    NotifyError::Smtp(crate::scrub(&format!("{}: {err}", self.server), &secrets))
+                })
         })
     }
 }

@@ -112,13 +112,18 @@ pub fn install_crypto_provider() {
 }
 
 #[cfg(feature = "delivery")]
-/// POSTs a JSON body (with extra headers) and turns anything but a 2xx into an error.
+/// POSTs a JSON body (with extra headers) and turns anything but a 2xx into an error. The
+/// error quotes the start of the reply with every echo of the URL's secret parts, and of
+/// `also_secret` (a key the body carries), scrubbed: receivers repeat what they were sent.
 pub(crate) async fn post_json(
     url: &SecretUrl,
     body: Vec<u8>,
     headers: &[(&'static str, String)],
+    also_secret: Option<&crate::Secret>,
 ) -> Result<(), NotifyError> {
     let receiver = url.to_string();
+    let mut secrets = url.echoable_parts();
+    secrets.extend(also_secret.map(|secret| secret.expose().to_owned()));
     let mut request = http_client()
         .post(url.expose().clone())
         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -129,13 +134,13 @@ pub(crate) async fn post_json(
     let response = request.send().await.map_err(|err| NotifyError::Transport {
         receiver: receiver.clone(),
         // `without_url`: the URL is the secret.
-        reason: error_chain(&err.without_url()),
+        reason: crate::scrub(&error_chain(&err.without_url()), &secrets),
     })?;
     let status = response.status();
     if status.is_success() {
         return Ok(());
     }
-    let body = response.text().await.unwrap_or_default();
+    let body = crate::scrub(&response.text().await.unwrap_or_default(), &secrets);
     Err(NotifyError::Status {
         receiver,
         status: status.as_u16(),

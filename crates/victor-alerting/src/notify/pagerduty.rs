@@ -91,7 +91,7 @@ impl Notifier for PagerDutyNotifier {
     fn send<'a>(&'a self, notification: &'a Notification) -> SendFuture<'a> {
         Box::pin(async move {
             let body = serde_json::to_vec(&self.payload(notification)).unwrap_or_default();
-            post_json(&self.url, body, &[]).await
+            post_json(&self.url, body, &[], Some(&self.routing_key)).await
         })
     }
 }

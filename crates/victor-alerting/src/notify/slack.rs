@@ -84,7 +84,7 @@ impl Notifier for SlackNotifier {
     fn send<'a>(&'a self, notification: &'a Notification) -> SendFuture<'a> {
         Box::pin(async move {
             let body = serde_json::to_vec(&Self::payload(notification)).unwrap_or_default();
-            post_json(&self.url, body, &[]).await
+            post_json(&self.url, body, &[], None).await
         })
     }
 }

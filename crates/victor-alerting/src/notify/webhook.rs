@@ -67,7 +67,7 @@ impl Notifier for WebhookNotifier {
                 .iter()
                 .map(|key| (SIGNATURE_HEADER, sign(key.expose().as_bytes(), &body)))
                 .collect();
-            post_json(&self.url, body, &headers).await
+            post_json(&self.url, body, &headers, None).await
         })
     }
 }
