@@ -11,6 +11,7 @@
 //! header_read_timeout_seconds = 10.0  # a client slower than this to send headers is cut off
 //! simulate = false                 # run the built-in synthetic Victor workload
 //! events_max_body_bytes = 8388608  # POST /api/events bodies above this get 413 (VICTOR_EVENTS_MAX_BODY_BYTES)
+//! max_connections = 512            # open connections served fully; 32 more get /health/* only, the rest are closed
 //! api_token = "…"                  # bearer token for the routes that change state (VICTOR_API_TOKEN)
 //! external_url = "https://victor.example.com"  # how people and Alertmanager reach it: generatorURL, notification texts (VICTOR_EXTERNAL_URL, --web.external-url)
 //!
@@ -57,6 +58,14 @@ pub mod alerting;
 /// The default limit on a `POST /api/events` body; larger bodies get 413 and nothing is
 /// applied.
 pub const DEFAULT_EVENTS_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// The default `max_connections`: well under the usual 1024 file descriptors a process may
+/// open, so the limit is reached before the process runs out.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+/// Connections past `max_connections` still served, `/health/*` only, so probes answer while
+/// the limit holds (a kubelet's probes come from the node's address, not loopback).
+pub const PROBE_RESERVE: usize = 32;
 
 use crate::alerting::FileAlerting;
 pub use crate::alerting::{AlertingConfig, AlertingMode};
@@ -117,6 +126,9 @@ pub struct Config {
     pub simulate: bool,
     /// The largest `POST /api/events` body accepted; larger ones get 413 and apply nothing.
     pub events_max_body_bytes: usize,
+    /// Open connections served fully. [`PROBE_RESERVE`] more are served `/health/*` only (so
+    /// probes answer while the limit holds); any beyond are closed at once.
+    pub max_connections: usize,
     /// The bearer token the routes that change state require; `None`: open on loopback,
     /// refused beyond it.
     pub api_token: Option<Secret>,
@@ -178,6 +190,7 @@ impl Default for Config {
             header_read_timeout: Duration::from_secs(10),
             simulate: false,
             events_max_body_bytes: DEFAULT_EVENTS_MAX_BODY_BYTES,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             api_token: None,
             external_url: None,
             simulate_error_rate: None,
@@ -294,6 +307,7 @@ struct FileConfig {
     header_read_timeout_seconds: Option<f64>,
     simulate: Option<bool>,
     events_max_body_bytes: Option<usize>,
+    max_connections: Option<usize>,
     api_token: Option<SecretText>,
     external_url: Option<String>,
     health: Option<FileHealth>,
@@ -424,6 +438,9 @@ impl Config {
         }
         if let Some(simulate) = file.simulate {
             self.simulate = simulate;
+        }
+        if let Some(limit) = file.max_connections {
+            self.max_connections = limit;
         }
         if let Some(limit) = file.events_max_body_bytes {
             self.events_max_body_bytes = limit;
@@ -562,6 +579,12 @@ impl Config {
         if self.events_max_body_bytes == 0 {
             return Err(ConfigError::Value {
                 key: "events_max_body_bytes",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if self.max_connections == 0 {
+            return Err(ConfigError::Value {
+                key: "max_connections",
                 reason: "must be at least 1".into(),
             });
         }

@@ -437,6 +437,8 @@ impl Exporter {
             router,
             self.config.header_read_timeout,
             Arc::clone(&self.shared.connections),
+            server::ConnectionLimit::new(self.config.max_connections),
+            self.metrics.clone(),
             shutdown,
         )
         .await;

@@ -55,7 +55,7 @@ struct Cli {
 
     /// TOML configuration file (keys: listen, metrics_enabled, cardinality_limit,
     /// window_seconds, header_read_timeout_seconds, simulate,
-    /// events_max_body_bytes, api_token, external_url; and in a
+    /// events_max_body_bytes, max_connections, api_token, external_url; and in a
     /// [health] table: startup_timeout_seconds, cache_ttl_seconds, memory_max_ratio, disk_path,
     /// disk_min_free_ratio, shutdown_delay_seconds; in a [tracing] table: otlp_endpoint, sampler,
     /// sampler_arg, service_name, log_format; in an [alerting] table: enabled, mode,

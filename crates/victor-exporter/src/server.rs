@@ -1,33 +1,118 @@
-//! The accept loop: HTTP/1.1 connections with a header-read timeout, counted while open, and a
-//! bounded drain at shutdown.
+//! The accept loop: HTTP/1.1 connections with a header-read timeout, counted while open, capped
+//! (`max_connections`, with a reserve that answers probes only), and a bounded drain at shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use crate::DRAIN_TIMEOUT;
+use crate::config::PROBE_RESERVE;
+use victor_metrics_core::VictorMetrics;
+
+/// How many connections are served, and what is done past that.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConnectionLimit {
+    /// Open connections served fully (`max_connections`).
+    pub(crate) max: usize,
+    /// Connections past `max` served `/health/*` only, one request each.
+    pub(crate) reserve: usize,
+}
+
+impl ConnectionLimit {
+    pub(crate) fn new(max: usize) -> ConnectionLimit {
+        ConnectionLimit {
+            max,
+            reserve: PROBE_RESERVE,
+        }
+    }
+}
+
+/// Answers `/health/*` and refuses everything else with 503: what a connection from the probe
+/// reserve is served.
+async fn probes_only(request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/health/") {
+        return next.run(request).await;
+    }
+    let body = serde_json::json!({
+        "error": "connection limit reached (max_connections); this connection is served \
+                  /health/* only: retry, or raise max_connections"
+    });
+    (
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        [(axum::http::header::RETRY_AFTER, "1")],
+        axum::Json(body),
+    )
+        .into_response()
+}
+
+/// Logs that the limit holds on the first connection over it, then at most once a minute with
+/// how many came over since.
+struct LimitLog {
+    last: Option<Instant>,
+    since: u64,
+}
+
+impl LimitLog {
+    fn over(&mut self, open: u64, limit: ConnectionLimit) {
+        self.since += 1;
+        if self.last.is_some_and(|last| last.elapsed() < Duration::from_secs(60)) {
+            return;
+        }
+        tracing::warn!(
+            open,
+            max_connections = limit.max,
+            over_limit = self.since,
+            "connection limit reached: new connections are served /health/* only ({} of them), \
+             then closed; see victor_exporter_connections_over_limit_total",
+            limit.reserve
+        );
+        self.last = Some(Instant::now());
+        self.since = 0;
+    }
+}
 
 /// Accepts connections until `shutdown`, then gives in-flight requests [`DRAIN_TIMEOUT`] to finish.
 /// Each connection is HTTP/1.1 (what Prometheus scrapes with) and is closed when its client takes
 /// longer than `header_read_timeout` to send a request's headers, so idle or slow clients cannot
 /// pile up.
+///
+/// Past `limit.max` open connections, a new one is served `/health/*` only, one request and
+/// closed (so probes keep answering); past `limit.max + limit.reserve` it is closed at once. Both
+/// are counted in `victor_exporter_connections_over_limit_total` and logged.
 pub(crate) async fn serve_connections(
     listener: TcpListener,
     router: Router,
     header_read_timeout: Duration,
     connections: Arc<AtomicU64>,
+    limit: ConnectionLimit,
+    metrics: VictorMetrics,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout);
+    let mut reserved = http.clone();
+    reserved.keep_alive(false);
+    let probes = router
+        .clone()
+        .layer(axum::middleware::from_fn(probes_only));
+    // Both outcomes exist from the start at zero, so rate() has a series.
+    metrics.exporter().record_connections_over_limit(true, 0);
+    metrics.exporter().record_connections_over_limit(false, 0);
+    let mut log = LimitLog {
+        last: None,
+        since: 0,
+    };
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -43,8 +128,23 @@ pub(crate) async fn serve_connections(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(router.clone());
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let open_now = connections.load(Ordering::Relaxed);
+        let over = open_now >= limit.max as u64;
+        if over {
+            let served = open_now < (limit.max + limit.reserve) as u64;
+            metrics.exporter().record_connections_over_limit(served, 1);
+            log.over(open_now, limit);
+            if !served {
+                drop(stream);
+                continue;
+            }
+        }
+        let (builder, service) = if over {
+            (&reserved, TowerToHyperService::new(probes.clone()))
+        } else {
+            (&http, TowerToHyperService::new(router.clone()))
+        };
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         let open = OpenConnection::new(Arc::clone(&connections));
         tokio::spawn(async move {
             if let Err(err) = connection.await {
@@ -69,14 +169,14 @@ struct OpenConnection(Arc<AtomicU64>);
 
 impl OpenConnection {
     fn new(count: Arc<AtomicU64>) -> Self {
-        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        count.fetch_add(1, Ordering::Relaxed);
         OpenConnection(count)
     }
 }
 
 impl Drop for OpenConnection {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -932,6 +932,12 @@ catalog! {
         "victor_exporter_active_requests", G::Exporter, &["endpoint", "method"],
         "Requests the exporter is answering now.")
         .sources("added: the exporter's own traffic, apart from the agent's");
+    /// Connections over the limit.
+    EXPORTER_CONNECTIONS_OVER_LIMIT_TOTAL: CounterDef<1> = CounterDef::new(
+        "victor_exporter_connections_over_limit_total", G::Exporter, &["outcome"],
+        "Connections accepted while max_connections were open: probes_only (served /health/* \
+         only, from the probe reserve) or closed (the reserve was full too).")
+        .sources("added: issue 19 (connection limit)");
 
     // ---- Tracing ----
     /// Spans started.

@@ -36,6 +36,19 @@ impl ExporterTraffic {
         );
     }
 
+    /// Counts `count` connections accepted while `max_connections` were open
+    /// (`victor_exporter_connections_over_limit_total`): `served_probes_only` from the probe
+    /// reserve, else closed at once. A count of 0 makes the series exist.
+    pub fn record_connections_over_limit(&self, served_probes_only: bool, count: u64) {
+        let outcome = if served_probes_only {
+            "probes_only"
+        } else {
+            "closed"
+        };
+        self.catalog
+            .increment(&cat::EXPORTER_CONNECTIONS_OVER_LIMIT_TOTAL, [outcome], count);
+    }
+
     /// Counts a request in flight on `victor_exporter_active_requests` until the guard drops.
     pub fn track_request(&self, endpoint: &str, method: &str) -> InFlight {
         let gauge = self.catalog.with_gauge(
