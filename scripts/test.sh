@@ -55,3 +55,34 @@ fi
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+
+# Fuzzing: every parser an outsider reaches (events, the config file, rule files, trace
+# context), each for VICTOR_FUZZ_SECONDS (15) from a copy of its committed seeds, so a run never
+# edits the clone. Needs the nightly toolchain (sanitizers) and cargo-fuzz (installed here).
+fuzz_seconds="${VICTOR_FUZZ_SECONDS:-15}"
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "scripts/test.sh: the nightly toolchain is missing; fuzzing needs it" >&2
+    exit 1
+  fi
+  echo "scripts/test.sh: no nightly toolchain; skipping the fuzz run (CI=true fails instead)" >&2
+elif [ "$fuzz_seconds" -gt 0 ]; then
+  if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    echo "scripts/test.sh: installing cargo-fuzz (crates.io)" >&2
+    cargo install cargo-fuzz --locked --quiet
+  fi
+  fuzz_work=$(mktemp -d)
+  trap 'rm -rf "$fuzz_work"' EXIT
+  for target in events config rules tracecontext; do
+    cp -r "fuzz/corpus/$target" "$fuzz_work/$target"
+    echo "scripts/test.sh: fuzzing $target for ${fuzz_seconds}s" >&2
+    CARGO_TARGET_DIR="$HOME/.cache/victor-observability/fuzz-target" \
+      cargo +nightly fuzz run --fuzz-dir fuzz "$target" "$fuzz_work/$target" -- \
+      -max_total_time="$fuzz_seconds" -artifact_prefix="$fuzz_work/crash-$target-" -print_final_stats=1 \
+      2>"$fuzz_work/$target.log" || {
+      tail -40 "$fuzz_work/$target.log" >&2
+      echo "scripts/test.sh: fuzz target $target failed; the input is in the log above" >&2
+      exit 1
+    }
+  done
+fi

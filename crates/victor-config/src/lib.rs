@@ -372,28 +372,10 @@ impl Config {
                 path: path.to_owned(),
                 source,
             })?;
-            let problems = check_file(&text);
-            if !problems.is_empty() {
-                return Err(ConfigError::Parse {
-                    path: path.to_owned(),
-                    problems,
-                });
-            }
-            let file = toml::from_str(&text).map_err(|err| ConfigError::Parse {
+            config = Config::from_file_text(&text).map_err(|problems| ConfigError::Parse {
                 path: path.to_owned(),
-                problems: vec![FileProblem::from_toml(&text, "", &err)],
+                problems,
             })?;
-            config
-                .apply_file(file)
-                .map_err(|message| ConfigError::Parse {
-                    path: path.to_owned(),
-                    problems: vec![FileProblem {
-                        line: 1,
-                        column: 1,
-                        key: String::new(),
-                        message,
-                    }],
-                })?;
         }
         config.apply_env(env)?;
         if let Some(listen) = overrides.listen {
@@ -413,6 +395,30 @@ impl Config {
             config.simulate_error_rate = overrides.simulate_error_rate;
         }
         config.validate()?;
+        Ok(config)
+    }
+
+    /// The configuration a file's `text` gives over the defaults, before the environment and
+    /// the command line: what [`Config::resolve`] starts from. Refused with every problem
+    /// [`check_file`] finds, each at its line.
+    ///
+    /// # Errors
+    /// The file's problems, in file order.
+    pub fn from_file_text(text: &str) -> Result<Config, Vec<FileProblem>> {
+        let problems = check_file(text);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let file = toml::from_str(text).map_err(|err| vec![FileProblem::from_toml(text, "", &err)])?;
+        let mut config = Config::default();
+        config.apply_file(file).map_err(|message| {
+            vec![FileProblem {
+                line: 1,
+                column: 1,
+                key: String::new(),
+                message,
+            }]
+        })?;
         Ok(config)
     }
 

@@ -1331,6 +1331,49 @@ mod tests {
         assert_eq!(nothing.reason, Rejection::MissingField);
     }
 
+    proptest::proptest! {
+        /// Event → applied metrics: counts up to the limit are added exactly, in any number of
+        /// events, and every count past it is refused naming the field and the limit, so a
+        /// counter never goes backwards.
+        #[test]
+        fn counts_apply_exactly_and_past_the_limit_are_refused(
+            counts in proptest::collection::vec(
+                proptest::prop_oneof![0..=MAX_EVENT_NUMBER, proptest::num::u64::ANY],
+                1..8,
+            ),
+        ) {
+            let (store, exposition) =
+                crate::exposition::ExpositionBuilder::new().build().expect("catalog buckets");
+            let metrics = VictorMetrics::new();
+            let mut expected = 0_u128;
+            for count in &counts {
+                let text = format!(r#"{{"type":"cache.eviction","cache":"c","count":{count}}}"#);
+                match Event::from_json("cache.eviction", &text) {
+                    Ok(event) => {
+                        proptest::prop_assert!(*count <= MAX_EVENT_NUMBER);
+                        metrics::with_local_recorder(&store, || event.apply(&metrics));
+                        expected += u128::from(*count);
+                    }
+                    Err(refusal) => {
+                        proptest::prop_assert!(*count > MAX_EVENT_NUMBER);
+                        proptest::prop_assert!(
+                            refusal.message.starts_with("field `count`:")
+                                && refusal.message.contains("9007199254740992"),
+                            "{}", refusal.message
+                        );
+                    }
+                }
+            }
+            let text = exposition.render();
+            let total = text
+                .lines()
+                .find(|line| line.starts_with("victor_cache_evictions_total{"))
+                .and_then(|line| line.rsplit(' ').next()?.parse::<u128>().ok())
+                .unwrap_or(0);
+            proptest::prop_assert_eq!(total, expected, "{}", text);
+        }
+    }
+
     #[test]
     fn closed_label_values_parse_and_name_the_alternatives() {
         assert_eq!("timeout".parse::<ToolStatus>(), Ok(ToolStatus::Timeout));
