@@ -19,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     match Config::from_file_text(text) {
-        Ok(_) => assert!(problems.is_empty(), "start-up took a file check refused: {problems:?}"),
+        Ok(_) => assert!(
+            problems.is_empty(),
+            "start-up took a file check refused: {problems:?}"
+        ),
         Err(found) => assert!(!found.is_empty()),
     }
 });

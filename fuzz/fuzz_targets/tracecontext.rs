@@ -16,18 +16,29 @@ fuzz_target!(|data: &[u8]| {
     let (parents, states) = text.split_once("\n\n").unwrap_or((text, ""));
     let mut headers = HeaderMap::new();
     let mut sent = Vec::new();
-    for value in parents.lines().filter_map(|line| HeaderValue::from_str(line).ok()) {
+    for value in parents
+        .lines()
+        .filter_map(|line| HeaderValue::from_str(line).ok())
+    {
         sent.push(value.clone());
         headers.append("traceparent", value);
     }
-    for value in states.lines().filter_map(|line| HeaderValue::from_str(line).ok()) {
+    for value in states
+        .lines()
+        .filter_map(|line| HeaderValue::from_str(line).ok())
+    {
         headers.append("tracestate", value);
     }
     let cx = extract(&headers);
     let span = cx.span();
     let context = span.span_context();
     if context.is_valid() {
-        assert_eq!(sent.len(), 1, "a parent followed among {} traceparents", sent.len());
+        assert_eq!(
+            sent.len(),
+            1,
+            "a parent followed among {} traceparents",
+            sent.len()
+        );
         let value = sent[0].to_str().expect("followed, so text");
         assert!(valid_traceparent(value), "followed an invalid {value:?}");
         assert_eq!(context.trace_id().to_string(), value[3..35]);
