@@ -134,7 +134,11 @@ fn assert_no_notification_twice(receiver: &WebhookReceiver, logs: &dyn Fn() -> S
             })
             .collect();
         alerts.sort();
-        let key = (body["groupKey"].to_string(), body["status"].to_string(), alerts);
+        let key = (
+            body["groupKey"].to_string(),
+            body["status"].to_string(),
+            alerts,
+        );
         *seen.entry(key).or_insert(0) += 1;
     }
     for ((group, status, alerts), count) in seen {

@@ -206,9 +206,10 @@ mod tests {
 
     #[test]
     fn every_echo_of_a_secret_url_is_scrubbed() {
-        let url: SecretUrl = "https://user:pa55word@hooks.example.com/hook/s3cr%C3%A9t-path?token=abcdef"
-            .parse()
-            .expect("url");
+        let url: SecretUrl =
+            "https://user:pa55word@hooks.example.com/hook/s3cr%C3%A9t-path?token=abcdef"
+                .parse()
+                .expect("url");
         let replies = [
             "Cannot POST /hook/s3cr%C3%A9t-path?token=abcdef".to_owned(),
             "unknown hook s3crét-path".to_owned(),

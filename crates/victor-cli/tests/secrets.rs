@@ -84,7 +84,11 @@ fn no_secret_reaches_a_log_an_answer_or_the_cli() {
         .expect_err("refused");
     for shown in [&checked, &started] {
         assert!(!shown.contains("90210"), "a numeric secret shown:\n{shown}");
-        for key in ["api_token", "alerting.webhook_url", "alerting.email.password"] {
+        for key in [
+            "api_token",
+            "alerting.webhook_url",
+            "alerting.email.password",
+        ] {
             assert!(shown.contains(key), "{key} not named:\n{shown}");
         }
     }

@@ -316,7 +316,10 @@ impl AlertingConfig {
             parts.port = email.port.or(parts.port);
             parts.security = email.security.or(parts.security);
             parts.username = email.username.or(parts.username);
-            parts.password = email.password.map(|password| Secret::new(password.0)).or(parts.password);
+            parts.password = email
+                .password
+                .map(|password| Secret::new(password.0))
+                .or(parts.password);
             parts.from = email.from.or(parts.from);
             if let Some(to) = email.to {
                 parts.to = to;

@@ -409,7 +409,8 @@ impl Config {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let file = toml::from_str(text).map_err(|err| vec![FileProblem::from_toml(text, "", &err)])?;
+        let file =
+            toml::from_str(text).map_err(|err| vec![FileProblem::from_toml(text, "", &err)])?;
         let mut config = Config::default();
         config.apply_file(file).map_err(|message| {
             vec![FileProblem {

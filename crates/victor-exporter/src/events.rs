@@ -214,16 +214,34 @@ mod tests {
             (1, "key must be a string"),
             (2, "unknown event type `tool.exploded`"),
             (3, "missing field `duration_ms`"),
-            (4, "field `duration_ms`: invalid type: string \"fast\", expected f64"),
+            (
+                4,
+                "field `duration_ms`: invalid type: string \"fast\", expected f64",
+            ),
             (5, "field `duration_ms` is negative (-1)"),
             // The blank line is not an event: the next one is index 6.
-            (6, "field `status`: invalid type: string \"ok\", expected u16"),
+            (
+                6,
+                "field `status`: invalid type: string \"ok\", expected u16",
+            ),
             (7, "invalid type: integer `42`"),
-            (9, "field `count`: 18446744073709551615 is above the limit 9007199254740992"),
-            (10, "field `count`: invalid type: floating point `1.8446744073709552e+19`, expected u64"),
-            (11, "field `type`: invalid type: integer `5`, expected a string"),
+            (
+                9,
+                "field `count`: 18446744073709551615 is above the limit 9007199254740992",
+            ),
+            (
+                10,
+                "field `count`: invalid type: floating point `1.8446744073709552e+19`, expected u64",
+            ),
+            (
+                11,
+                "field `type`: invalid type: integer `5`, expected a string",
+            ),
             (12, "field `trace_id`"),
-            (13, "field `provider`: invalid type: integer `1`, expected a string"),
+            (
+                13,
+                "field `provider`: invalid type: integer `1`, expected a string",
+            ),
             (14, "field `cost_usd`: 1e300 is outside ±9007199254740992"),
         ];
         for ((index, reason), (expected_index, expected)) in reasons.iter().zip(expected) {

@@ -65,7 +65,10 @@ struct LimitLog {
 impl LimitLog {
     fn over(&mut self, open: u64, limit: ConnectionLimit) {
         self.since += 1;
-        if self.last.is_some_and(|last| last.elapsed() < Duration::from_secs(60)) {
+        if self
+            .last
+            .is_some_and(|last| last.elapsed() < Duration::from_secs(60))
+        {
             return;
         }
         tracing::warn!(
@@ -103,9 +106,7 @@ pub(crate) async fn serve_connections(
         .header_read_timeout(header_read_timeout);
     let mut reserved = http.clone();
     reserved.keep_alive(false);
-    let probes = router
-        .clone()
-        .layer(axum::middleware::from_fn(probes_only));
+    let probes = router.clone().layer(axum::middleware::from_fn(probes_only));
     // Both outcomes exist from the start at zero, so rate() has a series.
     metrics.exporter().record_connections_over_limit(true, 0);
     metrics.exporter().record_connections_over_limit(false, 0);

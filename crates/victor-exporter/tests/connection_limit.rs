@@ -29,7 +29,10 @@ fn request(addr: SocketAddr, path: &str) -> Option<(String, String)> {
         return None;
     }
     let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-    Some((head.lines().next().unwrap_or_default().to_owned(), body.to_owned()))
+    Some((
+        head.lines().next().unwrap_or_default().to_owned(),
+        body.to_owned(),
+    ))
 }
 
 /// Connections that send nothing, held open.
@@ -76,7 +79,10 @@ fn past_the_limit_probes_answer_then_connections_close_and_service_returns() {
         {
             break body;
         }
-        assert!(Instant::now() < deadline, "still refused after the connections closed");
+        assert!(
+            Instant::now() < deadline,
+            "still refused after the connections closed"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     let over = |outcome: &str| {
@@ -86,6 +92,10 @@ fn past_the_limit_probes_answer_then_connections_close_and_service_returns() {
         )
         .unwrap_or_else(|| panic!("no {outcome} series"))
     };
-    assert!(over("probes_only") >= 2.0 + PROBE_RESERVE as f64, "{}", over("probes_only"));
+    assert!(
+        over("probes_only") >= 2.0 + PROBE_RESERVE as f64,
+        "{}",
+        over("probes_only")
+    );
     assert!(over("closed") >= 1.0);
 }

@@ -91,7 +91,10 @@ fn a_hung_host_call_stops_nothing_and_shutdown_ends_within_its_bound() {
     std::thread::sleep(Duration::from_millis(500));
     let evaluations = |text: &str| series_value(text, "victor_alert_evaluations_total");
     let (status, first, took) = get(&agent, &format!("{base}/metrics"));
-    assert!(status == 200 && took < Duration::from_secs(1), "{status} in {took:?}");
+    assert!(
+        status == 200 && took < Duration::from_secs(1),
+        "{status} in {took:?}"
+    );
     for route in [
         "/api/performance/system",
         "/api/performance/summary",
@@ -99,7 +102,10 @@ fn a_hung_host_call_stops_nothing_and_shutdown_ends_within_its_bound() {
         "/health/ready",
     ] {
         let (status, body, took) = get(&agent, &format!("{base}{route}"));
-        assert!(took < Duration::from_secs(1), "{route} took {took:?}: {body}");
+        assert!(
+            took < Duration::from_secs(1),
+            "{route} took {took:?}: {body}"
+        );
         if route == "/health/ready" {
             assert_eq!(status, 503, "{body}");
             assert!(body.contains("timed out after 300ms"), "{body}");
@@ -109,7 +115,10 @@ fn a_hung_host_call_stops_nothing_and_shutdown_ends_within_its_bound() {
         if route == "/api/performance/system" {
             let view: serde_json::Value = serde_json::from_str(&body).expect("json");
             assert_eq!(view["sampled"], false, "{view}");
-            assert!(view["age_seconds"].as_f64().is_some_and(|age| age > 0.3), "{view}");
+            assert!(
+                view["age_seconds"].as_f64().is_some_and(|age| age > 0.3),
+                "{view}"
+            );
         }
     }
     std::thread::sleep(Duration::from_millis(600));

@@ -167,7 +167,15 @@ macro_rules! unbounded {
         })*
     };
 }
-unbounded!(String, u16, bool, AgentMode, LlmOperation, TaskStatus, ToolStatus);
+unbounded!(
+    String,
+    u16,
+    bool,
+    AgentMode,
+    LlmOperation,
+    TaskStatus,
+    ToolStatus
+);
 
 /// Deserializes `text`; on failure reads it again tracking the path, so the refusal names the
 /// field (nested ones as `a.b`, array elements as `a[0]`). The happy path pays nothing for it.

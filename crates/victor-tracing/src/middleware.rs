@@ -312,7 +312,8 @@ mod tests {
             exposition.render()
         });
         let standard = [
-            "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "_OTHER",
+            "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+            "_OTHER",
         ];
         let mut methods: Vec<&str> = text
             .lines()

@@ -174,9 +174,9 @@ fn valid_tracestate_key(key: &str) -> bool {
         !bytes.is_empty()
             && bytes.len() <= max
             && first(bytes[0])
-            && bytes[1..].iter().all(|b| {
-                matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/')
-            })
+            && bytes[1..]
+                .iter()
+                .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/'))
     }
     let lower_or_digit = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     match key.split_once('@') {
@@ -322,9 +322,14 @@ mod tests {
         ] {
             assert!(!valid_tracestate(bad_state), "{bad_state:?}");
         }
-        let too_many = (0..33).map(|i| format!("k{i}=v")).collect::<Vec<_>>().join(",");
+        let too_many = (0..33)
+            .map(|i| format!("k{i}=v"))
+            .collect::<Vec<_>>()
+            .join(",");
         assert!(!valid_tracestate(&too_many));
-        assert!(valid_tracestate("rojo=00f067aa0ba902b7, ,congo=t61rcWkgMzE,a@b=x"));
+        assert!(valid_tracestate(
+            "rojo=00f067aa0ba902b7, ,congo=t61rcWkgMzE,a@b=x"
+        ));
         let mut map = HeaderMap::new();
         map.insert("traceparent", valid.parse().expect("value"));
         map.insert("tracestate", "k=v,k=w".parse().expect("value"));

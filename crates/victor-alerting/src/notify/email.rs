@@ -108,19 +108,15 @@ impl Notifier for EmailNotifier {
     fn send<'a>(&'a self, notification: &'a Notification) -> SendFuture<'a> {
         Box::pin(async move {
             let message = self.message(notification)?;
-            self.transport
-                .send(message)
-                .await
-                .map(drop)
-                .map_err(|err| {
-                    // An SMTP server's reply may repeat what it was sent.
-                    let secrets: Vec<String> = self
-                        .password
-                        .iter()
-                        .map(|password| password.expose().to_owned())
-                        .collect();
-                    NotifyError::Smtp(crate::scrub(&format!("{}: {err}", self.server), &secrets))
-                })
+            self.transport.send(message).await.map(drop).map_err(|err| {
+                // An SMTP server's reply may repeat what it was sent.
+                let secrets: Vec<String> = self
+                    .password
+                    .iter()
+                    .map(|password| password.expose().to_owned())
+                    .collect();
+                NotifyError::Smtp(crate::scrub(&format!("{}: {err}", self.server), &secrets))
+            })
         })
     }
 }

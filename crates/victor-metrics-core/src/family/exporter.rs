@@ -45,8 +45,11 @@ impl ExporterTraffic {
         } else {
             "closed"
         };
-        self.catalog
-            .increment(&cat::EXPORTER_CONNECTIONS_OVER_LIMIT_TOTAL, [outcome], count);
+        self.catalog.increment(
+            &cat::EXPORTER_CONNECTIONS_OVER_LIMIT_TOTAL,
+            [outcome],
+            count,
+        );
     }
 
     /// Counts a request in flight on `victor_exporter_active_requests` until the guard drops.

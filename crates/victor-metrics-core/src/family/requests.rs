@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use metrics::{Counter, Histogram};
 
-use super::{
-    CatalogSeries, InFlight, SeriesStats, Totals, method_label, owned, status_label,
-};
+use super::{CatalogSeries, InFlight, SeriesStats, Totals, method_label, owned, status_label};
 use crate::Component;
 use crate::catalog::{self as cat, Group, MetricDef};
 use crate::series::{SeriesCache, register_counter, register_histogram};

@@ -207,7 +207,10 @@ impl System {
 
     /// The last sample recorded; `None` before one.
     pub fn last_sample(&self) -> Option<SystemSample> {
-        self.state().sample.as_ref().map(|(sample, _)| sample.clone())
+        self.state()
+            .sample
+            .as_ref()
+            .map(|(sample, _)| sample.clone())
     }
 
     /// Resident memory over the memory limit at the last sample; `None` before one, or
