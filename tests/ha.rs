@@ -1,8 +1,18 @@
 //! Fleet alerting through an HA Alertmanager pair: two Debian Alertmanagers clustered on
 //! loopback, a real Prometheus with the generated rules sending to both, and the exporter in
-//! single-node mode sending to both as well, both evaluating one operator rule (a 10 s rate of
-//! 5xx, so the test need not wait out a 5-minute window). No notification reaches the webhook
-//! twice (the pair deduplicates), and every group's resolve arrives once the exporter is gone.
+//! single-node mode sending to both as well, both evaluating one operator rule. While the alert
+//! holds, each group is notified once (the pair deduplicates); once the exporter is gone, every
+//! group's last notification is its resolve.
+//!
+//! What Alertmanager's HA promises is "at least once": around a state change the member that
+//! waits its turn can send what it saw before its peer's newer notification reached it (a
+//! firing after the resolve, then the resolve again). So the test asks exactly-once of the steady
+//! state, after the cluster has formed, and of the end only that it is resolved.
+//!
+//! The rule watches a gauge that holds still while the exporter runs (the simulated memory
+//! limit) and keeps firing for 20 s after its condition goes: on a busy machine a scrape can
+//! miss its 1 s timeout, which empties the expression for one evaluation, and `keep_firing_for`
+//! is what a rule needs against exactly that.
 //!
 //! Its own test binary: the exporter installs the process-wide `metrics` recorder.
 
@@ -16,7 +26,7 @@ use victor_exporter::Exporter;
 use victor_exporter::config::Config;
 
 #[test]
-fn an_ha_pair_sends_no_notification_twice_and_resolves_every_group() -> anyhow::Result<()> {
+fn an_ha_pair_notifies_each_group_once_while_it_holds_and_ends_resolved() -> anyhow::Result<()> {
     let (Some(prometheus_bin), Some(alertmanager_bin)) = (
         require("prometheus", "Debian package `prometheus`"),
         require(
@@ -28,22 +38,24 @@ fn an_ha_pair_sends_no_notification_twice_and_resolves_every_group() -> anyhow::
     };
     let receiver = WebhookReceiver::start()?;
     let dir = tempfile::tempdir()?;
-    let config = webhook_route_config(
-        dir.path(),
-        &["alertname", "severity", "endpoint"],
-        &receiver.url,
-    )?;
+    let config = webhook_route_config(dir.path(), &["alertname", "severity"], &receiver.url)?;
     let (gossip_a, gossip_b) = (free_port(), free_port());
     let first = Alertmanager::start_clustered(&alertmanager_bin, &config, gossip_a, &[gossip_b])?;
     let second = Alertmanager::start_clustered(&alertmanager_bin, &config, gossip_b, &[gossip_a])?;
     let logs = || format!("first:\n{}\nsecond:\n{}", first.log(), second.log());
+    // Until both members see each other, each would notify as the first.
+    for member in [&first, &second] {
+        member
+            .wait_for_cluster(2, Duration::from_secs(30))
+            .map_err(|err| err.context(logs()))?;
+    }
 
     let own_rules = dir.path().join("own.yml");
     std::fs::write(
         &own_rules,
-        "groups:\n  - name: own\n    rules:\n      - alert: AnyServerError\n        \
-         expr: sum by (job, instance, endpoint) (rate(victor_requests_total{status=~\"5..\"}[10s])) > 0\n        \
-         labels: {severity: critical}\n",
+        "groups:\n  - name: own\n    rules:\n      - alert: ExporterServing\n        \
+         expr: max by (job, instance) (victor_memory_limit_bytes) > 0\n        \
+         keep_firing_for: 20s\n        labels: {severity: critical}\n",
     )?;
     let port = free_port();
     let mut exporter_config = Config {
@@ -74,79 +86,69 @@ fn an_ha_pair_sends_no_notification_twice_and_resolves_every_group() -> anyhow::
 
     receiver
         .wait_for(Duration::from_secs(60), |body| {
-            body["status"] == "firing" && body["groupLabels"]["alertname"] == "AnyServerError"
+            body["status"] == "firing" && body["groupLabels"]["alertname"] == "ExporterServing"
         })
         .map_err(|err| err.context(logs()))?;
     // Longer than the peer timeout, so a second member that were to notify would have.
     std::thread::sleep(Duration::from_secs(8));
     let firing = groups(&receiver, "firing");
     assert!(!firing.is_empty());
-    assert_no_notification_twice(&receiver, &logs);
+    for (group, notifications) in by_group(&receiver) {
+        assert_eq!(
+            notifications,
+            ["firing"],
+            "group {group} while the alert holds\n{}",
+            logs()
+        );
+    }
 
     // The exporter goes away: Prometheus' alerts resolve, and so do the merged ones.
     exporter.shutdown()?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !firing.is_subset(&groups(&receiver, "resolved")) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let resolved = || {
+        let last = by_group(&receiver);
+        firing.iter().all(|group| {
+            last.get(group)
+                .and_then(|n| n.last())
+                .is_some_and(|s| s == "resolved")
+        })
+    };
+    while !resolved() {
         assert!(
             Instant::now() < deadline,
-            "not every group resolved: {:?} of {firing:?}\n{}",
-            groups(&receiver, "resolved"),
+            "not every group's last notification is its resolve: {:?}\n{}",
+            by_group(&receiver),
             logs()
         );
         std::thread::sleep(Duration::from_millis(500));
     }
-    std::thread::sleep(Duration::from_secs(4));
-    assert_no_notification_twice(&receiver, &logs);
+    // And it stays so: no member sends a late firing after the peer timeout.
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(resolved(), "{:?}\n{}", by_group(&receiver), logs());
     Ok(())
 }
 
-/// The AnyServerError groups that got a notification with `status`.
+/// The status of every ExporterServing notification, in arrival order, by group.
+fn by_group(receiver: &WebhookReceiver) -> BTreeMap<String, Vec<String>> {
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for body in receiver.bodies() {
+        if body["groupLabels"]["alertname"] == "ExporterServing" {
+            let group = body["groupKey"].as_str().unwrap_or_default().to_owned();
+            let status = body["status"].as_str().unwrap_or_default().to_owned();
+            groups.entry(group).or_default().push(status);
+        }
+    }
+    groups
+}
+
+/// The ExporterServing groups that got a notification with `status`.
 fn groups(receiver: &WebhookReceiver, status: &str) -> BTreeSet<String> {
     receiver
         .bodies()
         .into_iter()
         .filter(|body| {
-            body["status"] == status && body["groupLabels"]["alertname"] == "AnyServerError"
+            body["status"] == status && body["groupLabels"]["alertname"] == "ExporterServing"
         })
         .map(|body| body["groupKey"].as_str().unwrap_or_default().to_owned())
         .collect()
-}
-
-/// Fails when one notification reached the receiver twice: the same group, status and alerts
-/// (each by fingerprint, status and start), which is what two members that both notify send.
-/// A source that flaps (a scrape that times out on a busy machine makes Prometheus' rate vanish
-/// for one evaluation) sends a *new* notification, with a new start, and is not a duplicate.
-fn assert_no_notification_twice(receiver: &WebhookReceiver, logs: &dyn Fn() -> String) {
-    let mut seen = BTreeMap::new();
-    for body in receiver.bodies() {
-        if body["groupLabels"]["alertname"] != "AnyServerError" {
-            continue;
-        }
-        let mut alerts: Vec<String> = body["alerts"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|alert| {
-                format!(
-                    "{} {} {}",
-                    alert["fingerprint"], alert["status"], alert["startsAt"]
-                )
-            })
-            .collect();
-        alerts.sort();
-        let key = (
-            body["groupKey"].to_string(),
-            body["status"].to_string(),
-            alerts,
-        );
-        *seen.entry(key).or_insert(0) += 1;
-    }
-    for ((group, status, alerts), count) in seen {
-        assert_eq!(
-            count,
-            1,
-            "group {group} got the {status} notification of {alerts:?} {count} times\n{}",
-            logs()
-        );
-    }
 }

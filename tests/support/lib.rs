@@ -562,6 +562,35 @@ impl Alertmanager {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("alertmanager.log")).unwrap_or_default()
     }
+
+    /// Waits until this member's cluster is `ready` with `peers` members (itself included), as
+    /// `GET /api/v2/status` reports: before that, each member would notify as the first.
+    ///
+    /// # Errors
+    /// When it does not within `timeout`; the last status is named.
+    pub fn wait_for_cluster(&self, peers: usize, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        let mut last = serde_json::Value::Null;
+        while Instant::now() < deadline {
+            if let Ok(mut response) = ureq::get(&format!("{}/api/v2/status", self.url)).call()
+                && let Ok(status) = response.body_mut().read_json::<serde_json::Value>()
+            {
+                let cluster = &status["cluster"];
+                if cluster["status"] == "ready"
+                    && cluster["peers"]
+                        .as_array()
+                        .is_some_and(|p| p.len() == peers)
+                {
+                    return Ok(());
+                }
+                last = cluster.clone();
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        bail!(
+            "the Alertmanager cluster did not form with {peers} members within {timeout:?}: {last}"
+        )
+    }
 }
 
 impl Drop for Alertmanager {
