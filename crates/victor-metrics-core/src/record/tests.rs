@@ -619,6 +619,7 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         error_type: None,
     });
     drop(m.exporter().track_request("/metrics", "GET"));
+    m.exporter().record_connections_over_limit(true, 1);
     m.counter(&crate::catalog::TRACING_SPANS_EXPORTED_TOTAL, [])
         .increment(512);
     m.counter(&crate::catalog::TRACING_SPANS_DROPPED_TOTAL, ["queue_full"])
