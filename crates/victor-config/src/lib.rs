@@ -106,6 +106,47 @@ fn host_name() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
+/// A listen address as Prometheus exporters take it (`--web.listen-address`): `IP:PORT`,
+/// `HOST:PORT` with a host name (resolved, an IPv4 address preferred), or `:PORT` for every
+/// interface.
+///
+/// ```
+/// use victor_config::listen_address;
+///
+/// assert_eq!(listen_address(":9091")?, "0.0.0.0:9091".parse()?);
+/// assert_eq!(listen_address("localhost:9091")?.port(), 9091);
+/// assert!(listen_address("9091").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// Naming the text and the forms accepted, when it is none of them or does not resolve.
+pub fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    let expected = "expected IP:PORT, HOST:PORT or :PORT (every interface)";
+    if let Some(port) = text.strip_prefix(':') {
+        let port: u16 = port
+            .parse()
+            .map_err(|_| format!("{text:?} is not a listen address: {expected}"))?;
+        return Ok(SocketAddr::from(([0, 0, 0, 0], port)));
+    }
+    if let Ok(address) = text.parse::<SocketAddr>() {
+        return Ok(address);
+    }
+    if !text.contains(':') {
+        return Err(format!("{text:?} is not a listen address: {expected}"));
+    }
+    let addresses: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(text)
+        .map_err(|err| format!("{text:?} is not a listen address ({err}): {expected}"))?
+        .collect();
+    addresses
+        .iter()
+        .find(|address| address.is_ipv4())
+        .or_else(|| addresses.first())
+        .copied()
+        .ok_or_else(|| format!("{text:?} resolves to no address"))
+}
+
 /// The default listen address: loopback, port 9091 so Prometheus keeps 9090.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9091);
 
@@ -300,7 +341,7 @@ impl<'de> Deserialize<'de> for SecretText {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
-    listen: Option<SocketAddr>,
+    listen: Option<String>,
     metrics_enabled: Option<bool>,
     cardinality_limit: Option<usize>,
     window_seconds: Option<f64>,
@@ -429,7 +470,8 @@ impl Config {
                 .map_err(|_| format!("{key} must be a non-negative number of seconds"))
         };
         if let Some(listen) = file.listen {
-            self.listen = listen;
+            self.listen =
+                listen_address(&listen).map_err(|err| format!("invalid listen: {err}"))?;
         }
         if let Some(enabled) = file.metrics_enabled {
             self.metrics_enabled = enabled;
@@ -910,6 +952,24 @@ mod tests {
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
         file.write_all(text.as_bytes()).expect("write");
         file
+    }
+
+    #[test]
+    fn listen_addresses_take_the_exporter_conventions() {
+        let v4 = |text: &str| listen_address(text).map(|address| address.to_string());
+        assert_eq!(v4(":9100").as_deref(), Ok("0.0.0.0:9100"));
+        assert_eq!(v4("127.0.0.1:9091").as_deref(), Ok("127.0.0.1:9091"));
+        assert_eq!(v4("[::1]:9091").as_deref(), Ok("[::1]:9091"));
+        assert!(listen_address("localhost:9091").is_ok_and(|a| a.ip().is_loopback()));
+        for bad in ["9091", ":port", "", "localhost:99999"] {
+            let err = listen_address(bad).expect_err(bad);
+            assert!(
+                err.contains("HOST:PORT") || err.contains("resolves"),
+                "{bad}: {err}"
+            );
+        }
+        let problems = check_file("listen = \":nine\"\n");
+        assert_eq!((problems[0].line, problems[0].key.as_str()), (1, "listen"));
     }
 
     #[test]

@@ -43,8 +43,11 @@ use victor_tracing::Telemetry;
 #[derive(Debug, Parser)]
 #[command(name = "victor-exporter", version, about, long_about)]
 struct Cli {
-    /// Address to listen on [default: 127.0.0.1:9091; VICTOR_METRICS_PORT sets only the port]
-    #[arg(long, value_name = "ADDR")]
+    /// Address to listen on: IP:PORT, HOST:PORT or :PORT for every interface; also spelt
+    /// --web.listen-address, as other Prometheus exporters do [default: 127.0.0.1:9091;
+    /// VICTOR_METRICS_PORT sets only the port]
+    #[arg(long, visible_alias = "web.listen-address", value_name = "ADDR",
+          value_parser = victor_exporter::config::listen_address)]
     listen: Option<SocketAddr>,
 
     /// The URL people and Alertmanager reach this exporter at, as Prometheus' flag of the same
