@@ -92,9 +92,10 @@ struct Cli {
     #[arg(long)]
     print_rules: bool,
 
-    /// Log verbosity: off, error, warn, info, debug or trace
-    #[arg(long, value_name = "LEVEL", default_value = "info")]
-    log_level: LevelFilter,
+    /// Log verbosity: off, error, warn, info, debug or trace. RUST_LOG takes finer directives
+    /// (e.g. warn,victor_alerting=debug); this flag, when given, wins over it [default: info]
+    #[arg(long, value_name = "LEVEL")]
+    log_level: Option<LevelFilter>,
 
     /// Log lines as human-readable text or JSON (with trace_id and span_id) [default: human]
     #[arg(long, value_name = "FORMAT", value_parser = ["human", "json"])]
@@ -148,7 +149,10 @@ fn run(cli: Cli) -> anyhow::Result<Stopped> {
         |name| std::env::var(name).ok(),
         &overrides,
     )?;
-    config.tracing.log_level = cli.log_level;
+    if let Some(level) = cli.log_level {
+        config.tracing.log_level = level;
+        config.tracing.log_directives = None;
+    }
     if cli.print_rules {
         let generator_url = format!("{}/api/alerts", config.external_url());
         let channels = victor_exporter::alerting::channels(&config.alerting, &generator_url)?;

@@ -38,6 +38,9 @@ pub struct TracingConfig {
     pub log_format: LogFormat,
     /// The most verbose log level written. Spans are exported down to `INFO` whatever this says.
     pub log_level: LevelFilter,
+    /// `RUST_LOG`-style directives (`warn,victor_exporter=debug`), which replace `log_level`
+    /// when set: the standard way to turn one module up at 3 a.m.
+    pub log_directives: Option<String>,
 }
 
 impl TracingConfig {
@@ -51,6 +54,7 @@ impl TracingConfig {
             sampling: Sampling::parent_based(1.0),
             log_format: LogFormat::Human,
             log_level: LevelFilter::INFO,
+            log_directives: None,
         }
     }
 
@@ -58,7 +62,10 @@ impl TracingConfig {
     /// `OTEL_SDK_DISABLED`, `OTEL_SERVICE_NAME`, `OTEL_EXPORTER_OTLP_ENDPOINT` (a base URL;
     /// `/v1/traces` is appended), `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as given),
     /// `OTEL_TRACES_EXPORTER` (`otlp` or `none`), `OTEL_TRACES_SAMPLER` and
-    /// `OTEL_TRACES_SAMPLER_ARG` (alone, it sets the ratio of the parent-based default). The OTLP exporter itself also honours
+    /// `OTEL_TRACES_SAMPLER_ARG` (alone, it sets the ratio of the parent-based default), and
+    /// `RUST_LOG` (env-filter directives, checked here), and `OTEL_EXPORTER_OTLP_PROTOCOL` /
+    /// `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` (`http/protobuf` only: `grpc` is refused, saying
+    /// how to reach a collector). The OTLP exporter itself also honours
     /// `OTEL_EXPORTER_OTLP_HEADERS`, `_TIMEOUT` and `_COMPRESSION`.
     ///
     /// # Errors
@@ -72,10 +79,52 @@ impl TracingConfig {
         if let Some((_, name)) = var("OTEL_SERVICE_NAME") {
             self.service_name = name;
         }
+        if let Some((name, value)) = var("RUST_LOG") {
+            tracing_subscriber::EnvFilter::builder()
+                .parse(value.trim())
+                .map_err(|err| {
+                    ConfigError::new(
+                        name,
+                        &value,
+                        format!("{err}; expected directives such as warn,victor_exporter=debug"),
+                    )
+                })?;
+            self.log_directives = Some(value.trim().to_owned());
+        }
         if let Some((name, value)) = var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
             self.traces_endpoint = Some(checked_endpoint(name, &value, false)?);
         } else if let Some((name, value)) = var("OTEL_EXPORTER_OTLP_ENDPOINT") {
             self.traces_endpoint = Some(checked_endpoint(name, &value, true)?);
+        }
+        let protocol = var("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+            .or_else(|| var("OTEL_EXPORTER_OTLP_PROTOCOL"));
+        if let Some((name, value)) = protocol {
+            match value.trim() {
+                "http/protobuf" => {}
+                "grpc" => {
+                    return Err(ConfigError::new(
+                        name,
+                        &value,
+                        "OTLP over gRPC is not built in: spans go over OTLP/HTTP (protobuf). \
+                         Point OTEL_EXPORTER_OTLP_ENDPOINT at the collector's HTTP receiver \
+                         (port 4318), or let a collector take gRPC and forward",
+                    ));
+                }
+                "http/json" => {
+                    return Err(ConfigError::new(
+                        name,
+                        &value,
+                        "OTLP/HTTP with JSON is not built in; use http/protobuf",
+                    ));
+                }
+                _ => {
+                    return Err(ConfigError::new(
+                        name,
+                        &value,
+                        "expected http/protobuf (grpc and http/json are not built in)",
+                    ));
+                }
+            }
         }
         if let Some((name, value)) = var("OTEL_TRACES_EXPORTER") {
             match value.trim() {
@@ -330,6 +379,39 @@ mod tests {
         assert_eq!(config.traces_endpoint, None);
         assert_eq!(config.sampling, Sampling::parent_based(1.0));
         assert_eq!(config.service_name, "svc");
+    }
+
+    #[test]
+    fn only_otlp_over_http_protobuf_is_taken_and_grpc_says_what_to_do() {
+        let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318");
+        assert!(resolve(&[endpoint, ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")]).is_ok());
+        let grpc = resolve(&[endpoint, ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")])
+            .expect_err("grpc")
+            .to_string();
+        assert!(
+            grpc.contains("OTEL_EXPORTER_OTLP_PROTOCOL") && grpc.contains("4318"),
+            "{grpc}"
+        );
+        let json = resolve(&[("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json")])
+            .expect_err("json")
+            .to_string();
+        assert!(json.contains("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), "{json}");
+    }
+
+    #[test]
+    fn rust_log_directives_are_checked_and_kept() {
+        let config = resolve(&[("RUST_LOG", " warn,victor_alerting=debug ")]).expect("directives");
+        assert_eq!(
+            config.log_directives.as_deref(),
+            Some("warn,victor_alerting=debug")
+        );
+        let err = resolve(&[("RUST_LOG", "victor=loud")]).expect_err("bad level");
+        let shown = err.to_string();
+        assert!(
+            shown.contains("RUST_LOG") && shown.contains("victor=loud"),
+            "{shown}"
+        );
+        assert_eq!(resolve(&[]).expect("none").log_directives, None);
     }
 
     #[test]

@@ -166,17 +166,25 @@ impl Telemetry {
         };
         let tracer = provider.as_ref().map(|p| p.tracer("victor"));
         let ansi = std::io::stderr().is_terminal();
+        let filter = || match &config.log_directives {
+            // Checked when read (`TracingConfig::with_env`); a bad one set by hand logs nothing
+            // finer than the level.
+            Some(directives) => tracing_subscriber::EnvFilter::builder()
+                .with_default_directive(config.log_level.into())
+                .parse_lossy(directives),
+            None => tracing_subscriber::EnvFilter::default().add_directive(config.log_level.into()),
+        };
         let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> =
             vec![match config.log_format {
                 LogFormat::Human => tracing_subscriber::fmt::layer()
                     .with_writer(writer)
                     .with_ansi(ansi)
-                    .with_filter(config.log_level)
+                    .with_filter(filter())
                     .boxed(),
                 LogFormat::Json => tracing_subscriber::fmt::layer()
                     .event_format(JsonLines)
                     .with_writer(writer)
-                    .with_filter(config.log_level)
+                    .with_filter(filter())
                     .boxed(),
             }];
         if let Some(tracer) = &tracer {
@@ -586,6 +594,46 @@ mod tests {
             TraceState::default(),
         );
         opentelemetry::Context::current().with_remote_span_context(span)
+    }
+
+    /// Log lines kept for a test to read.
+    #[derive(Clone, Default)]
+    struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn rust_log_directives_turn_one_target_up_and_the_rest_down() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let mut config = TracingConfig::new("svc", "1");
+        config.log_directives = Some("warn,chatty=debug".to_owned());
+        let telemetry = Telemetry::with_log_writer(
+            &config,
+            &register_metrics(&VictorMetrics::new()),
+            move || writer.clone(),
+        )
+        .expect("telemetry");
+        tracing::dispatcher::with_default(telemetry.dispatch(), || {
+            tracing::debug!(target: "chatty", "wanted detail");
+            tracing::info!(target: "quiet", "unwanted info");
+            tracing::warn!(target: "quiet", "wanted warning");
+        });
+        let text = String::from_utf8_lossy(&lines.0.lock().expect("lines")).into_owned();
+        assert!(text.contains("wanted detail"), "{text}");
+        assert!(text.contains("wanted warning"), "{text}");
+        assert!(!text.contains("unwanted info"), "{text}");
     }
 
     #[test]
