@@ -395,7 +395,10 @@ mod tests {
         let json = resolve(&[("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json")])
             .expect_err("json")
             .to_string();
-        assert!(json.contains("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), "{json}");
+        assert!(
+            json.contains("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"),
+            "{json}"
+        );
     }
 
     #[test]
