@@ -847,6 +847,50 @@ fn check_setting<'i>(
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// Config → effective config: any valid values written to a file come back as the
+        /// configuration in force, for every kind of key (addresses, counts, seconds, ratios,
+        /// booleans, durations as text, secrets).
+        #[test]
+        fn a_file_of_valid_values_is_the_effective_configuration(
+            port in 1_u16..,
+            cardinality in 1_usize..1_000_000,
+            max_connections in 1_usize..100_000,
+            body in 1_usize..(64 << 20),
+            window_ms in 1_000_u64..86_400_000,
+            ratio in 0.01_f64..1.0,
+            simulate in proptest::bool::ANY,
+            delay_ms in 0_u64..600_000,
+            eval_ms in 100_u64..3_600_000,
+            token in "[!-~]{1,40}",
+        ) {
+            let window = Duration::from_millis(window_ms).as_secs_f64();
+            let delay = Duration::from_millis(delay_ms).as_secs_f64();
+            let text = format!(
+                "listen = \":{port}\"\ncardinality_limit = {cardinality}\n\
+                 max_connections = {max_connections}\nevents_max_body_bytes = {body}\n\
+                 window_seconds = {window:?}\nsimulate = {simulate}\napi_token = {token:?}\n\
+                 [health]\nmemory_max_ratio = {ratio:?}\nshutdown_delay_seconds = {delay:?}\n\
+                 [alerting]\neval_interval = \"{eval_ms}ms\"\n"
+            );
+            let config = Config::from_file_text(&text)
+                .map_err(|problems| proptest::test_runner::TestCaseError::fail(format!("{text}\n{problems:?}")))?;
+            proptest::prop_assert_eq!(config.listen, SocketAddr::from(([0, 0, 0, 0], port)));
+            proptest::prop_assert_eq!(config.cardinality_limit, cardinality);
+            proptest::prop_assert_eq!(config.max_connections, max_connections);
+            proptest::prop_assert_eq!(config.events_max_body_bytes, body);
+            proptest::prop_assert!((config.window.as_secs_f64() - window).abs() < 1e-6);
+            proptest::prop_assert_eq!(config.simulate, simulate);
+            proptest::prop_assert_eq!(
+                config.api_token.as_ref().map(Secret::expose),
+                Some(token.as_str())
+            );
+            proptest::prop_assert_eq!(config.health.memory_max_ratio, ratio);
+            proptest::prop_assert!((config.health.shutdown_delay.as_secs_f64() - delay).abs() < 1e-6);
+            proptest::prop_assert_eq!(config.alerting.eval_interval, Duration::from_millis(eval_ms));
+        }
+    }
+
     #[test]
     fn rule_overrides_and_routes_are_checked_naming_the_rule_and_key() {
         let text = "[alerting.rules.HighErrorRatez]\nenabled = false\n\
