@@ -63,6 +63,10 @@ pub const DEFAULT_EVENTS_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// open, so the limit is reached before the process runs out.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
+/// The largest `max_connections` accepted: far above any file-descriptor limit, and small
+/// enough that adding the probe reserve cannot overflow.
+pub const MAX_CONNECTIONS_LIMIT: usize = 1 << 20;
+
 /// Connections past `max_connections` still served, `/health/*` only, so probes answer while
 /// the limit holds (a kubelet's probes come from the node's address, not loopback).
 pub const PROBE_RESERVE: usize = 32;
@@ -631,10 +635,14 @@ impl Config {
                 reason: "must be at least 1".into(),
             });
         }
-        if self.max_connections == 0 {
+        if !(1..=MAX_CONNECTIONS_LIMIT).contains(&self.max_connections) {
             return Err(ConfigError::Value {
                 key: "max_connections",
-                reason: "must be at least 1".into(),
+                reason: format!(
+                    "must be from 1 to {MAX_CONNECTIONS_LIMIT} (each connection holds a file \
+                     descriptor), not {}",
+                    self.max_connections
+                ),
             });
         }
         if self.cardinality_limit == 0 {
@@ -1011,6 +1019,14 @@ mod tests {
                 err.contains("HOST:PORT") || err.contains("resolves"),
                 "{bad}: {err}"
             );
+        }
+        for limit in [
+            "max_connections = 0\n",
+            "max_connections = 18446744073709551615\n",
+        ] {
+            let problems = check_file(limit);
+            assert_eq!(problems[0].key, "max_connections", "{limit}: {problems:?}");
+            assert!(problems[0].message.contains("1048576"), "{problems:?}");
         }
         let problems = check_file("listen = \":nine\"\n");
         assert_eq!((problems[0].line, problems[0].key.as_str()), (1, "listen"));

@@ -132,7 +132,7 @@ pub(crate) async fn serve_connections(
         let open_now = connections.load(Ordering::Relaxed);
         let over = open_now >= limit.max as u64;
         if over {
-            let served = open_now < (limit.max + limit.reserve) as u64;
+            let served = open_now < limit.max.saturating_add(limit.reserve) as u64;
             metrics.exporter().record_connections_over_limit(served, 1);
             log.over(open_now, limit);
             if !served {
