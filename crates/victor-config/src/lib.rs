@@ -301,43 +301,14 @@ impl std::fmt::Debug for SecretText {
 
 impl<'de> Deserialize<'de> for SecretText {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Text;
-        const REFUSED: &str =
-            "expected a quoted string (the value is not shown: this key holds a secret)";
-        impl serde::de::Visitor<'_> for Text {
-            type Value = SecretText;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a quoted string")
-            }
-            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<SecretText, E> {
-                Ok(SecretText(text.to_owned()))
-            }
-            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<SecretText, E> {
-                Err(E::custom(REFUSED))
-            }
-            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<SecretText, E> {
-                Err(E::custom(REFUSED))
-            }
-            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<SecretText, E> {
-                Err(E::custom(REFUSED))
-            }
-            fn visit_i128<E: serde::de::Error>(self, _: i128) -> Result<SecretText, E> {
-                Err(E::custom(REFUSED))
-            }
-            fn visit_u128<E: serde::de::Error>(self, _: u128) -> Result<SecretText, E> {
-                Err(E::custom(REFUSED))
-            }
-            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<SecretText, E> {
-                Err(E::custom(REFUSED))
-            }
-            fn visit_char<E: serde::de::Error>(self, _: char) -> Result<SecretText, E> {
-                Err(E::custom(REFUSED))
-            }
-            fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<SecretText, E> {
-                Err(E::custom(REFUSED))
-            }
+        // Any TOML value reads as one; only a string is a secret, and the refusal of anything
+        // else never quotes it.
+        match toml::Value::deserialize(deserializer)? {
+            toml::Value::String(text) => Ok(SecretText(text)),
+            _ => Err(serde::de::Error::custom(
+                "expected a quoted string (the value is not shown: this key holds a secret)",
+            )),
         }
-        deserializer.deserialize_any(Text)
     }
 }
 

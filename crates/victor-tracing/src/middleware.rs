@@ -281,36 +281,51 @@ mod tests {
             .unwrap_or_else(|| panic!("no {series} in\n{text}"))
     }
 
-    #[test]
-    fn a_flood_of_made_up_methods_mints_no_series() {
+    /// Sends each request through a router with the monitoring layer, checks the status when
+    /// one is expected, and returns the exposition after a refresh.
+    fn served(requests: Vec<(Request<Body>, Option<u16>)>) -> String {
         let (recorder, exposition) = ExpositionBuilder::new().build().expect("catalog buckets");
         let metrics = VictorMetrics::new();
         let app = Router::new()
             .route("/items/{id}", get(item))
             .layer(MonitoringLayer::new(metrics.clone()));
-        let text = metrics::with_local_recorder(&recorder, || {
+        metrics::with_local_recorder(&recorder, || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .build()
                 .expect("runtime");
             runtime.block_on(async {
-                for n in 0..300 {
-                    let method = match n % 4 {
-                        0 => format!("X{}", fastrand::u64(..)),
-                        1 => "get".to_owned(),
-                        2 => "GET".to_owned(),
-                        _ => "PATCH".to_owned(),
-                    };
-                    let request = Request::builder()
-                        .method(method.as_str())
-                        .uri(format!("/items/{n}"))
-                        .body(Body::empty())
-                        .expect("request");
-                    app.clone().oneshot(request).await.expect("infallible");
+                for (request, expected) in requests {
+                    let sent = format!("{} {}", request.method(), request.uri());
+                    let response = app.clone().oneshot(request).await.expect("infallible");
+                    if let Some(status) = expected {
+                        assert_eq!(response.status().as_u16(), status, "{sent}");
+                    }
                 }
             });
             metrics.refresh();
             exposition.render()
-        });
+        })
+    }
+
+    #[test]
+    fn a_flood_of_made_up_methods_mints_no_series() {
+        let requests = (0..300)
+            .map(|n| {
+                let method = match n % 4 {
+                    0 => format!("X{}", fastrand::u64(..)),
+                    1 => "get".to_owned(),
+                    2 => "GET".to_owned(),
+                    _ => "PATCH".to_owned(),
+                };
+                let request = Request::builder()
+                    .method(method.as_str())
+                    .uri(format!("/items/{n}"))
+                    .body(Body::empty())
+                    .expect("request");
+                (request, None)
+            })
+            .collect();
+        let text = served(requests);
         let standard = [
             "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
             "_OTHER",
@@ -328,38 +343,27 @@ mod tests {
 
     #[test]
     fn request_metrics_match_the_requests_made() {
-        let (recorder, exposition) = ExpositionBuilder::new().build().expect("catalog buckets");
-        let metrics = VictorMetrics::new();
-        let app = Router::new()
-            .route("/items/{id}", get(item))
-            .layer(MonitoringLayer::new(metrics.clone()));
-        let text = metrics::with_local_recorder(&recorder, || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                for (method, uri, status) in [
-                    ("GET", "/items/1", 200),
-                    ("GET", "/items/2", 200),
-                    ("GET", "/items/0", 500),
-                    ("GET", "/items/x", 400),
-                    ("POST", "/items/1", 405),
-                    ("GET", "/nowhere/7", 404),
-                    ("GET", "/nowhere/8", 404),
-                ] {
-                    let request = Request::builder()
-                        .method(method)
-                        .uri(uri)
-                        .header("traceparent", "not a traceparent")
-                        .body(Body::empty())
-                        .expect("request");
-                    let response = app.clone().oneshot(request).await.expect("infallible");
-                    assert_eq!(response.status().as_u16(), status, "{method} {uri}");
-                }
-            });
-            metrics.refresh();
-            exposition.render()
-        });
+        let requests = [
+            ("GET", "/items/1", 200),
+            ("GET", "/items/2", 200),
+            ("GET", "/items/0", 500),
+            ("GET", "/items/x", 400),
+            ("POST", "/items/1", 405),
+            ("GET", "/nowhere/7", 404),
+            ("GET", "/nowhere/8", 404),
+        ]
+        .into_iter()
+        .map(|(method, uri, status)| {
+            let request = Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("traceparent", "not a traceparent")
+                .body(Body::empty())
+                .expect("request");
+            (request, Some(status))
+        })
+        .collect();
+        let text = served(requests);
         let total = |endpoint: &str, method: &str, status: u16| {
             value(
                 &text,
