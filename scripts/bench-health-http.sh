@@ -4,7 +4,7 @@
 #   scripts/bench-health-http.sh [SECONDS]
 #
 # Builds the exporter in release mode, then for each of "cached" (the default 1 s result cache)
-# and "uncached" (cache_ttl_seconds = 0) starts it on a free loopback port and runs wrk
+# and "uncached" (cache_ttl = "0s") starts it on a free loopback port and runs wrk
 # (32 connections, SECONDS each, default 10) against /health/ready, /health/live and /metrics.
 # Installs Debian's wrk when it is missing.
 set -euo pipefail
@@ -27,7 +27,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-printf '[health]\ncache_ttl_seconds = 0\n' >"$work/uncached.toml"
+printf '[health]\ncache_ttl = "0s"\n' >"$work/uncached.toml"
 : >"$work/cached.toml"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -32,7 +32,7 @@ use victor_alerting::{
     AlertName, RuleOverride, Secret, SecretUrl, Severity, SmtpSecurity, SmtpSettings,
 };
 
-use crate::{ConfigError, SecretText};
+use crate::{ConfigError, FileDuration, SecretText};
 
 /// Who notifies: the in-process engine, or Prometheus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -133,7 +133,7 @@ pub(crate) struct FileAlerting {
     rules: Option<BTreeMap<String, FileRule>>,
     routes: Option<BTreeMap<String, Vec<String>>>,
     rules_file: Option<std::path::PathBuf>,
-    eval_interval: Option<String>,
+    eval_interval: Option<FileDuration>,
     webhook_url: Option<SecretText>,
     webhook_secret: Option<SecretText>,
     slack_webhook_url: Option<SecretText>,
@@ -150,8 +150,8 @@ struct FileRule {
     enabled: Option<bool>,
     threshold: Option<f64>,
     #[serde(rename = "for")]
-    for_duration: Option<String>,
-    keep_firing_for: Option<String>,
+    for_duration: Option<FileDuration>,
+    keep_firing_for: Option<FileDuration>,
     severity: Option<String>,
     channels: Option<Vec<String>>,
 }
@@ -209,8 +209,15 @@ fn interval(key: &str, value: &str) -> Result<Duration, String> {
     let duration = humantime::parse_duration(value.trim()).map_err(|err| {
         format!("invalid {key} {value:?}: {err}; expected a duration such as 15s or 1m")
     })?;
+    at_least_100ms(key, duration)
+}
+
+fn at_least_100ms(key: &str, duration: Duration) -> Result<Duration, String> {
     if duration < Duration::from_millis(100) {
-        return Err(format!("invalid {key} {value:?}: must be at least 100ms"));
+        return Err(format!(
+            "invalid {key} {}: must be at least 100ms",
+            humantime::format_duration(duration)
+        ));
     }
     Ok(duration)
 }
@@ -220,8 +227,8 @@ impl AlertingConfig {
         if let Some(enabled) = file.enabled {
             self.enabled = enabled;
         }
-        if let Some(value) = file.eval_interval {
-            self.eval_interval = interval("alerting.eval_interval", &value)?;
+        if let Some(FileDuration(value)) = file.eval_interval {
+            self.eval_interval = at_least_100ms("alerting.eval_interval", value)?;
         }
         if let Some(mode) = file.mode {
             self.mode = mode;
@@ -235,14 +242,6 @@ impl AlertingConfig {
                     known.join(", ")
                 )
             })?;
-            let duration = |field: &str, value: Option<String>| {
-                value
-                    .map(|value| {
-                        humantime::parse_duration(value.trim())
-                            .map_err(|err| format!("{key}.{field}: {value:?} is not a duration ({err}); expected one such as 5m"))
-                    })
-                    .transpose()
-            };
             let changes = RuleOverride {
                 enabled: rule.enabled,
                 threshold: match rule.threshold {
@@ -251,8 +250,8 @@ impl AlertingConfig {
                     }
                     value => value,
                 },
-                for_duration: duration("for", rule.for_duration)?,
-                keep_firing_for: duration("keep_firing_for", rule.keep_firing_for)?,
+                for_duration: rule.for_duration.map(|FileDuration(value)| value),
+                keep_firing_for: rule.keep_firing_for.map(|FileDuration(value)| value),
                 severity: rule
                     .severity
                     .map(|severity| {

@@ -7,8 +7,8 @@
 //! listen = "127.0.0.1:9091"        # address of the HTTP server
 //! metrics_enabled = true           # false: serve no /metrics (VICTOR_METRICS_ENABLED)
 //! cardinality_limit = 10000        # label sets per metric before they fold into overflow
-//! window_seconds = 300.0           # span of the sliding-window ratio gauges
-//! header_read_timeout_seconds = 10.0  # a client slower than this to send headers is cut off
+//! window = "5m"                    # span of the sliding-window ratio gauges
+//! header_read_timeout = "10s"       # a client slower than this to send headers is cut off
 //! simulate = false                 # run the built-in synthetic Victor workload
 //! events_max_body_bytes = 8388608  # POST /api/events bodies above this get 413 (VICTOR_EVENTS_MAX_BODY_BYTES)
 //! max_connections = 512            # open connections served fully; 32 more get /health/* only, the rest are closed
@@ -16,12 +16,12 @@
 //! external_url = "https://victor.example.com"  # how people and Alertmanager reach it: generatorURL, notification texts (VICTOR_EXTERNAL_URL, --web.external-url)
 //!
 //! [health]
-//! startup_timeout_seconds = 60.0   # start-up checks must all pass within this
-//! cache_ttl_seconds = 1.0          # reuse a check's result this long (0: run on every probe)
+//! startup_timeout = "60s"          # start-up checks must all pass within this
+//! cache_ttl = "1s"                 # reuse a check's result this long ("0s": run on every probe)
 //! memory_max_ratio = 0.9           # readiness fails at this share of the memory limit
 //! disk_path = "."                  # the data directory whose file system is checked
 //! disk_min_free_ratio = 0.05       # readiness fails below this share of free space
-//! shutdown_delay_seconds = 0.0     # on SIGTERM, answer readiness 503 this long before draining (VICTOR_SHUTDOWN_DELAY=5s)
+//! shutdown_delay = "0s"            # on SIGTERM, answer readiness 503 this long before draining (VICTOR_SHUTDOWN_DELAY=5s)
 //!
 //! [tracing]
 //! otlp_endpoint = "http://127.0.0.1:4318"  # OTLP/HTTP receiver (OTEL_EXPORTER_OTLP_ENDPOINT); unset: no export
@@ -34,6 +34,12 @@
 //! eval_interval = "15s"            # VICTOR_ALERT_EVAL_INTERVAL
 //! webhook_url = "https://…"        # VICTOR_ALERT_WEBHOOK_URL
 //! ```
+//!
+//! Every duration is a quoted [humantime] string: `"500ms"`, `"15s"`, `"1m30s"`, `"2h"`. A
+//! bare number is refused, with a message that says how to write it: "seconds" or
+//! "milliseconds" is not a guess worth making for an operator.
+//!
+//! [humantime]: https://docs.rs/humantime
 //!
 //! Unknown keys are errors, so a typo is reported instead of silently ignored. [`check_file`]
 //! reports every problem of a file at once, each with its line (`victor check config FILE`).
@@ -312,6 +318,61 @@ impl<'de> Deserialize<'de> for SecretText {
     }
 }
 
+/// A duration in the configuration file: a quoted humantime string (`"15s"`, `"1m30s"`).
+///
+/// A bare number is refused with a message that shows the quoted form, since its unit would
+/// be a guess.
+///
+/// ```
+/// use std::time::Duration;
+/// use victor_config::FileDuration;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Table { delay: FileDuration }
+///
+/// let table: Table = toml::from_str("delay = \"1m30s\"")?;
+/// assert_eq!(table.delay.0, Duration::from_secs(90));
+/// let refused = toml::from_str::<Table>("delay = 5").err().expect("a bare number");
+/// assert!(refused.message().contains("write it as a quoted duration with a unit, such as \"5s\""));
+/// # Ok::<(), toml::de::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileDuration(pub Duration);
+
+impl<'de> Deserialize<'de> for FileDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // A bare number's unit would be a guess; the message shows it written in seconds (or
+        // milliseconds, which humantime takes for fractions).
+        let refuse = |number: f64| {
+            let suggestion = if number.fract() == 0.0 {
+                format!("{number}s")
+            } else {
+                format!("{}ms", (number * 1000.0).round())
+            };
+            serde::de::Error::custom(format!(
+                "{number} has no unit: write it as a quoted duration with a unit, such as \
+                 \"{suggestion}\" (\"500ms\", \"15s\", \"1m30s\" and \"2h\" are all accepted)"
+            ))
+        };
+        match toml::Value::deserialize(deserializer)? {
+            toml::Value::String(text) => humantime::parse_duration(text.trim())
+                .map(FileDuration)
+                .map_err(|err| {
+                    serde::de::Error::custom(format!(
+                        "{text:?} is not a duration ({err}); write one such as \"500ms\", \"15s\" or \"1m30s\""
+                    ))
+                }),
+            #[allow(clippy::cast_precision_loss)] // only shown in the message
+            toml::Value::Integer(number) => Err(refuse(number as f64)),
+            toml::Value::Float(number) => Err(refuse(number)),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a quoted duration such as \"15s\", found a {}",
+                other.type_str()
+            ))),
+        }
+    }
+}
+
 /// The file's shape; every key is optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -319,8 +380,8 @@ struct FileConfig {
     listen: Option<String>,
     metrics_enabled: Option<bool>,
     cardinality_limit: Option<usize>,
-    window_seconds: Option<f64>,
-    header_read_timeout_seconds: Option<f64>,
+    window: Option<FileDuration>,
+    header_read_timeout: Option<FileDuration>,
     simulate: Option<bool>,
     events_max_body_bytes: Option<usize>,
     max_connections: Option<usize>,
@@ -346,12 +407,12 @@ struct FileTracing {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileHealth {
-    startup_timeout_seconds: Option<f64>,
-    cache_ttl_seconds: Option<f64>,
+    startup_timeout: Option<FileDuration>,
+    cache_ttl: Option<FileDuration>,
     memory_max_ratio: Option<f64>,
     disk_path: Option<PathBuf>,
     disk_min_free_ratio: Option<f64>,
-    shutdown_delay_seconds: Option<f64>,
+    shutdown_delay: Option<FileDuration>,
 }
 
 /// What the command line says; `None` means "not given".
@@ -440,10 +501,6 @@ impl Config {
     }
 
     fn apply_file(&mut self, file: FileConfig) -> Result<(), String> {
-        let seconds = |key, value: f64| {
-            Duration::try_from_secs_f64(value)
-                .map_err(|_| format!("{key} must be a non-negative number of seconds"))
-        };
         if let Some(listen) = file.listen {
             self.listen =
                 listen_address(&listen).map_err(|err| format!("invalid listen: {err}"))?;
@@ -454,11 +511,11 @@ impl Config {
         if let Some(limit) = file.cardinality_limit {
             self.cardinality_limit = limit;
         }
-        if let Some(value) = file.window_seconds {
-            self.window = seconds("window_seconds", value)?;
+        if let Some(FileDuration(value)) = file.window {
+            self.window = value;
         }
-        if let Some(value) = file.header_read_timeout_seconds {
-            self.header_read_timeout = seconds("header_read_timeout_seconds", value)?;
+        if let Some(FileDuration(value)) = file.header_read_timeout {
+            self.header_read_timeout = value;
         }
         if let Some(simulate) = file.simulate {
             self.simulate = simulate;
@@ -478,14 +535,14 @@ impl Config {
         }
         let health = file.health.unwrap_or_default();
         let target = &mut self.health;
-        if let Some(value) = health.startup_timeout_seconds {
-            target.startup_timeout = seconds("health.startup_timeout_seconds", value)?;
+        if let Some(FileDuration(value)) = health.startup_timeout {
+            target.startup_timeout = value;
         }
-        if let Some(value) = health.cache_ttl_seconds {
-            target.cache_ttl = seconds("health.cache_ttl_seconds", value)?;
+        if let Some(FileDuration(value)) = health.cache_ttl {
+            target.cache_ttl = value;
         }
-        if let Some(value) = health.shutdown_delay_seconds {
-            target.shutdown_delay = seconds("health.shutdown_delay_seconds", value)?;
+        if let Some(FileDuration(value)) = health.shutdown_delay {
+            target.shutdown_delay = value;
         }
         if let Some(value) = health.memory_max_ratio {
             target.memory_max_ratio = value;
@@ -623,12 +680,9 @@ impl Config {
             });
         }
         for (key, duration) in [
-            ("window_seconds", self.window),
-            ("header_read_timeout_seconds", self.header_read_timeout),
-            (
-                "health.startup_timeout_seconds",
-                self.health.startup_timeout,
-            ),
+            ("window", self.window),
+            ("header_read_timeout", self.header_read_timeout),
+            ("health.startup_timeout", self.health.startup_timeout),
         ] {
             if duration.is_zero() {
                 return Err(ConfigError::Value {
@@ -843,13 +897,11 @@ mod tests {
             eval_ms in 100_u64..3_600_000,
             token in "[!-~]{1,40}",
         ) {
-            let window = Duration::from_millis(window_ms).as_secs_f64();
-            let delay = Duration::from_millis(delay_ms).as_secs_f64();
             let text = format!(
                 "listen = \":{port}\"\ncardinality_limit = {cardinality}\n\
                  max_connections = {max_connections}\nevents_max_body_bytes = {body}\n\
-                 window_seconds = {window:?}\nsimulate = {simulate}\napi_token = {token:?}\n\
-                 [health]\nmemory_max_ratio = {ratio:?}\nshutdown_delay_seconds = {delay:?}\n\
+                 window = \"{window_ms}ms\"\nsimulate = {simulate}\napi_token = {token:?}\n\
+                 [health]\nmemory_max_ratio = {ratio:?}\nshutdown_delay = \"{delay_ms}ms\"\n\
                  [alerting]\neval_interval = \"{eval_ms}ms\"\n"
             );
             let config = Config::from_file_text(&text)
@@ -858,15 +910,46 @@ mod tests {
             proptest::prop_assert_eq!(config.cardinality_limit, cardinality);
             proptest::prop_assert_eq!(config.max_connections, max_connections);
             proptest::prop_assert_eq!(config.events_max_body_bytes, body);
-            proptest::prop_assert!((config.window.as_secs_f64() - window).abs() < 1e-6);
+            proptest::prop_assert_eq!(config.window, Duration::from_millis(window_ms));
             proptest::prop_assert_eq!(config.simulate, simulate);
             proptest::prop_assert_eq!(
                 config.api_token.as_ref().map(Secret::expose),
                 Some(token.as_str())
             );
             proptest::prop_assert_eq!(config.health.memory_max_ratio, ratio);
-            proptest::prop_assert!((config.health.shutdown_delay.as_secs_f64() - delay).abs() < 1e-6);
+            proptest::prop_assert_eq!(config.health.shutdown_delay, Duration::from_millis(delay_ms));
             proptest::prop_assert_eq!(config.alerting.eval_interval, Duration::from_millis(eval_ms));
+        }
+    }
+
+    /// Every duration key of the file takes a humantime string and refuses a bare number,
+    /// saying how to write it.
+    #[test]
+    fn every_duration_key_refuses_a_bare_number_and_says_how_to_write_it() {
+        for (table, key) in [
+            ("", "window"),
+            ("", "header_read_timeout"),
+            ("[health]\n", "startup_timeout"),
+            ("[health]\n", "cache_ttl"),
+            ("[health]\n", "shutdown_delay"),
+            ("[alerting]\n", "eval_interval"),
+            ("[alerting.rules.HighErrorRate]\n", "for"),
+            ("[alerting.rules.HighErrorRate]\n", "keep_firing_for"),
+        ] {
+            let accepted = format!("{table}{key} = \"1m30s\"\n");
+            assert_eq!(check_file(&accepted), [], "{accepted}");
+            for (number, suggested) in [("90", "90s"), ("1.5", "1500ms")] {
+                let text = format!("{table}{key} = {number}\n");
+                let problems = check_file(&text);
+                assert_eq!(problems.len(), 1, "{text}: {problems:?}");
+                let shown = problems[0].to_string();
+                assert!(
+                    shown.contains(key)
+                        && shown.contains(&format!("such as \"{suggested}\""))
+                        && problems[0].line == if table.is_empty() { 1 } else { 2 },
+                    "{text}: {shown}"
+                );
+            }
         }
     }
 
@@ -1129,13 +1212,9 @@ mod tests {
         let err = Config::resolve(Some(f.path()), env(&[]), &Overrides::default());
         assert!(err.expect_err("bad address").to_string().contains("line 1"));
 
-        let f = file("window_seconds = -1.0\n");
+        let f = file("window = \"-1s\"\n");
         let err = Config::resolve(Some(f.path()), env(&[]), &Overrides::default());
-        assert!(
-            err.expect_err("negative")
-                .to_string()
-                .contains("window_seconds")
-        );
+        assert!(err.expect_err("negative").to_string().contains("window"));
 
         let missing = Path::new("/nonexistent/victor.toml");
         let err = Config::resolve(Some(missing), env(&[]), &Overrides::default());
@@ -1149,8 +1228,8 @@ mod tests {
     #[test]
     fn the_health_table_sets_probe_thresholds_and_rejects_bad_ones() {
         let f = file(
-            "[health]\nstartup_timeout_seconds = 5\nmemory_max_ratio = 0.8\n\
-             disk_path = \"/var/lib/victor\"\nshutdown_delay_seconds = 3.5\n",
+            "[health]\nstartup_timeout = \"5s\"\nmemory_max_ratio = 0.8\n\
+             disk_path = \"/var/lib/victor\"\nshutdown_delay = \"3s500ms\"\n",
         );
         let config = Config::resolve(Some(f.path()), env(&[]), &Overrides::default());
         let health = config.expect("valid").health;
@@ -1166,8 +1245,8 @@ mod tests {
                 "health.memory_max_ratio",
             ),
             (
-                "[health]\nstartup_timeout_seconds = 0\n",
-                "health.startup_timeout_seconds",
+                "[health]\nstartup_timeout = \"0s\"\n",
+                "health.startup_timeout",
             ),
             ("[health]\ndisk_min_free = 0.1\n", "disk_min_free"),
         ] {
@@ -1182,7 +1261,7 @@ mod tests {
     fn check_file_reports_every_problem_at_its_line() {
         let text = "listen = \"localhost\"\n\
                     cardinalty_limit = 5\n\
-                    window_seconds = \"five\"\n\
+                    window = 300\n\
                     api_token = \"s3cret\"\n\
                     [health]\n\
                     memory_max_ratio = 90\n\
@@ -1201,7 +1280,7 @@ mod tests {
             [
                 (1, "listen"),
                 (2, "cardinalty_limit"),
-                (3, "window_seconds"),
+                (3, "window"),
                 (6, "health.memory_max_ratio"),
                 (9, "tracing.log_format"),
                 (11, "alerting.eval_interval"),
@@ -1216,7 +1295,8 @@ mod tests {
             "{shown:?}"
         );
         assert!(
-            shown[2].contains("window_seconds") && shown[2].contains("expected f64"),
+            shown[2].contains("window")
+                && shown[2].contains("write it as a quoted duration with a unit, such as \"300s\""),
             "{shown:?}"
         );
         assert!(

@@ -417,7 +417,7 @@ impl Exporter {
             health.begin_shutdown();
             if !delay.is_zero() {
                 tracing::info!(
-                    "readiness answers 503; draining in {delay:?} (health.shutdown_delay_seconds)"
+                    "readiness answers 503; draining in {delay:?} (health.shutdown_delay)"
                 );
                 tokio::time::sleep(delay).await;
             }

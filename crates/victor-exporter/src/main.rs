@@ -36,7 +36,7 @@ use victor_tracing::Telemetry;
 /// VICTOR_API_TOKEN set they need `Authorization: Bearer <token>`; without it they are open on
 /// loopback and refused when listening beyond it (e.g. --listen 0.0.0.0:9091).
 ///
-/// On SIGTERM readiness turns 503 for health.shutdown_delay_seconds, in-flight requests get 10 s,
+/// On SIGTERM readiness turns 503 for health.shutdown_delay, in-flight requests get 10 s,
 /// and blocking calls still running get 2 s more. Exit codes: 0 stopped cleanly; 1 an error (the
 /// line before says which); 2 invalid arguments; 3 stopped, but a blocking call that never
 /// returned (a health check or host call, e.g. on a hung mount) was abandoned.
@@ -57,10 +57,10 @@ struct Cli {
     external_url: Option<url::Url>,
 
     /// TOML configuration file (keys: listen, metrics_enabled, cardinality_limit,
-    /// window_seconds, header_read_timeout_seconds, simulate,
+    /// window, header_read_timeout, simulate,
     /// events_max_body_bytes, max_connections, api_token, external_url; and in a
-    /// [health] table: startup_timeout_seconds, cache_ttl_seconds, memory_max_ratio, disk_path,
-    /// disk_min_free_ratio, shutdown_delay_seconds; in a [tracing] table: otlp_endpoint, sampler,
+    /// [health] table: startup_timeout, cache_ttl, memory_max_ratio, disk_path,
+    /// disk_min_free_ratio, shutdown_delay; in a [tracing] table: otlp_endpoint, sampler,
     /// sampler_arg, service_name, log_format; in an [alerting] table: enabled, mode,
     /// eval_interval, webhook_url, webhook_secret, slack_webhook_url, alertmanager_url,
     /// pagerduty_routing_key, pagerduty_url; [alerting.email]: host, port, security, username,

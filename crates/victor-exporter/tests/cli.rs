@@ -232,7 +232,7 @@ fn a_client_slow_to_send_headers_is_cut_off() {
     let port = free_port();
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("victor.toml");
-    std::fs::write(&config, "header_read_timeout_seconds = 1.0\n").expect("write");
+    std::fs::write(&config, "header_read_timeout = \"1s\"\n").expect("write");
     let listen = format!("127.0.0.1:{port}");
     let mut command = exporter();
     command.args(["--listen", &listen, "--config"]).arg(&config);
@@ -264,10 +264,10 @@ fn a_client_slow_to_send_headers_is_cut_off() {
 fn a_zero_header_timeout_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("victor.toml");
-    std::fs::write(&config, "header_read_timeout_seconds = 0\n").expect("write");
+    std::fs::write(&config, "header_read_timeout = \"0s\"\n").expect("write");
     let output = run(exporter().arg("--config").arg(&config));
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("header_read_timeout_seconds"));
+    assert!(stderr(&output).contains("header_read_timeout"));
 }
 
 fn json(body: &str) -> serde_json::Value {
@@ -355,7 +355,7 @@ fn a_failing_check_makes_readiness_503_and_sigterm_turns_it_off_before_draining(
     let config = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(
         config.path(),
-        "[health]\ndisk_min_free_ratio = 1.0\ncache_ttl_seconds = 0\nshutdown_delay_seconds = 2.0\n",
+        "[health]\ndisk_min_free_ratio = 1.0\ncache_ttl = \"0s\"\nshutdown_delay = \"2s\"\n",
     )
     .expect("write config");
     let port = free_port();

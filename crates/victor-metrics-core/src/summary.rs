@@ -145,7 +145,7 @@ pub struct CacheBreakdown {
     pub duration_seconds: Option<LatencySummary>,
 }
 
-/// The agent's figures over the sliding window (`window_seconds`, 5 minutes by default), as of
+/// The agent's figures over the sliding window (`window`, 5 minutes by default), as of
 /// the last [`crate::VictorMetrics::refresh`]: what the health score reads.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct WindowFigures {
