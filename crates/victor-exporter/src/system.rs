@@ -1,7 +1,10 @@
 //! Process and host figures, sampled on a thread of their own and recorded in the catalog's
 //! system metrics (`victor_cpu_usage_percent`, `victor_system_memory_bytes`,
 //! `victor_memory_limit_bytes`, `victor_system_threads`, `victor_system_open_fds`,
-//! `victor_system_disk_free_bytes`, `victor_active_connections`, …).
+//! `victor_system_disk_free_bytes`, `victor_active_connections`, …), and in Prometheus'
+//! standard process family (`process_cpu_seconds_total`, `process_resident_memory_bytes`,
+//! `process_virtual_memory_bytes`, `process_open_fds`, `process_max_fds`,
+//! `process_start_time_seconds`, `process_threads`) through `metrics-process`.
 //!
 //! A host call can block for ever (a `statfs` on a hung network mount, a `/proc` read on a
 //! wedged kernel), so sampling never runs on the request path, under a lock a render takes, or
@@ -42,13 +45,18 @@ pub struct SysinfoHost {
     disk_path: PathBuf,
     connections: Arc<AtomicU64>,
     started: Instant,
+    process: metrics_process::Collector,
 }
 
 impl SysinfoHost {
     /// Watches the file system of `disk_path` and reads open connections from `connections`
-    /// (the server keeps it).
+    /// (the server keeps it). Describes Prometheus' standard `process_*` family to the
+    /// installed recorder; each sample records it.
     pub fn new(disk_path: PathBuf, connections: Arc<AtomicU64>) -> Self {
+        let process = metrics_process::Collector::default();
+        process.describe();
         SysinfoHost {
+            process,
             system: System::new().ok(),
             disk_path,
             connections,
@@ -59,6 +67,10 @@ impl SysinfoHost {
 
 impl HostSource for SysinfoHost {
     fn sample(&mut self) -> Option<SystemSample> {
+        // Prometheus' standard process family (`process_cpu_seconds_total`,
+        // `process_resident_memory_bytes`, `process_open_fds`, …), recorded through the
+        // installed recorder so community dashboards and alerts work unchanged.
+        self.process.collect();
         let system = self.system.as_mut()?;
         let pid = Pid::from_u32(std::process::id());
         system.refresh_processes_specifics(
