@@ -1,9 +1,11 @@
 //! Helpers the workspace's tests share, so each test crate does not grow its own copy: an HTTP
 //! receiver for webhook-style notifications ([`WebhookReceiver`]), reading samples from a
 //! rendered Prometheus exposition ([`series_value`], [`sample_sum`]), and a store at the
-//! cardinality limit ([`fill_every_metric`]).
+//! cardinality limit ([`fill_every_metric`]), and throwaway TLS ([`tls`]).
 //!
 //! A dev-dependency only: no library or binary of the workspace depends on it.
+
+pub mod tls;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

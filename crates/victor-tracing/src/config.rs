@@ -41,6 +41,21 @@ pub struct TracingConfig {
     /// `RUST_LOG`-style directives (`warn,victor_exporter=debug`), which replace `log_level`
     /// when set: the standard way to turn one module up at 3 a.m.
     pub log_directives: Option<String>,
+    /// Whether export bodies are gzip-compressed (`OTEL_EXPORTER_OTLP_COMPRESSION=gzip`).
+    pub compression: OtlpCompression,
+    /// A PEM file of certificate authorities trusted for an `https://` endpoint, beside the
+    /// platform's (`OTEL_EXPORTER_OTLP_CERTIFICATE`): a collector with a private CA.
+    pub certificate: Option<std::path::PathBuf>,
+}
+
+/// How OTLP export bodies are encoded on the wire.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OtlpCompression {
+    /// As they are (the specification's default).
+    #[default]
+    None,
+    /// gzip, sent with `Content-Encoding: gzip`: a tenth of the bytes for typical spans.
+    Gzip,
 }
 
 impl TracingConfig {
@@ -55,6 +70,8 @@ impl TracingConfig {
             log_format: LogFormat::Human,
             log_level: LevelFilter::INFO,
             log_directives: None,
+            compression: OtlpCompression::None,
+            certificate: None,
         }
     }
 
@@ -65,8 +82,12 @@ impl TracingConfig {
     /// `OTEL_TRACES_SAMPLER_ARG` (alone, it sets the ratio of the parent-based default), and
     /// `RUST_LOG` (env-filter directives, checked here), and `OTEL_EXPORTER_OTLP_PROTOCOL` /
     /// `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` (`http/protobuf` only: `grpc` is refused, saying
-    /// how to reach a collector). The OTLP exporter itself also honours
-    /// `OTEL_EXPORTER_OTLP_HEADERS`, `_TIMEOUT` and `_COMPRESSION`.
+    /// how to reach a collector), `OTEL_EXPORTER_OTLP_COMPRESSION` /
+    /// `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION` (`gzip` or `none`) and
+    /// `OTEL_EXPORTER_OTLP_CERTIFICATE` / `OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE` (a PEM file of
+    /// CAs for an `https://` collector). The OTLP exporter itself also honours
+    /// `OTEL_EXPORTER_OTLP_HEADERS` and `_TIMEOUT`; `OTEL_RESOURCE_ATTRIBUTES` adds attributes
+    /// to every span's resource, as the SDK reads it.
     ///
     /// # Errors
     /// [`ConfigError`] naming the variable and its value.
@@ -126,6 +147,34 @@ impl TracingConfig {
                 }
             }
         }
+        let compression = var("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION")
+            .or_else(|| var("OTEL_EXPORTER_OTLP_COMPRESSION"));
+        if let Some((name, value)) = compression {
+            self.compression = match value.trim().to_ascii_lowercase().as_str() {
+                "gzip" => OtlpCompression::Gzip,
+                "none" => OtlpCompression::None,
+                _ => {
+                    return Err(ConfigError::new(
+                        name,
+                        &value,
+                        "expected gzip or none (zstd is not built in)",
+                    ));
+                }
+            };
+        }
+        let certificate = var("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE")
+            .or_else(|| var("OTEL_EXPORTER_OTLP_CERTIFICATE"));
+        if let Some((name, value)) = certificate {
+            let path = std::path::PathBuf::from(value.trim());
+            if !path.is_file() {
+                return Err(ConfigError::new(
+                    name,
+                    &value,
+                    "no such file; expected a PEM file of certificate authorities",
+                ));
+            }
+            self.certificate = Some(path);
+        }
         if let Some((name, value)) = var("OTEL_TRACES_EXPORTER") {
             match value.trim() {
                 "otlp" => {}
@@ -157,11 +206,11 @@ impl TracingConfig {
         Ok(self)
     }
 
-    /// Sets the OTLP/HTTP base URL (`http://collector:4318`), as `OTEL_EXPORTER_OTLP_ENDPOINT`
-    /// does; `key` names the setting in errors.
+    /// Sets the OTLP/HTTP base URL (`http://collector:4318`, or `https://…`), as
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` does; `key` names the setting in errors.
     ///
     /// # Errors
-    /// [`ConfigError`] when it is not an `http://` URL.
+    /// [`ConfigError`] when it is not an `http://` or `https://` URL with a host.
     pub fn set_otlp_endpoint(&mut self, key: &str, base: &str) -> Result<(), ConfigError> {
         self.traces_endpoint = Some(checked_endpoint(key, base, true)?);
         Ok(())
@@ -171,26 +220,12 @@ impl TracingConfig {
 /// Checks an OTLP/HTTP URL and, for a base URL, appends the traces path.
 fn checked_endpoint(key: &str, value: &str, base: bool) -> Result<String, ConfigError> {
     let trimmed = value.trim();
-    let uri = trimmed.parse::<http::Uri>().map_err(|_| {
-        ConfigError::new(key, value, "expected a URL such as http://127.0.0.1:4318")
-    })?;
-    match uri.scheme_str() {
-        Some("http") if uri.host().is_some() => {}
-        Some("https") => {
-            return Err(ConfigError::new(
-                key,
-                value,
-                "https is not built in; send to a local OpenTelemetry Collector over http and \
-                 let it forward with TLS",
-            ));
-        }
-        _ => {
-            return Err(ConfigError::new(
-                key,
-                value,
-                "expected a URL such as http://127.0.0.1:4318",
-            ));
-        }
+    let expected = "expected a URL such as http://127.0.0.1:4318 or https://collector:4318";
+    let uri = trimmed
+        .parse::<http::Uri>()
+        .map_err(|_| ConfigError::new(key, value, expected))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+        return Err(ConfigError::new(key, value, expected));
     }
     Ok(if base {
         format!("{}/v1/traces", trimmed.trim_end_matches('/'))
@@ -461,6 +496,26 @@ mod tests {
     }
 
     #[test]
+    fn compression_and_https_are_read_from_the_standard_variables() {
+        let gzip = resolve(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+        ])
+        .expect("gzip over https");
+        assert_eq!(gzip.compression, OtlpCompression::Gzip);
+        assert_eq!(
+            gzip.traces_endpoint.as_deref(),
+            Some("https://collector:4318/v1/traces")
+        );
+        let signal = resolve(&[
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+            ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none"),
+        ])
+        .expect("the signal's variable wins");
+        assert_eq!(signal.compression, OtlpCompression::None);
+    }
+
+    #[test]
     fn errors_name_the_variable_and_value() {
         let cases = [
             (("OTEL_TRACES_SAMPLER", "sometimes"), "OTEL_TRACES_SAMPLER"),
@@ -473,10 +528,18 @@ mod tests {
                 "OTEL_EXPORTER_OTLP_ENDPOINT",
             ),
             (
-                ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://c"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://c"),
                 "OTEL_EXPORTER_OTLP_ENDPOINT",
             ),
             (("OTEL_TRACES_EXPORTER", "jaeger"), "OTEL_TRACES_EXPORTER"),
+            (
+                ("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"),
+                "OTEL_EXPORTER_OTLP_COMPRESSION",
+            ),
+            (
+                ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"),
+                "OTEL_EXPORTER_OTLP_CERTIFICATE",
+            ),
         ];
         for ((name, value), key) in cases {
             let err = resolve(&[(name, value)]).expect_err(value);

@@ -51,7 +51,7 @@ pub mod propagation;
 mod spans;
 mod telemetry;
 
-pub use config::{ConfigError, LogFormat, Sampling, SamplingError, TracingConfig};
+pub use config::{ConfigError, LogFormat, OtlpCompression, Sampling, SamplingError, TracingConfig};
 pub use logging::JsonLines;
 pub use middleware::{
     CLIENT_CLOSED_STATUS, MonitoredFuture, MonitoringLayer, MonitoringService, UNMATCHED_ENDPOINT,

@@ -98,6 +98,16 @@ pub enum SetupError {
         /// The traces endpoint.
         endpoint: String,
     },
+    /// The CA file for an `https://` collector (`OTEL_EXPORTER_OTLP_CERTIFICATE`) could not be
+    /// read or holds no PEM certificate.
+    #[cfg(feature = "otlp")]
+    #[error("cannot use {path} as the collector's certificate authorities: {reason}")]
+    Certificate {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A global `tracing` subscriber was set already (by this or another library).
     #[error("a global tracing subscriber is already installed in this process")]
     AlreadyInstalled,
@@ -284,7 +294,7 @@ fn provider(
     endpoint: &str,
     pipeline: SpanPipeline,
 ) -> Result<SdkTracerProvider, SetupError> {
-    let exporter = span_exporter(endpoint)?;
+    let exporter = span_exporter(config, endpoint)?;
     let batch = BatchSpanProcessor::builder(CountingExporter {
         inner: exporter,
         pipeline: pipeline.clone(),
@@ -314,26 +324,65 @@ fn provider(
         .build())
 }
 
-/// The OTLP/HTTP span exporter for `endpoint`.
+/// The OTLP/HTTP span exporter for `endpoint`, gzip-compressed when configured, trusting the
+/// configured CA file beside the platform's roots for `https://`.
 #[cfg(feature = "otlp")]
-fn span_exporter(endpoint: &str) -> Result<opentelemetry_otlp::SpanExporter, SetupError> {
+fn span_exporter(
+    config: &TracingConfig,
+    endpoint: &str,
+) -> Result<opentelemetry_otlp::SpanExporter, SetupError> {
+    use opentelemetry_otlp::WithHttpConfig as _;
     // reqwest is built with rustls and no default crypto provider (victor-alerting needs TLS
     // for Slack and SMTP); building a client before one is installed panics, so install *ring*
     // unless a provider is installed already.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    opentelemetry_otlp::SpanExporter::builder()
+    let mut builder = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
-        .with_endpoint(endpoint)
-        .build()
-        .map_err(|source| SetupError::Exporter {
-            endpoint: endpoint.to_owned(),
-            source,
-        })
+        .with_endpoint(endpoint);
+    if config.compression == crate::config::OtlpCompression::Gzip {
+        builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
+    }
+    if let Some(path) = &config.certificate {
+        builder = builder.with_http_client(client_trusting(path)?);
+    }
+    builder.build().map_err(|source| SetupError::Exporter {
+        endpoint: endpoint.to_owned(),
+        source,
+    })
+}
+
+/// A blocking HTTP client trusting the certificates in the PEM file at `path` beside the
+/// platform's roots. Built on a thread of its own: a blocking client owns a runtime, which may
+/// be neither created nor dropped inside an async one.
+#[cfg(feature = "otlp")]
+fn client_trusting(path: &std::path::Path) -> Result<reqwest::blocking::Client, SetupError> {
+    let refused = |reason: String| SetupError::Certificate {
+        path: path.to_owned(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|err| refused(err.to_string()))?;
+    let certificates =
+        reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| refused(err.to_string()))?;
+    if certificates.is_empty() {
+        return Err(refused("no PEM certificate in it".to_owned()));
+    }
+    std::thread::spawn(move || {
+        certificates
+            .into_iter()
+            .fold(reqwest::blocking::Client::builder(), |builder, ca| {
+                builder.add_root_certificate(ca)
+            })
+            .timeout(Duration::from_secs(10))
+            .build()
+    })
+    .join()
+    .map_err(|_| refused("building the HTTP client panicked".to_owned()))?
+    .map_err(|err| refused(err.to_string()))
 }
 
 /// Without the `otlp` feature there is no exporter: a configured endpoint is refused.
 #[cfg(not(feature = "otlp"))]
-fn span_exporter(endpoint: &str) -> Result<NoExporter, SetupError> {
+fn span_exporter(_config: &TracingConfig, endpoint: &str) -> Result<NoExporter, SetupError> {
     Err(SetupError::OtlpDisabled {
         endpoint: endpoint.to_owned(),
     })

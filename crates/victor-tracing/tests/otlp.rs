@@ -37,11 +37,13 @@ type Received = (HashMap<String, String>, Span);
 #[derive(Clone, Default)]
 struct Receiver {
     spans: Arc<Mutex<Vec<Received>>>,
+    /// Each export's `Content-Encoding` ("" when absent).
+    encodings: Arc<Mutex<Vec<String>>>,
     delay: Duration,
 }
 
 impl Receiver {
-    async fn start(delay: Duration) -> (Receiver, SocketAddr) {
+    fn router(delay: Duration) -> (Receiver, Router) {
         let receiver = Receiver {
             delay,
             ..Receiver::default()
@@ -49,6 +51,11 @@ impl Receiver {
         let app = Router::new()
             .route("/v1/traces", post(Receiver::accept))
             .with_state(receiver.clone());
+        (receiver, app)
+    }
+
+    async fn start(delay: Duration) -> (Receiver, SocketAddr) {
+        let (receiver, app) = Receiver::router(delay);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the receiver");
@@ -57,9 +64,34 @@ impl Receiver {
         (receiver, addr)
     }
 
-    async fn accept(State(receiver): State<Receiver>, body: Bytes) -> (StatusCode, Vec<u8>) {
+    async fn accept(
+        State(receiver): State<Receiver>,
+        headers: axum::http::HeaderMap,
+        body: Bytes,
+    ) -> (StatusCode, Vec<u8>) {
         tokio::time::sleep(receiver.delay).await;
-        let Ok(request) = ExportTraceServiceRequest::decode(body) else {
+        let encoding = headers
+            .get("content-encoding")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = match encoding.as_str() {
+            "" => body.to_vec(),
+            "gzip" => {
+                let mut plain = Vec::new();
+                let read = std::io::Read::read_to_end(
+                    &mut flate2::read::GzDecoder::new(body.as_ref()),
+                    &mut plain,
+                );
+                if read.is_err() {
+                    return (StatusCode::BAD_REQUEST, Vec::new());
+                }
+                plain
+            }
+            _ => return (StatusCode::UNSUPPORTED_MEDIA_TYPE, Vec::new()),
+        };
+        receiver.encodings.lock().expect("encodings").push(encoding);
+        let Ok(request) = ExportTraceServiceRequest::decode(body.as_slice()) else {
             return (StatusCode::BAD_REQUEST, Vec::new());
         };
         let mut spans = receiver.spans.lock().expect("spans");
@@ -277,6 +309,59 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("runtime")
+}
+
+/// `OTEL_EXPORTER_OTLP_COMPRESSION=gzip` to an `https://` collector whose CA is given by
+/// `OTEL_EXPORTER_OTLP_CERTIFICATE`: every export arrives over TLS, gzip-encoded, and decodes.
+#[test]
+fn gzip_over_https_reaches_a_tls_collector_and_decodes() {
+    let runtime = runtime();
+    let dir = tempfile_dir();
+    let pki = victor_test_support::tls::TestPki::generate(&dir).expect("certificates");
+    let (receiver, app) = Receiver::router(Duration::ZERO);
+    let addr = runtime
+        .block_on(victor_test_support::tls::serve_tls(app, &pki))
+        .expect("TLS receiver");
+    let endpoint = format!("https://localhost:{}", addr.port());
+    let ca = pki.ca.display().to_string();
+    let config = TracingConfig::new("victor-test-agent", "9.9.9")
+        .with_env(|name| match name {
+            "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(endpoint.clone()),
+            "OTEL_EXPORTER_OTLP_COMPRESSION" => Some("gzip".to_owned()),
+            "OTEL_EXPORTER_OTLP_CERTIFICATE" => Some(ca.clone()),
+            _ => None,
+        })
+        .expect("standard variables");
+    let metrics = VictorMetrics::new();
+    let telemetry = Telemetry::new(&config, &SpanPipeline::new(&metrics)).expect("pipeline");
+    for _ in 0..50 {
+        telemetry.spans().operation("compressed").end();
+    }
+    telemetry.flush();
+
+    let encodings = receiver.encodings.lock().expect("encodings").clone();
+    assert!(!encodings.is_empty(), "nothing arrived over https");
+    assert!(
+        encodings.iter().all(|encoding| encoding == "gzip"),
+        "{encodings:?}"
+    );
+    let spans = receiver.spans();
+    assert_eq!(
+        spans.iter().filter(|(_, s)| s.name == "compressed").count(),
+        50
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A fresh directory under the system's temporary one.
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "victor-otlp-tls-{}-{}",
+        std::process::id(),
+        fastrand::u64(..)
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
 }
 
 #[test]
