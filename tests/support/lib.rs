@@ -151,6 +151,19 @@ impl Prometheus {
             rule_files.join(", "),
             targets.join(", ")
         );
+        Prometheus::start_with_config(binary, &config, dir)
+    }
+
+    /// Starts `prometheus` with this whole configuration file (scrape configs of the test's
+    /// own), its data in `dir`, and waits until it answers queries.
+    ///
+    /// # Errors
+    /// As [`Prometheus::start`].
+    pub fn start_with_config(
+        binary: &Path,
+        config: &str,
+        dir: tempfile::TempDir,
+    ) -> anyhow::Result<Prometheus> {
         let config_path = dir.path().join("prometheus.yml");
         std::fs::write(&config_path, config).context("write prometheus.yml")?;
         let port = free_port();
@@ -269,6 +282,36 @@ impl Prometheus {
             }
             std::thread::sleep(Duration::from_millis(250));
         }
+    }
+
+    /// Each active target's last scrape error (empty when it succeeded), by job, from
+    /// `/api/v1/targets`.
+    ///
+    /// # Errors
+    /// When the API fails.
+    pub fn target_errors(&self) -> anyhow::Result<BTreeMap<String, String>> {
+        let mut response = self
+            .agent
+            .get(&format!("{}/api/v1/targets", self.url))
+            .call()
+            .context("targets")?;
+        let body: serde_json::Value = response.body_mut().read_json().context("targets JSON")?;
+        let targets = body["data"]["activeTargets"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        Ok(targets
+            .iter()
+            .map(|target| {
+                (
+                    target["labels"]["job"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    target["lastError"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect())
     }
 
     /// The label sets of the series `selector` matches, from `/api/v1/series`.

@@ -197,6 +197,9 @@ pub struct Config {
     pub tracing: TracingConfig,
     /// Alert evaluation and notification channels.
     pub alerting: AlertingConfig,
+    /// exporter-toolkit's web configuration file (`--web.config.file`): TLS and basic auth for
+    /// every route. `None`: plain HTTP, open reads.
+    pub web_config_file: Option<PathBuf>,
 }
 
 /// Settings of the `/health/*` probes and their built-in checks.
@@ -248,6 +251,7 @@ impl Default for Config {
             health: HealthConfig::default(),
             tracing: TracingConfig::new("victor-exporter", env!("CARGO_PKG_VERSION")),
             alerting: AlertingConfig::default(),
+            web_config_file: None,
         }
     }
 }
@@ -430,6 +434,8 @@ pub struct Overrides {
     pub external_url: Option<url::Url>,
     /// `--rules`.
     pub rules_file: Option<PathBuf>,
+    /// `--web.config.file`.
+    pub web_config_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -464,6 +470,9 @@ impl Config {
         }
         if let Some(path) = &overrides.rules_file {
             config.alerting.rules_file = Some(path.clone());
+        }
+        if let Some(path) = &overrides.web_config_file {
+            config.web_config_file = Some(path.clone());
         }
         if let Some(url) = &overrides.external_url {
             config.external_url = Some(url.clone());
@@ -1120,10 +1129,15 @@ mod tests {
             simulate_error_rate: Some(0.3),
             external_url: None,
             rules_file: None,
+            web_config_file: Some(PathBuf::from("/etc/victor/web.yml")),
         };
         let vars = env(&[("VICTOR_METRICS_PORT", "9200")]);
         let with_flags = Config::resolve(Some(f.path()), vars, &flags).expect("valid");
         assert_eq!(with_flags.listen.to_string(), "127.0.0.1:9300");
+        assert_eq!(
+            with_flags.web_config_file.as_deref(),
+            Some(Path::new("/etc/victor/web.yml"))
+        );
         assert!(with_flags.simulate);
         assert_eq!(with_flags.simulate_error_rate, Some(0.3));
         assert_eq!(with_flags.tracing.log_format, LogFormat::Json);

@@ -71,6 +71,12 @@ impl Access {
         }
     }
 
+    /// Whether a token is set and the request carries it: what lets a state-changing request
+    /// past basic auth ([`crate::web_config`]).
+    pub(crate) fn token_matches(&self, headers: &HeaderMap) -> bool {
+        matches!(self, Access::Token(_)) && self.check(headers).is_ok()
+    }
+
     /// What the start-up log says about the routes that change state.
     pub(crate) fn describe(&self) -> String {
         match self {

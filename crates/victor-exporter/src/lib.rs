@@ -63,6 +63,7 @@ pub mod routes;
 mod server;
 pub mod simulate;
 pub mod system;
+pub mod web_config;
 
 use std::future::Future;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
@@ -120,6 +121,8 @@ pub struct Exporter {
     channels: Vec<(&'static str, Arc<dyn Notifier>)>,
     /// Where the system figures come from, sampled by `serve` on a thread of its own.
     host: Box<dyn system::HostSource>,
+    /// TLS for every connection, from the web configuration file.
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl std::fmt::Debug for Exporter {
@@ -153,6 +156,8 @@ struct Shared {
     external_url: String,
     /// Where the exporter's own figures go (kind conflicts).
     metrics: VictorMetrics,
+    /// Users and password hashes every route requires, from the web configuration file.
+    basic_auth: Option<Arc<web_config::BasicAuth>>,
 }
 
 impl Shared {
@@ -262,6 +267,10 @@ impl Exporter {
         ));
         let access = access::Access::new(config.api_token.as_ref(), config.listen);
         let events_max_body_bytes = config.events_max_body_bytes;
+        let web = match &config.web_config_file {
+            Some(path) => web_config::WebConfig::load(path)?,
+            None => web_config::WebConfig::default(),
+        };
         Ok(Exporter {
             config,
             metrics: metrics.clone(),
@@ -278,9 +287,11 @@ impl Exporter {
                 channels: channels.clone(),
                 external_url,
                 metrics,
+                basic_auth: web.basic_auth,
             }),
             channels,
             host,
+            tls: web.tls,
         })
     }
 
@@ -366,8 +377,12 @@ impl Exporter {
         let local = listener
             .local_addr()
             .context("cannot read the bound address")?;
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        if self.shared.basic_auth.is_some() {
+            tracing::info!("every route requires a user and password (basic_auth_users)");
+        }
         if self.config.metrics_enabled {
-            tracing::info!("serving Prometheus metrics on http://{local}/metrics");
+            tracing::info!("serving Prometheus metrics on {scheme}://{local}/metrics");
         } else {
             tracing::warn!(
                 "listening on {local}; metrics are disabled (metrics_enabled = false or VICTOR_METRICS_ENABLED=false): \
@@ -435,7 +450,10 @@ impl Exporter {
         server::serve_connections(
             listener,
             router,
-            self.config.header_read_timeout,
+            server::Transport {
+                header_read_timeout: self.config.header_read_timeout,
+                tls: self.tls.clone().map(tokio_rustls::TlsAcceptor::from),
+            },
             Arc::clone(&self.shared.connections),
             server::ConnectionLimit::new(self.config.max_connections),
             self.metrics.clone(),

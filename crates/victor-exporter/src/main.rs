@@ -70,6 +70,13 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
+    /// Web configuration file in the format of Prometheus exporters (exporter-toolkit): TLS
+    /// (tls_server_config: cert_file, key_file, min_version, max_version, client_auth_type,
+    /// client_ca_file) and basic auth for every route (basic_auth_users: user: bcrypt hash).
+    /// POST routes also take the API token instead of a password
+    #[arg(long = "web.config.file", value_name = "FILE")]
+    web_config_file: Option<PathBuf>,
+
     /// Feed a built-in synthetic Victor workload (requests, LLM calls, tools, caches, verticals,
     /// with a recurring incident) so every dashboard panel and alert can be seen working without
     /// a real agent
@@ -143,6 +150,7 @@ fn run(cli: Cli) -> anyhow::Result<Stopped> {
         simulate_error_rate: cli.simulate_error_rate,
         external_url: cli.external_url,
         rules_file: cli.rules,
+        web_config_file: cli.web_config_file,
     };
     let mut config = Config::resolve(
         cli.config.as_deref(),

@@ -44,7 +44,8 @@ fn handler(route: Route, shared: &Shared) -> MethodRouter<Arc<Shared>> {
     }
 }
 
-/// The router over [`ROUTES`]; state-changing routes behind the access guard.
+/// The router over [`ROUTES`]; state-changing routes behind the access guard, everything behind
+/// basic auth when the web configuration has users.
 pub(crate) fn router(shared: &Arc<Shared>) -> Router {
     let mut reads = Router::new();
     let mut writes = Router::new();
@@ -59,6 +60,10 @@ pub(crate) fn router(shared: &Arc<Shared>) -> Router {
     reads
         .merge(writes)
         .fallback(not_found)
+        .layer(from_fn_with_state(
+            Arc::clone(shared),
+            crate::web_config::require_basic_auth,
+        ))
         .with_state(Arc::clone(shared))
 }
 

@@ -37,6 +37,13 @@ impl ConnectionLimit {
     }
 }
 
+/// How each connection is read: the header-read timeout (which also bounds a TLS handshake)
+/// and TLS, when the web configuration has it.
+pub(crate) struct Transport {
+    pub(crate) header_read_timeout: Duration,
+    pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
 /// Answers `/health/*` and refuses everything else with 503: what a connection from the probe
 /// reserve is served.
 async fn probes_only(request: Request, next: Next) -> Response {
@@ -85,6 +92,8 @@ impl LimitLog {
 }
 
 /// Accepts connections until `shutdown`, then gives in-flight requests [`DRAIN_TIMEOUT`] to finish.
+/// With `tls`, each connection is a TLS one (handshake in the connection's own task, bounded by
+/// `header_read_timeout`).
 /// Each connection is HTTP/1.1 (what Prometheus scrapes with) and is closed when its client takes
 /// longer than `header_read_timeout` to send a request's headers, so idle or slow clients cannot
 /// pile up.
@@ -95,12 +104,16 @@ impl LimitLog {
 pub(crate) async fn serve_connections(
     listener: TcpListener,
     router: Router,
-    header_read_timeout: Duration,
+    transport: Transport,
     connections: Arc<AtomicU64>,
     limit: ConnectionLimit,
     metrics: VictorMetrics,
     shutdown: impl Future<Output = ()>,
 ) {
+    let Transport {
+        header_read_timeout,
+        tls,
+    } = transport;
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout);
@@ -140,15 +153,39 @@ pub(crate) async fn serve_connections(
                 continue;
             }
         }
-        let (builder, service) = if over {
-            (&reserved, TowerToHyperService::new(probes.clone()))
-        } else {
-            (&http, TowerToHyperService::new(router.clone()))
-        };
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let builder = if over { reserved.clone() } else { http.clone() };
+        let service = TowerToHyperService::new(if over { probes.clone() } else { router.clone() });
         let open = OpenConnection::new(Arc::clone(&connections));
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
+            let served = match tls {
+                None => {
+                    let io = TokioIo::new(stream);
+                    watcher.watch(builder.serve_connection(io, service)).await
+                }
+                Some(acceptor) => {
+                    // A client that never finishes the handshake is cut off like one that never
+                    // sends its headers.
+                    let stream =
+                        match tokio::time::timeout(header_read_timeout, acceptor.accept(stream))
+                            .await
+                        {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(err)) => {
+                                tracing::debug!(%peer, error = %err, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!(%peer, "TLS handshake timed out");
+                                return;
+                            }
+                        };
+                    let io = TokioIo::new(stream);
+                    watcher.watch(builder.serve_connection(io, service)).await
+                }
+            };
+            if let Err(err) = served {
                 tracing::debug!(%peer, error = %err, "connection closed with an error");
             }
             drop(open);
