@@ -17,9 +17,9 @@ fn severity_style(severity: &str) -> Style {
     }
 }
 
-/// `GET /api/alerts` as a table: state, severity, alert, labels, since when, summary. Firing
-/// alerts come first, then by severity.
-pub(crate) fn render_list(json: &Value, now: SystemTime) -> String {
+/// `GET /api/alerts` as a table: state, severity, alert, labels, since when, summary; `wide`
+/// adds the value, the fingerprint and the runbook. Firing alerts come first, then by severity.
+pub(crate) fn render_list(json: &Value, now: SystemTime, wide: bool) -> String {
     let mut alerts: Vec<&Value> = json["alerts"].as_array().into_iter().flatten().collect();
     if alerts.is_empty() {
         return format!("{}\n", paint(GOOD, "no pending or firing alerts"));
@@ -37,10 +37,11 @@ pub(crate) fn render_list(json: &Value, now: SystemTime) -> String {
             text(alert, "name").to_owned(),
         )
     });
-    let mut table = Table::new(
-        vec!["STATE", "SEVERITY", "ALERT", "LABELS", "SINCE", "SUMMARY"],
-        usize::MAX,
-    );
+    let mut header = vec!["STATE", "SEVERITY", "ALERT", "LABELS", "SINCE", "SUMMARY"];
+    if wide {
+        header.extend(["VALUE", "FINGERPRINT", "RUNBOOK"]);
+    }
+    let mut table = Table::new(header, usize::MAX);
     for alert in &alerts {
         let state = text(alert, "state");
         let severity = text(alert, "severity");
@@ -58,14 +59,22 @@ pub(crate) fn render_list(json: &Value, now: SystemTime) -> String {
         .or_else(|| alert.get("active_since").and_then(Value::as_str))
         .map_or_else(|| "-".into(), |at| since(at, now));
         let state_style = if state == "firing" { BAD } else { WARN };
-        table.row(vec![
+        let mut row = vec![
             Cell::styled(state, state_style),
             Cell::styled(severity, severity_style(severity)),
             text(alert, "name").into(),
             labels.join(",").into(),
             when.into(),
             text(&alert["annotations"], "summary").into(),
-        ]);
+        ];
+        if wide {
+            row.extend([
+                crate::format::count(alert.get("value").and_then(Value::as_f64)).into(),
+                text(alert, "fingerprint").into(),
+                text(&alert["annotations"], "runbook_url").into(),
+            ]);
+        }
+        table.row(row);
     }
     let firing = alerts
         .iter()
@@ -121,9 +130,10 @@ mod tests {
             {"name": "HighErrorRate", "state": "firing", "severity": "critical",
              "labels": {"alertname": "HighErrorRate", "severity": "critical", "endpoint": "/chat", "method": "POST"},
              "active_since": "2026-11-23T03:08:00Z", "fired_at": "2026-11-23T03:10:00Z",
-             "annotations": {"summary": "5xx above 5%"}},
+             "value": 0.3125, "fingerprint": "5c3b0d8e6f1a2b47",
+             "annotations": {"summary": "5xx above 5%", "runbook_url": "https://example.com/rb"}},
         ]});
-        let text = anstream::adapter::strip_str(&render_list(&json, now)).to_string();
+        let text = anstream::adapter::strip_str(&render_list(&json, now, false)).to_string();
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("STATE    SEVERITY  ALERT"), "{text}");
         assert!(
@@ -136,7 +146,18 @@ mod tests {
         );
         assert!(lines[2].contains("(30s ago)"), "{text}");
         assert_eq!(lines[3], "1 firing, 1 pending");
-        let none = render_list(&json!({"alerts": []}), now + Duration::from_secs(1));
+        assert!(!text.contains("FINGERPRINT") && !text.contains("5c3b0d8e6f1a2b47"));
+        let wide = anstream::adapter::strip_str(&render_list(&json, now, true)).to_string();
+        let lines: Vec<&str> = wide.lines().collect();
+        assert!(
+            lines[0].ends_with("SUMMARY       VALUE  FINGERPRINT       RUNBOOK"),
+            "{wide}"
+        );
+        assert!(
+            lines[1].ends_with("5xx above 5%  0.31   5c3b0d8e6f1a2b47  https://example.com/rb"),
+            "{wide}"
+        );
+        let none = render_list(&json!({"alerts": []}), now + Duration::from_secs(1), true);
         assert!(none.contains("no pending or firing alerts"));
     }
 

@@ -25,7 +25,8 @@ use crate::metrics::View;
 ///
 /// It talks to the exporter's HTTP API at --url (VICTOR_URL, default http://127.0.0.1:9091).
 /// Output is for people (aligned tables, colour on a terminal; NO_COLOR turns colour off) unless
-/// --json asks for one JSON document per answer, for scripts.
+/// -o json (or --json) asks for one JSON document per answer, for scripts; -o wide adds the
+/// columns a table leaves out.
 #[derive(Debug, Parser)]
 #[command(
     name = "victor",
@@ -33,9 +34,9 @@ use crate::metrics::View;
     about,
     long_about,
     after_help = "Exit status: 0 done (healthy; every event accepted; configuration valid); \
-                  1 unhealthy, an error answer, rejected events, a failed test notification or \
-                  configuration problems; 2 the exporter is unreachable or did not answer within \
-                  --timeout, or the command line is wrong."
+                  1 unhealthy, an error answer, rejected events, a failed test notification, \
+                  configuration problems or an unreadable file; 2 the command line is wrong; \
+                  3 the exporter is unreachable or did not answer within --timeout."
 )]
 struct Cli {
     /// The exporter's base URL
@@ -49,8 +50,20 @@ struct Cli {
     )]
     url: String,
 
-    /// Print JSON (one document per answer) instead of tables
-    #[arg(long, global = true)]
+    /// Output format: table (for people), wide (a table with every column: alerts add value,
+    /// fingerprint and runbook), or json (one document per answer, for scripts)
+    #[arg(
+        short = 'o',
+        long,
+        global = true,
+        value_enum,
+        default_value = "table",
+        value_name = "FORMAT"
+    )]
+    output: Output,
+
+    /// Same as -o json
+    #[arg(long, global = true, conflicts_with = "output")]
     json: bool,
 
     /// Give up on a request after this long (e.g. 500ms, 10s)
@@ -75,7 +88,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// The startup, liveness and readiness probes with every check (exit 0 healthy, 1 unhealthy,
-    /// 2 unreachable)
+    /// 3 unreachable)
     Status,
 
     /// Performance figures: summary, cache, providers, tools or system
@@ -84,8 +97,9 @@ enum Command {
         #[arg(value_enum, default_value = "summary")]
         view: View,
 
-        /// Refresh every SECONDS in place until interrupted (with --json: one line per refresh)
-        #[arg(long, value_name = "SECONDS", value_parser = parse_interval)]
+        /// Refresh at this interval in place until interrupted (e.g. 2s, 500ms, 1m; with -o
+        /// json: one line per refresh)
+        #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
         watch: Option<Duration>,
     },
 
@@ -154,14 +168,33 @@ fn parse_timeout(value: &str) -> Result<Duration, String> {
 }
 
 fn parse_interval(value: &str) -> Result<Duration, String> {
-    let seconds: f64 = value
-        .parse()
-        .map_err(|_| "expected a number of seconds, such as 2 or 0.5".to_owned())?;
-    if !(0.1..=86_400.0).contains(&seconds) {
-        return Err("expected between 0.1 and 86400 seconds".into());
+    if value.trim().parse::<f64>().is_ok() {
+        return Err(format!(
+            "{value} has no unit; write a duration such as {}s or 500ms",
+            value.trim()
+        ));
     }
-    Ok(Duration::from_secs_f64(seconds))
+    let duration = humantime::parse_duration(value)
+        .map_err(|err| format!("{err}; expected a duration such as 2s, 500ms or 1m"))?;
+    if !(Duration::from_millis(100)..=Duration::from_secs(86_400)).contains(&duration) {
+        return Err("expected between 100ms and 24h".into());
+    }
+    Ok(duration)
 }
+
+/// How answers are printed (`-o`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Output {
+    /// Aligned tables for people
+    Table,
+    /// Tables with every column a view has
+    Wide,
+    /// One JSON document per answer
+    Json,
+}
+
+/// Exit code when the exporter is unreachable or timed out (distinct from clap's 2 for usage).
+const EXIT_UNREACHABLE: u8 = 3;
 
 /// How a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,48 +219,47 @@ fn main() -> ExitCode {
                 .is_some_and(ApiError::is_unreachable);
             let mut stderr = anstream::stderr();
             let _ = writeln!(stderr, "{} {err:#}", paint(BAD, "victor: error:"));
-            ExitCode::from(if unreachable { 2 } else { 1 })
+            ExitCode::from(if unreachable { EXIT_UNREACHABLE } else { 1 })
         }
     }
 }
 
 fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     let client = || Client::new(&cli.url, cli.timeout, cli.token.clone());
+    let output = if cli.json { Output::Json } else { cli.output };
+    let as_json = output == Output::Json;
+    let wide = output == Output::Wide;
     match &cli.command {
         Command::Status => {
             let status = status::Status::fetch(&client()?)?;
-            if cli.json {
+            if as_json {
                 print_json(&status.json())?;
             } else {
                 print(&status.render())?;
             }
-            Ok(if status.healthy() {
-                Outcome::Done
-            } else {
-                Outcome::NotOk
-            })
+            Ok(outcome(status.healthy()))
         }
         Command::Metrics { view, watch } => {
             let client = client()?;
             match watch {
                 None => {
-                    let json = client.get(view.path())?.json_if(&[])?;
-                    if cli.json {
-                        print_json(&json)?;
+                    let answer = client.get(view.path())?.json_if(&[])?;
+                    if as_json {
+                        print_json(&answer)?;
                     } else {
-                        print(&view.render(&json))?;
+                        print(&view.render(&answer))?;
                     }
                     Ok(Outcome::Done)
                 }
-                Some(every) => watch_view(&client, *view, *every, cli.json),
+                Some(every) => watch_view(&client, *view, *every, as_json),
             }
         }
         Command::Alerts { command: None } => {
-            let json = client()?.get("api/alerts")?.json_if(&[])?;
-            if cli.json {
-                print_json(&json)?;
+            let answer = client()?.get("api/alerts")?.json_if(&[])?;
+            if as_json {
+                print_json(&answer)?;
             } else {
-                print(&alerts::render_list(&json, SystemTime::now()))?;
+                print(&alerts::render_list(&answer, SystemTime::now(), wide))?;
             }
             Ok(Outcome::Done)
         }
@@ -236,26 +268,22 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         } => {
             let path = format!("api/alerts/test/{channel}");
             let answer = client()?.post(&path, Vec::new(), "application/json")?;
-            let json = answer.json_if(&[StatusCode::BAD_GATEWAY, StatusCode::GATEWAY_TIMEOUT])?;
-            let (line, delivered) = alerts::render_test(&json);
-            if cli.json {
-                print_json(&json)?;
+            let answer = answer.json_if(&[StatusCode::BAD_GATEWAY, StatusCode::GATEWAY_TIMEOUT])?;
+            let (line, delivered) = alerts::render_test(&answer);
+            if as_json {
+                print_json(&answer)?;
             } else {
                 print(&line)?;
             }
-            Ok(if delivered {
-                Outcome::Done
-            } else {
-                Outcome::NotOk
-            })
+            Ok(outcome(delivered))
         }
-        Command::SendEvent { file } => send_events(&client()?, file, cli.json),
+        Command::SendEvent { file } => send_events(&client()?, file, as_json),
         Command::Check {
             what: CheckCommand::Config { file },
-        } => check_config(file, cli.json),
+        } => check_config(file, as_json),
         Command::Check {
             what: CheckCommand::Rules { file },
-        } => check_rules(file, cli.json),
+        } => check_rules(file, as_json),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "victor", &mut out);
@@ -470,9 +498,11 @@ mod tests {
         assert_eq!(parse_timeout("500ms"), Ok(Duration::from_millis(500)));
         assert!(parse_timeout("0s").is_err());
         assert!(parse_timeout("soon").expect_err("bad").contains("10s"));
-        assert_eq!(parse_interval("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_interval("0.5"), Ok(Duration::from_millis(500)));
-        assert!(parse_interval("0").is_err());
-        assert!(parse_interval("2s").is_err());
+        assert_eq!(parse_interval("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_interval("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_interval("1m 30s"), Ok(Duration::from_secs(90)));
+        assert!(parse_interval("0s").is_err());
+        assert!(parse_interval("25h").is_err());
+        assert!(parse_interval("2").expect_err("bare").contains("2s"));
     }
 }

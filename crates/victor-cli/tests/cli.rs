@@ -167,14 +167,14 @@ fn status_exit_codes_say_healthy_unhealthy_and_unreachable() {
     let unreachable = run(victor(&["status"]).env("VICTOR_URL", &url));
     assert_one_line_error(
         &unreachable,
-        2,
+        3,
         &format!("cannot reach the exporter at {url}"),
     );
     assert!(stderr(&unreachable).contains("Connection refused"));
 }
 
 #[test]
-fn a_silent_exporter_times_out_with_exit_2() {
+fn a_silent_exporter_times_out_with_exit_3() {
     // Accepts connections and never answers.
     let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", silent.local_addr().expect("addr"));
@@ -186,7 +186,7 @@ fn a_silent_exporter_times_out_with_exit_2() {
         "metrics",
         "summary",
     ]));
-    assert_one_line_error(&output, 2, "no answer from");
+    assert_one_line_error(&output, 3, "no answer from");
     assert!(
         stderr(&output).contains("within 300ms"),
         "{}",
@@ -227,7 +227,7 @@ fn every_metrics_view_prints_a_table_and_json() {
 
 #[test]
 fn watch_refreshes_until_interrupted() {
-    let mut child = victor(&["metrics", "tools", "--watch", "0.2", "--json"])
+    let mut child = victor(&["metrics", "tools", "--watch", "200ms", "-o", "json"])
         .stdout(Stdio::piped())
         .spawn()
         .expect("victor runs");
@@ -248,6 +248,17 @@ fn alerts_lists_and_test_notifications_go_through_the_channel() {
     assert!(json(&listed)["alerts"].is_array());
     let listed = run(&mut victor(&["alerts"]));
     assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
+    let same = run(&mut victor(&["-o", "json", "alerts"]));
+    assert!(json(&same)["alerts"].is_array());
+    // The simulated incident may or may not be on: wide has its columns either way when
+    // anything is listed, and the same exit.
+    let wide = run(&mut victor(&["alerts", "-o", "wide"]));
+    assert_eq!(wide.status.code(), Some(0), "{}", stderr(&wide));
+    let text = stdout(&wide);
+    assert!(
+        text.contains("no pending or firing alerts") || text.contains("FINGERPRINT"),
+        "{text}"
+    );
 
     let sent = run(&mut victor(&["alerts", "test", "webhook"]));
     assert_eq!(sent.status.code(), Some(0), "{}", stderr(&sent));
