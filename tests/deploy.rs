@@ -79,6 +79,7 @@ fn kubernetes_manifests_validate_against_the_kubernetes_schemas() -> anyhow::Res
         "service/victor-exporter",
         "configmap/prometheus-config",
         "configmap/prometheus-rules",
+        "configmap/victor-grafana-dashboards",
     ] {
         assert!(
             out.contains(&format!("passed for resource {kind}")),
@@ -156,6 +157,85 @@ fn every_shipped_workload_meets_the_restricted_pod_security_standard() -> anyhow
         }
     }
     assert!(workloads >= 1, "no workload found");
+    Ok(())
+}
+
+/// A CRD's `openAPIV3Schema` made strict: every object that lists its properties and does not
+/// preserve unknown fields refuses others, as `kubectl apply --validate=strict` does. A pattern
+/// with Go's inline flags (`(?i)`), which JSON Schema's regular expressions lack, is dropped.
+fn strict(schema: &mut serde_json::Value) {
+    if let Some(object) = schema.as_object_mut() {
+        if object
+            .get("pattern")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|pattern| pattern.contains("(?"))
+        {
+            object.remove("pattern");
+        }
+        let preserves = object.get("x-kubernetes-preserve-unknown-fields") == Some(&true.into());
+        if object.contains_key("properties")
+            && !object.contains_key("additionalProperties")
+            && !preserves
+        {
+            object.insert("additionalProperties".into(), false.into());
+        }
+        for value in object.values_mut() {
+            strict(value);
+        }
+    } else if let Some(array) = schema.as_array_mut() {
+        array.iter_mut().for_each(strict);
+    }
+}
+
+/// The operator's custom resources validate against its CRDs (vendored in `tests/crds/`,
+/// v0.93.0), strictly: a misspelt field fails.
+#[test]
+fn operator_resources_validate_against_the_operator_crd_schemas() -> anyhow::Result<()> {
+    let Some(check) = require("check-jsonschema", "PyPI `check-jsonschema`") else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    for (crd, resource, kind) in [
+        (
+            "monitoring.coreos.com_servicemonitors.yaml",
+            "servicemonitor.yaml",
+            "ServiceMonitor",
+        ),
+        (
+            "monitoring.coreos.com_prometheusrules.yaml",
+            "prometheusrule.yaml",
+            "PrometheusRule",
+        ),
+    ] {
+        let text = std::fs::read_to_string(workspace_root().join("tests/crds").join(crd))?;
+        let definition: serde_json::Value = serde_norway::from_str(&text)?;
+        assert_eq!(definition["spec"]["names"]["kind"], kind);
+        let version = definition["spec"]["versions"]
+            .as_array()
+            .and_then(|versions| versions.iter().find(|v| v["name"] == "v1"))
+            .ok_or_else(|| anyhow::anyhow!("{crd} has no v1"))?;
+        let mut schema = version["schema"]["openAPIV3Schema"].clone();
+        strict(&mut schema);
+        let schema_path = dir.path().join(format!("{kind}.schema.json"));
+        std::fs::write(&schema_path, serde_json::to_string(&schema)?)?;
+
+        let manifest = workspace_root()
+            .join("deploy/prometheus-operator")
+            .join(resource);
+        let schema_arg = schema_path.display().to_string();
+        let flags = ["--schemafile", &schema_arg];
+        run_checker(&check, &args(&flags, &[manifest.clone()]))?;
+
+        // The strict schema refuses a misspelt field: the check can fail.
+        let misspelt =
+            std::fs::read_to_string(&manifest)?.replacen("spec:", "spec:\n  bogusField: 1", 1);
+        let bad = dir.path().join(format!("bad-{resource}"));
+        std::fs::write(&bad, misspelt)?;
+        assert!(
+            run_checker(&check, &args(&flags, &[bad])).is_err(),
+            "{kind}: a misspelt field passed"
+        );
+    }
     Ok(())
 }
 

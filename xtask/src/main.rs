@@ -8,6 +8,7 @@ mod dashboards;
 mod docs;
 mod events;
 mod kubernetes;
+mod operator;
 mod owners;
 mod rules;
 mod ruletests;
@@ -53,6 +54,7 @@ const ALL: &[codegen::Generator] = &[
     ruletests::generate,
     kubernetes::generate,
     dashboards::generate,
+    operator::generate,
 ];
 
 fn main() -> std::process::ExitCode {
@@ -61,10 +63,17 @@ fn main() -> std::process::ExitCode {
         Command::Gen(mode) => codegen::run(ALL, mode.check),
         Command::GenDocs(mode) => codegen::run(&[docs::generate, runbooks::generate], mode.check),
         Command::GenRules(mode) => codegen::run(
-            &[rules::generate, ruletests::generate, kubernetes::generate],
+            &[
+                rules::generate,
+                ruletests::generate,
+                kubernetes::generate,
+                operator::generate,
+            ],
             mode.check,
         ),
-        Command::GenDashboards(mode) => codegen::run(&[dashboards::generate], mode.check),
+        Command::GenDashboards(mode) => {
+            codegen::run(&[dashboards::generate, operator::generate], mode.check)
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
