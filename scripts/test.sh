@@ -9,7 +9,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/victor-observability/t
 
 # Debian packages: binary -> package.
 declare -A components=([prometheus]=prometheus [promtool]=prometheus
-  [prometheus-alertmanager]=prometheus-alertmanager [amtool]=prometheus-alertmanager)
+  [prometheus-alertmanager]=prometheus-alertmanager [amtool]=prometheus-alertmanager
+  [chromium]=chromium [chromedriver]=chromium-driver)
 missing=()
 for binary in "${!components[@]}"; do
   command -v "$binary" >/dev/null 2>&1 || missing+=("${components[$binary]}")
@@ -24,9 +25,10 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $packages >/dev/null
 fi
 
-# PyPI: the SMTP server the email test delivers to, and the validators of deploy/: Kubernetes
-# schemas, a JSON-schema checker for the compose file, and Grafana's dashboard model (11.6 line).
-declare -A python_modules=([aiosmtpd]=aiosmtpd [kubernetes_validate]=kubernetes-validate
+# PyPI: the SMTP server the email test delivers to, Selenium (driving Debian's chromium for the
+# status page test), and the validators of deploy/: Kubernetes schemas, a JSON-schema checker
+# for the compose file and the operator's CRDs, and Grafana's dashboard model (11.6 line).
+declare -A python_modules=([aiosmtpd]=aiosmtpd [selenium]=selenium [kubernetes_validate]=kubernetes-validate
   [check_jsonschema]=check-jsonschema ["grafana_foundation_sdk"]="grafana-foundation-sdk==1769699379!11.6.0")
 for module in "${!python_modules[@]}"; do
   if ! python3 -c "import $module" 2>/dev/null; then

@@ -62,6 +62,7 @@ pub mod performance;
 pub mod routes;
 mod server;
 pub mod simulate;
+pub mod status_page;
 pub mod system;
 pub mod web_config;
 
@@ -123,6 +124,8 @@ pub struct Exporter {
     host: Box<dyn system::HostSource>,
     /// TLS for every connection, from the web configuration file.
     tls: Option<Arc<rustls::ServerConfig>>,
+    /// The samples behind the status page's charts (also the `history` component).
+    history: status_page::History,
 }
 
 impl std::fmt::Debug for Exporter {
@@ -259,6 +262,8 @@ impl Exporter {
             metrics.clone(),
             !config.simulate,
         ))?;
+        let history = status_page::History::default();
+        components.register(history.clone())?;
         let events = events::Ingestor::new(metrics.clone());
         let connections = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let host = Box::new(system::SysinfoHost::new(
@@ -292,6 +297,7 @@ impl Exporter {
             channels,
             host,
             tls: web.tls,
+            history,
         })
     }
 
@@ -413,6 +419,10 @@ impl Exporter {
             })
         });
         let alerting = self.start_alerting()?;
+        let history = tokio::spawn(status_page::sample_history(
+            Arc::clone(&self.shared),
+            self.history.clone(),
+        ));
         match &self.shared.access {
             access::Access::Refused(_) => tracing::warn!("{}", self.shared.access.describe()),
             access => tracing::info!("{}", access.describe()),
@@ -461,6 +471,7 @@ impl Exporter {
         )
         .await;
         drop(sampling);
+        history.abort();
         if let Some(simulation) = simulation {
             simulation.abort();
         }

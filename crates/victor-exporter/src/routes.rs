@@ -31,6 +31,7 @@ pub use victor_metrics_core::routes::*;
 fn handler(route: Route, shared: &Shared) -> MethodRouter<Arc<Shared>> {
     let compressed = || get(metrics::serve_metrics).layer(CompressionLayer::new().gzip(true));
     match route.path {
+        STATUS_PAGE => get(crate::status_page::serve_status_page),
         METRICS | PROMETHEUS => compressed(),
         PROBE => get(health::serve_probe),
         PROBE_CHECK => get(health::serve_probe_check),

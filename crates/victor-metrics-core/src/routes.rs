@@ -4,6 +4,8 @@
 //! They live beside the catalog because they are names other crates must agree on: the
 //! monitoring middleware records a request's route template (these paths) as its `endpoint`.
 
+/// The status page: probes, alerts, the summary and charts, as HTML for a browser.
+pub const STATUS_PAGE: &str = "/";
 /// Prometheus exposition (text or OpenMetrics, by `Accept`; gzip when asked).
 pub const METRICS: &str = "/metrics";
 /// One probe's report.
@@ -38,7 +40,11 @@ impl Route {
 }
 
 /// Every route the exporter serves.
-pub const ROUTES: [Route; 8] = [
+pub const ROUTES: [Route; 9] = [
+    Route {
+        method: "GET",
+        path: STATUS_PAGE,
+    },
     Route {
         method: "GET",
         path: METRICS,
