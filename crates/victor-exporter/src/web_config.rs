@@ -287,7 +287,10 @@ impl BasicAuth {
         if verified().contains(&key) {
             return true;
         }
-        let matches = bcrypt::verify(password, hash).unwrap_or(false) && known.is_some();
+        // bcrypt reads 72 bytes: a longer password is refused, not cut to a prefix that would
+        // match.
+        let matches =
+            bcrypt::non_truncating_verify(password, hash).unwrap_or(false) && known.is_some();
         if matches {
             let mut verified = verified();
             if verified.len() >= REMEMBERED {
@@ -412,6 +415,15 @@ mod tests {
         );
         assert!(!auth.verify("mallory", "right"));
         assert!(!auth.verify("", ""));
+        let long = "p".repeat(71); // bcrypt reads 72 bytes with the NUL it adds
+        let users = BTreeMap::from([("carol".to_owned(), bcrypt::hash(&long, 4).expect("hash"))]);
+        let auth = BasicAuth::new(users).expect("valid");
+        assert!(auth.verify("carol", &long));
+        assert!(
+            !auth.verify("carol", &format!("{long}and more")),
+            "not cut to its first bytes"
+        );
+        assert!(!auth.verify("carol", &"\0".repeat(10_000)));
     }
 
     #[test]
