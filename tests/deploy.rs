@@ -224,7 +224,7 @@ fn operator_resources_validate_against_the_operator_crd_schemas() -> anyhow::Res
             .join(resource);
         let schema_arg = schema_path.display().to_string();
         let flags = ["--schemafile", &schema_arg];
-        run_checker(&check, &args(&flags, &[manifest.clone()]))?;
+        run_checker(&check, &args(&flags, std::slice::from_ref(&manifest)))?;
 
         // The strict schema refuses a misspelt field: the check can fail.
         let misspelt =
