@@ -30,6 +30,15 @@
 //! service_name = "victor-exporter"          # OTEL_SERVICE_NAME
 //! log_format = "human"                      # or "json", with trace ids (VICTOR_LOG_FORMAT)
 //!
+//! [[prices]]                       # add or replace an LLM price (per million tokens); see docs/prices.md
+//! provider = "openai"
+//! model = "gpt-4o"                 # exact name, or a pattern: "gpt-4o*", "*"
+//! effective = "2026-12-01"         # the first day it applies
+//! input_per_mtok = 2.5
+//! output_per_mtok = 10.0
+//! cached_input_per_mtok = 1.25     # default 0
+//! source = "our contract, 2026"    # where it was read (default "configuration")
+//!
 //! [alerting]                       # see the `alerting` module for every key
 //! eval_interval = "15s"            # VICTOR_ALERT_EVAL_INTERVAL
 //! webhook_url = "https://…"        # VICTOR_ALERT_WEBHOOK_URL
@@ -200,6 +209,8 @@ pub struct Config {
     /// exporter-toolkit's web configuration file (`--web.config.file`): TLS and basic auth for
     /// every route. `None`: plain HTTP, open reads.
     pub web_config_file: Option<PathBuf>,
+    /// LLM prices added to or replacing the built-in table (`[[prices]]`).
+    pub prices: Vec<victor_metrics_core::prices::Price>,
 }
 
 /// Settings of the `/health/*` probes and their built-in checks.
@@ -252,6 +263,7 @@ impl Default for Config {
             tracing: TracingConfig::new("victor-exporter", env!("CARGO_PKG_VERSION")),
             alerting: AlertingConfig::default(),
             web_config_file: None,
+            prices: Vec::new(),
         }
     }
 }
@@ -394,6 +406,21 @@ struct FileConfig {
     health: Option<FileHealth>,
     tracing: Option<FileTracing>,
     alerting: Option<FileAlerting>,
+    prices: Option<Vec<FilePrice>>,
+}
+
+/// One `[[prices]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePrice {
+    provider: String,
+    model: String,
+    effective: String,
+    input_per_mtok: f64,
+    output_per_mtok: f64,
+    #[serde(default)]
+    cached_input_per_mtok: f64,
+    source: Option<String>,
 }
 
 /// The file's `[tracing]` table.
@@ -583,6 +610,24 @@ impl Config {
         }
         if let Some(alerting) = file.alerting {
             self.alerting.apply_file(alerting)?;
+        }
+        for (i, price) in file.prices.unwrap_or_default().into_iter().enumerate() {
+            let key = format!("prices[{i}] ({}/{})", price.provider, price.model);
+            let effective = victor_metrics_core::prices::Date::parse(&price.effective)
+                .map_err(|err| format!("{key}.effective: {err}"))?;
+            let price = victor_metrics_core::prices::Price::new(
+                &price.provider,
+                &price.model,
+                effective,
+                [
+                    price.input_per_mtok,
+                    price.output_per_mtok,
+                    price.cached_input_per_mtok,
+                ],
+                price.source.as_deref().unwrap_or("configuration"),
+            )
+            .map_err(|err| format!("{key}: {err}"))?;
+            self.prices.push(price);
         }
         Ok(())
     }
@@ -928,6 +973,30 @@ mod tests {
             proptest::prop_assert_eq!(config.health.memory_max_ratio, ratio);
             proptest::prop_assert_eq!(config.health.shutdown_delay, Duration::from_millis(delay_ms));
             proptest::prop_assert_eq!(config.alerting.eval_interval, Duration::from_millis(eval_ms));
+        }
+    }
+
+    #[test]
+    fn price_entries_are_read_and_bad_ones_named() {
+        let good = "[[prices]]\nprovider = \"openai\"\nmodel = \"gpt-4o*\"\n\
+                    effective = \"2026-12-01\"\ninput_per_mtok = 2.0\noutput_per_mtok = 8.0\n";
+        let config = Config::from_file_text(good).expect("valid");
+        assert_eq!(config.prices.len(), 1);
+        assert_eq!(config.prices[0].model, "gpt-4o*");
+        assert_eq!(config.prices[0].effective.to_string(), "2026-12-01");
+        assert_eq!(config.prices[0].source, "configuration");
+        for (text, named) in [
+            (good.replace("2026-12-01", "December"), "effective"),
+            (good.replace("2.0", "-2.0"), "input_per_mtok"),
+            (good.replace("model = \"gpt-4o*\"\n", ""), "model"),
+            (good.replace("input_per_mtok", "input_price"), "input_price"),
+        ] {
+            let problems = check_file(&text);
+            let shown = format!("{problems:?}");
+            assert!(
+                !problems.is_empty() && shown.contains(named),
+                "{text}: {shown}"
+            );
         }
     }
 

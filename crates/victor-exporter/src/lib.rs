@@ -76,6 +76,7 @@ use tokio::net::TcpListener;
 use victor_alerting::{Engine, Notifier};
 use victor_health::{HealthChecker, Probe, builtin};
 use victor_metrics_core::exposition::{Exposition, ExpositionBuilder};
+use victor_metrics_core::prices::PriceTable;
 use victor_metrics_core::render::Format;
 use victor_metrics_core::{Component, ComponentError, Components, VictorMetrics};
 use victor_tracing::{MonitoringLayer, SpanPipeline};
@@ -214,9 +215,12 @@ impl Exporter {
     /// # Errors
     /// When a recorder is installed in this process already.
     pub fn new(config: Config) -> anyhow::Result<Exporter> {
+        let prices =
+            (config.prices.iter().cloned()).fold(PriceTable::builtin(), PriceTable::with_override);
         let metrics = VictorMetrics::builder()
             .cardinality_limit(config.cardinality_limit)
             .window(config.window)
+            .prices(prices)
             .build();
         let exposition = if config.metrics_enabled {
             Some(

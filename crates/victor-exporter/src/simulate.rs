@@ -27,13 +27,15 @@ const ENDPOINTS: [(&str, &str, f64); 5] = [
     ("/api/sessions", "POST", 0.02),
     ("/api/workflows/run", "POST", 4.0),
 ];
-const MODELS: [(&str, &str, f64, f64); 5] = [
-    // provider, model, median seconds, dollars per 1k tokens
-    ("anthropic", "claude-sonnet-4-5", 2.0, 0.009),
-    ("anthropic", "claude-haiku-4-5", 0.7, 0.002),
-    ("openai", "gpt-4o", 1.8, 0.0075),
-    ("openai", "gpt-4o-mini", 0.6, 0.0004),
-    ("ollama", "llama3.1:8b", 1.1, 0.0),
+/// Costs come from the pinned price table (`victor_metrics_core::prices`), as an agent that
+/// reports none gets them.
+const MODELS: [(&str, &str, f64); 5] = [
+    // provider, model, median seconds
+    ("anthropic", "claude-sonnet-4-5", 2.0),
+    ("anthropic", "claude-haiku-4-5", 0.7),
+    ("openai", "gpt-4o", 1.8),
+    ("openai", "gpt-4o-mini", 0.6),
+    ("ollama", "llama3.1:8b", 1.1),
 ];
 const TOOLS: [(&str, &str, f64); 10] = [
     // tool, vertical, median seconds
@@ -180,7 +182,7 @@ impl Simulator {
 
     fn llm_call(&mut self, incident: bool) {
         let index = self.rng.usize(..MODELS.len());
-        let (provider, model, median, per_1k) = MODELS[index];
+        let (provider, model, median) = MODELS[index];
         let degraded = incident && provider == "openai";
         let duration = self.latency(if degraded { median * 6.0 } else { median }, 0.5);
         let prompt_tokens = self.rng.u64(200..6_000);
@@ -208,7 +210,7 @@ impl Simulator {
             operation,
             prompt_tokens,
             completion_tokens,
-            cost_usd: (prompt_tokens + completion_tokens) as f64 / 1_000.0 * per_1k,
+            cost_usd: None,
             tool_calls,
             duration,
             error_type,
@@ -479,10 +481,22 @@ impl Simulator {
             operation: LlmOperation::Chat,
             prompt_tokens: 1_200,
             completion_tokens: 300,
-            cost_usd: 0.0135,
+            cost_usd: Some(0.0135),
             tool_calls: true,
             duration: Duration::from_millis(2_100),
             error_type: Some("overloaded"),
+        });
+        // A self-hosted model the price table lacks: tokens recorded, counted as unpriced.
+        m.providers().record_llm_call(&LlmCall {
+            provider: "vllm",
+            model: "in-house-7b",
+            operation: LlmOperation::Chat,
+            prompt_tokens: 900,
+            completion_tokens: 120,
+            cost_usd: None,
+            tool_calls: false,
+            duration: Duration::from_millis(700),
+            error_type: None,
         });
         m.requests().record_request(&Request {
             endpoint: "/chat",

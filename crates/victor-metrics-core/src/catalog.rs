@@ -491,6 +491,16 @@ catalog! {
         "Estimated cost of each LLM call in US dollars; total spend is the _sum series.")
         .unit(U::Usd).buckets(buckets::COST)
         .sources("003 business (total cost): a per-call histogram, as the metrics facade's counters are integers; spend = `_sum`");
+    /// Calls no price was known for.
+    LLM_UNPRICED_CALLS_TOTAL: CounterDef<2> = CounterDef::new(
+        "victor_llm_unpriced_calls_total", G::Llm, &["provider", "model"],
+        "LLM calls whose caller gave no cost and whose model the price table lacks: their tokens are recorded, their cost is not guessed.")
+        .sources("added: pinned price tables (prices.md)");
+    /// The price table in use.
+    LLM_PRICE_TABLE_INFO: GaugeDef<1> = GaugeDef::new(
+        "victor_llm_price_table_info", G::Llm, &["version"],
+        "Always 1; the version of the price table victor_llm_cost_usd is estimated from (+overrides when the configuration adds entries).")
+        .sources("added: pinned price tables (prices.md)");
 
     // ---- Provider pool: 001 functional, 001 performance, 002 provider pool ----
     /// Provider API requests.

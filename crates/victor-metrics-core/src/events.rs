@@ -364,9 +364,10 @@ events! {
         prompt_tokens: u64,
         /// Completion (output) tokens.
         completion_tokens: u64,
-        /// Estimated cost in US dollars, ≥ 0 (default 0).
+        /// Cost in US dollars, ≥ 0; absent: estimated from the exporter's price table (or
+        /// counted as unpriced for a model the table lacks).
         #[serde(default)]
-        cost_usd: f64,
+        cost_usd: Option<f64>,
         /// Whether the response used tool calls.
         #[serde(default)]
         tool_calls: bool,
@@ -895,7 +896,9 @@ impl Event {
                 duration_ms,
                 ..
             } => {
-                non_negative("cost_usd", *cost_usd)?;
+                if let Some(cost) = cost_usd {
+                    non_negative("cost_usd", *cost)?;
+                }
                 duration(*duration_ms)?;
             }
             E::ErrorRaised {

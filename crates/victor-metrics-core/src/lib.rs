@@ -41,6 +41,7 @@ pub mod exemplar;
 pub mod exposition;
 pub mod family;
 pub mod names;
+pub mod prices;
 mod record;
 pub mod render;
 pub mod routes;

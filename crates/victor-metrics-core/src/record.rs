@@ -45,6 +45,7 @@ use crate::summary::{Summary, WindowFigures};
 pub struct VictorMetricsBuilder {
     cardinality_limit: usize,
     window: Duration,
+    prices: crate::prices::PriceTable,
 }
 
 impl Default for VictorMetricsBuilder {
@@ -52,6 +53,7 @@ impl Default for VictorMetricsBuilder {
         VictorMetricsBuilder {
             cardinality_limit: DEFAULT_CARDINALITY_LIMIT,
             window: Duration::from_secs(300),
+            prices: crate::prices::PriceTable::builtin(),
         }
     }
 }
@@ -70,6 +72,13 @@ impl VictorMetricsBuilder {
         self
     }
 
+    /// The prices a call without a cost is estimated from (default: the built-in table,
+    /// [`crate::prices::PriceTable::builtin`]).
+    pub fn prices(mut self, prices: crate::prices::PriceTable) -> Self {
+        self.prices = prices;
+        self
+    }
+
     /// Creates the recorder-facing state. Nothing is registered until first use.
     pub fn build(self) -> VictorMetrics {
         let catalog = Arc::new(CatalogSeries::new(self.cardinality_limit, self.window));
@@ -77,7 +86,7 @@ impl VictorMetricsBuilder {
         VictorMetrics {
             inner: Arc::new(Inner {
                 requests: Arc::new(Requests::new(shared())),
-                providers: Arc::new(Providers::new(shared())),
+                providers: Arc::new(Providers::new(shared(), self.prices)),
                 tools: Arc::new(Tools::new(shared())),
                 caches: Arc::new(Caches::new(shared())),
                 sessions: Arc::new(Sessions::new(shared())),

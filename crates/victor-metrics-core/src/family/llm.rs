@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::{CatalogSeries, SeriesStats, Totals, bool_label, breakdown, label_enum, owned};
 use crate::Component;
 use crate::catalog::{self as cat, Group, MetricDef};
+use crate::prices::{Date, PriceTable, TokenUsage};
 use crate::series::{SeriesCache, register_counter, register_histogram};
 use crate::stats::{Tally, Window};
 use crate::summary::{Breakdown, LlmSummary};
@@ -41,8 +42,10 @@ pub struct LlmCall<'a> {
     pub prompt_tokens: u64,
     /// Completion (output) tokens.
     pub completion_tokens: u64,
-    /// Estimated cost in US dollars.
-    pub cost_usd: f64,
+    /// The cost in US dollars as the caller knows it; `None`: estimated from the price table
+    /// in effect on the call's date ([`crate::prices`]), or, for a model the table lacks,
+    /// counted in `victor_llm_unpriced_calls_total` and not guessed.
+    pub cost_usd: Option<f64>,
     /// Whether the response used tool calls.
     pub tool_calls: bool,
     /// Time to the full response.
@@ -54,6 +57,8 @@ pub struct LlmCall<'a> {
 /// The LLM and provider-pool family ([`Group::Llm`], [`Group::Provider`]).
 pub struct Providers {
     catalog: Arc<CatalogSeries>,
+    prices: PriceTable,
+    unpriced: SeriesCache<Counter>,
     series: SeriesCache<LlmSeries>,
     errors: SeriesCache<Counter>,
     health: Mutex<BTreeMap<String, bool>>,
@@ -96,8 +101,10 @@ pub struct ProviderRow {
 }
 
 impl Providers {
-    pub(crate) fn new(catalog: Arc<CatalogSeries>) -> Self {
+    pub(crate) fn new(catalog: Arc<CatalogSeries>, prices: PriceTable) -> Self {
         Providers {
+            prices,
+            unpriced: SeriesCache::new(cat::LLM_UNPRICED_CALLS_TOTAL.def().name(), catalog.limit),
             series: SeriesCache::new(cat::LLM_REQUESTS_TOTAL.def().name(), catalog.limit),
             errors: SeriesCache::new(cat::LLM_ERRORS_TOTAL.def().name(), catalog.limit),
             health: Mutex::default(),
@@ -107,9 +114,28 @@ impl Providers {
     }
 
     /// Records one LLM call: the `victor_llm_*` metrics (requests, duration, tokens, cost, errors)
-    /// and the provider pool's `victor_provider_requests_total` and latency.
+    /// and the provider pool's `victor_provider_requests_total` and latency. A call without a
+    /// cost is priced from the table; one the table cannot price is counted as unpriced.
     pub fn record_llm_call(&self, call: &LlmCall<'_>) {
         let seconds = call.duration.as_secs_f64();
+        let cost = call.cost_usd.or_else(|| {
+            let usage = TokenUsage {
+                input: call.prompt_tokens,
+                output: call.completion_tokens,
+                cached_input: 0,
+            };
+            let cost = self
+                .prices
+                .cost(call.provider, call.model, usage, Date::today());
+            if cost.is_none() {
+                self.unpriced.with(
+                    &[call.provider, call.model],
+                    |labels| register_counter(cat::LLM_UNPRICED_CALLS_TOTAL.def(), labels),
+                    |unpriced| unpriced.increment(1),
+                );
+            }
+            cost
+        });
         let success = call.error_type.is_none();
         let status = if success { "success" } else { "failure" };
         let labels = [
@@ -160,7 +186,9 @@ impl Providers {
                 series.duration.record(seconds);
                 series.prompt_tokens.increment(call.prompt_tokens);
                 series.completion_tokens.increment(call.completion_tokens);
-                series.cost.record(call.cost_usd);
+                if let Some(cost) = cost {
+                    series.cost.record(cost);
+                }
                 series.provider_requests.increment(1);
                 series.provider_latency.record(seconds);
                 series.stats.record(!success, seconds);
@@ -171,7 +199,7 @@ impl Providers {
                     .completion_token_count
                     .fetch_add(call.completion_tokens, Ordering::Relaxed);
                 // Saturating cast: a negative or NaN cost counts as zero.
-                let micro_usd = (call.cost_usd * 1e6) as u64;
+                let micro_usd = (cost.unwrap_or(0.0) * 1e6) as u64;
                 series
                     .cost_micro_usd
                     .fetch_add(micro_usd, Ordering::Relaxed);
@@ -260,8 +288,14 @@ impl Component for Providers {
         owned(&[Group::Llm, Group::Provider])
     }
 
-    /// Recomputes `victor_provider_success_rate` per provider and model over the window.
+    /// Recomputes `victor_provider_success_rate` per provider and model over the window, and
+    /// publishes the price table's version.
     fn refresh(&self) {
+        self.catalog.set(
+            &cat::LLM_PRICE_TABLE_INFO,
+            [self.prices.version.as_str()],
+            1.0,
+        );
         let mut tallies: HashMap<(Box<str>, Box<str>), Tally> = HashMap::new();
         self.series.for_each(|labels, series| {
             tallies

@@ -254,6 +254,100 @@ fn tool_executions_carry_their_catalog_labels() {
     assert_eq!((summary.tools.total, summary.tools.errors), (4, 2));
 }
 
+/// Without a caller's cost, a call costs its tokens at the price in effect today; a caller's
+/// cost wins; a model the table lacks records its tokens, no cost, and one unpriced call; an
+/// override replaces the built-in price.
+#[test]
+fn calls_without_a_cost_are_priced_from_the_pinned_table() {
+    use crate::prices::{Date, Price, PriceTable, TokenUsage};
+
+    let today = Date::today();
+    let table = PriceTable::builtin().with_override(
+        Price::new("openai", "gpt-4o", today, [1.0, 2.0, 0.0], "test override").expect("price"),
+    );
+    let metrics = VictorMetrics::builder().prices(table.clone()).build();
+    let call = |provider, model, cost_usd| LlmCall {
+        provider,
+        model,
+        operation: LlmOperation::Chat,
+        prompt_tokens: 200_000,
+        completion_tokens: 50_000,
+        cost_usd,
+        tool_calls: false,
+        duration: Duration::from_millis(800),
+        error_type: None,
+    };
+    let parsed = scrape(&metrics, |m| {
+        m.refresh();
+        let llm = m.providers();
+        llm.record_llm_call(&call("anthropic", "claude-sonnet-4-5-20250929", None));
+        llm.record_llm_call(&call("anthropic", "claude-haiku-4-5", Some(0.5)));
+        llm.record_llm_call(&call("openai", "gpt-4o", None));
+        llm.record_llm_call(&call("acme", "mystery-1", None));
+        llm.record_llm_call(&call("acme", "mystery-1", None));
+    });
+    let usage = TokenUsage {
+        input: 200_000,
+        output: 50_000,
+        cached_input: 0,
+    };
+    let sonnet = [
+        ("provider", "anthropic"),
+        ("model", "claude-sonnet-4-5-20250929"),
+    ];
+    let (_, cost, _) = histogram(&parsed, "victor_llm_cost_usd", &sonnet);
+    let expected = table
+        .cost("anthropic", "claude-sonnet-4-5-20250929", usage, today)
+        .expect("priced");
+    assert!(
+        (cost - expected).abs() < 1e-12 && (expected - 1.35).abs() < 1e-12,
+        "{cost}"
+    );
+    let (_, cost, _) = histogram(
+        &parsed,
+        "victor_llm_cost_usd",
+        &[("provider", "anthropic"), ("model", "claude-haiku-4-5")],
+    );
+    assert_eq!(cost, 0.5, "the caller's cost wins");
+    let (_, cost, _) = histogram(
+        &parsed,
+        "victor_llm_cost_usd",
+        &[("provider", "openai"), ("model", "gpt-4o")],
+    );
+    assert!((cost - 0.3).abs() < 1e-12, "the override wins: {cost}");
+    let mystery = [("provider", "acme"), ("model", "mystery-1")];
+    assert_eq!(
+        counter(&parsed, "victor_llm_unpriced_calls_total", &mystery),
+        2.0
+    );
+    assert_eq!(
+        counter(
+            &parsed,
+            "victor_llm_tokens_total",
+            &[
+                ("provider", "acme"),
+                ("model", "mystery-1"),
+                ("type", "prompt")
+            ]
+        ),
+        400_000.0
+    );
+    let (observations, cost, _) = histogram(&parsed, "victor_llm_cost_usd", &mystery);
+    assert_eq!(
+        (observations, cost),
+        (0, 0.0),
+        "no cost is guessed for an unpriced model"
+    );
+    assert_eq!(
+        gauge(
+            &parsed,
+            "victor_llm_price_table_info",
+            &[("version", table.version.as_str())]
+        ),
+        1.0
+    );
+}
+
 #[test]
 fn llm_calls_record_tokens_cost_and_provider_traffic() {
     let metrics = VictorMetrics::new();
@@ -263,7 +357,7 @@ fn llm_calls_record_tokens_cost_and_provider_traffic() {
         operation: LlmOperation::Chat,
         prompt_tokens: 1_000,
         completion_tokens: 250,
-        cost_usd: 0.0125,
+        cost_usd: Some(0.0125),
         tool_calls: true,
         duration: Duration::from_millis(1_500),
         error_type: None,
@@ -505,10 +599,22 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         operation: LlmOperation::Chat,
         prompt_tokens: 10,
         completion_tokens: 5,
-        cost_usd: 0.001,
+        cost_usd: Some(0.001),
         tool_calls: false,
         duration: Duration::from_millis(900),
         error_type: Some("timeout"),
+    });
+    // No cost given and a model the price table lacks: counted as unpriced.
+    m.providers().record_llm_call(&LlmCall {
+        provider: "acme",
+        model: "mystery-1",
+        operation: LlmOperation::Chat,
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        cost_usd: None,
+        tool_calls: false,
+        duration: Duration::from_millis(900),
+        error_type: None,
     });
     m.providers().set_provider_health("openai", true);
     m.caches().record_cache_hit("embeddings");
