@@ -90,6 +90,8 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
             tool_calls: false,
             duration: Duration::from_millis(1_800),
             error_type: None,
+            response_model: None,
+            time_to_first_token: None,
         });
     }
     for _ in 0..3 {

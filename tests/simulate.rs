@@ -41,7 +41,9 @@ fn prometheus_ingests_every_catalog_metric_from_the_simulation() -> anyhow::Resu
     let deadline = Instant::now() + Duration::from_secs(30);
     let missing = loop {
         let stored: BTreeSet<String> = prometheus
-            .query(r#"group by (__name__) ({job="victor", __name__=~"victor_.+"})"#)?
+            .query(
+                r#"group by (__name__) ({job="victor", __name__=~"(victor|gen_ai_client)_.+"})"#,
+            )?
             .into_iter()
             .filter_map(|(labels, _)| labels.get("__name__").cloned())
             .collect();
@@ -131,7 +133,7 @@ fn no_dashboard_or_rule_drifts_from_what_is_scraped(
         }
     }
     let stored: BTreeSet<String> = prometheus
-        .query(r#"group by (__name__) ({__name__=~"victor_.+"})"#)?
+        .query(r#"group by (__name__) ({__name__=~"(victor|gen_ai_client)_.+"})"#)?
         .into_iter()
         .filter_map(|(labels, _)| labels.get("__name__").cloned())
         .collect();

@@ -68,6 +68,8 @@ fn record_traffic(metrics: &VictorMetrics, round: u64) {
             cost_usd: Some(0.001),
             error_type: ((i + round).is_multiple_of(11)).then_some("rate_limit"),
             tool_calls: false,
+            response_model: None,
+            time_to_first_token: None,
         });
         let cache = format!("cache_{}", i % 8);
         if i.is_multiple_of(3) {

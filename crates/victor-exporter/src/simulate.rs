@@ -204,6 +204,9 @@ impl Simulator {
             LlmOperation::Embeddings
         };
         let tool_calls = self.chance(0.4);
+        // Most chats stream: the first chunk comes after a fifth to a third of the time.
+        let streamed = operation == LlmOperation::Chat && error_type.is_none() && self.chance(0.7);
+        let time_to_first_token = streamed.then(|| duration.mul_f64(0.2 + 0.13 * self.rng.f64()));
         self.metrics.providers().record_llm_call(&LlmCall {
             provider,
             model,
@@ -214,6 +217,8 @@ impl Simulator {
             tool_calls,
             duration,
             error_type,
+            response_model: None,
+            time_to_first_token,
         });
     }
 
@@ -485,6 +490,8 @@ impl Simulator {
             tool_calls: true,
             duration: Duration::from_millis(2_100),
             error_type: Some("overloaded"),
+            response_model: None,
+            time_to_first_token: None,
         });
         // A self-hosted model the price table lacks: tokens recorded, counted as unpriced.
         m.providers().record_llm_call(&LlmCall {
@@ -497,6 +504,8 @@ impl Simulator {
             tool_calls: false,
             duration: Duration::from_millis(700),
             error_type: None,
+            response_model: Some("in-house-7b-2026-11"),
+            time_to_first_token: Some(Duration::from_millis(90)),
         });
         m.requests().record_request(&Request {
             endpoint: "/chat",

@@ -92,6 +92,8 @@ fn performance_routes_serve_the_summary_the_system_sample_and_the_exposition() {
             tool_calls: false,
             duration: Duration::from_millis(900),
             error_type: None,
+            response_model: None,
+            time_to_first_token: None,
         });
     metrics.caches().record_cache_miss("responses");
     metrics

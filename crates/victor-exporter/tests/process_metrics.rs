@@ -1,6 +1,7 @@
-//! Prometheus' standard process family, as community dashboards and alerts expect it: the
-//! names, types and meanings of the Prometheus clients, values that describe this process, and
-//! an exposition `promtool check metrics` accepts.
+//! The standard families community dashboards and alerts expect: Prometheus' process family
+//! (the names, types and meanings of the Prometheus clients, values that describe this process)
+//! and OpenTelemetry's GenAI client metrics (from `--simulate`, so every metric has samples), in
+//! expositions `promtool check metrics` accepts.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -18,32 +19,23 @@ const PROCESS_FAMILY: [(&str, &str); 7] = [
     ("process_threads", "gauge"),
 ];
 
-fn metrics_when_up(url: &str) -> String {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(2)))
-        .build()
-        .into();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        // The first sample is taken at start-up; wait for it to reach the exposition.
-        if let Ok(mut response) = agent.get(url).call() {
-            let text = response.body_mut().read_to_string().expect("UTF-8");
-            if text.contains("process_start_time_seconds ") {
-                return text;
-            }
-        }
-        assert!(Instant::now() < deadline, "{url} never showed process_*");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+/// OpenTelemetry's GenAI client metrics, as OpenTelemetry's Prometheus compatibility names them.
+const GEN_AI_FAMILY: [&str; 4] = [
+    "gen_ai_client_token_usage",
+    "gen_ai_client_operation_duration_seconds",
+    "gen_ai_client_operation_time_to_first_chunk_seconds",
+    "gen_ai_client_operation_time_per_output_chunk_seconds",
+];
 
-#[test]
-fn the_standard_process_family_is_exposed_with_prometheus_names_types_and_meanings() {
+/// Runs `victor-exporter` with `args` on a free port until its `/metrics` holds `marker`, and
+/// returns that exposition.
+fn exposition(args: &[&str], marker: &str) -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
         .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_victor-exporter"))
+        .args(args)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env_remove("VICTOR_METRICS_PORT")
         .env_remove("VICTOR_METRICS_ENABLED")
@@ -51,9 +43,35 @@ fn the_standard_process_family_is_exposed_with_prometheus_names_types_and_meanin
         .stderr(Stdio::null())
         .spawn()
         .expect("victor-exporter starts");
-    let text = metrics_when_up(&format!("http://127.0.0.1:{port}/metrics"));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(2)))
+        .build()
+        .into();
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let text = loop {
+        // The first sample is taken at start-up; wait for it to reach the exposition.
+        if let Ok(mut response) = agent.get(&url).call() {
+            let text = response.body_mut().read_to_string().expect("UTF-8");
+            if text.contains(marker) {
+                break text;
+            }
+        }
+        assert!(Instant::now() < deadline, "{url} never showed {marker}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
     let _ = child.kill();
     let _ = child.wait();
+    text
+}
+
+#[test]
+fn the_standard_process_and_gen_ai_families_are_exposed_as_their_conventions_name_them() {
+    let text = exposition(&[], "process_start_time_seconds ");
+    let simulated = exposition(
+        &["--simulate"],
+        "gen_ai_client_operation_time_to_first_chunk",
+    );
 
     for (name, kind) in PROCESS_FAMILY {
         assert!(
@@ -63,6 +81,13 @@ fn the_standard_process_family_is_exposed_with_prometheus_names_types_and_meanin
         assert!(
             text.contains(&format!("# HELP {name} ")),
             "{name} has no HELP"
+        );
+    }
+    for name in GEN_AI_FAMILY {
+        assert!(
+            simulated.contains(&format!("# TYPE {name} histogram\n"))
+                && simulated.contains(&format!("{name}_bucket{{")),
+            "{name} is not an exposed histogram"
         );
     }
     let value = |name: &str| series_value(&text, name).unwrap_or_else(|| panic!("{name}"));
@@ -86,26 +111,31 @@ fn the_standard_process_family_is_exposed_with_prometheus_names_types_and_meanin
         assert!(std::env::var_os("CI").is_none(), "CI=true and no promtool");
         return;
     };
-    let mut check = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool runs");
-    std::io::Write::write_all(&mut check.stdin.take().expect("stdin"), text.as_bytes())
+    for exposition in [&text, &simulated] {
+        let mut check = Command::new(&promtool)
+            .args(["check", "metrics"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("promtool runs");
+        std::io::Write::write_all(
+            &mut check.stdin.take().expect("stdin"),
+            exposition.as_bytes(),
+        )
         .expect("write to promtool");
-    let output = check.wait_with_output().expect("promtool ends");
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "promtool check metrics:\n{said}");
-    assert!(
-        !said.contains("process_"),
-        "promtool has a word on the process family:\n{said}"
-    );
+        let output = check.wait_with_output().expect("promtool ends");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(output.status.success(), "promtool check metrics:\n{said}");
+        assert!(
+            !said.contains("process_") && !said.contains("gen_ai_"),
+            "promtool has a word on the process or GenAI families:\n{said}"
+        );
+    }
 }
 
 fn which(binary: &str) -> Option<std::path::PathBuf> {

@@ -366,6 +366,25 @@ macro_rules! catalog {
 
 /// Bucket sets, each chosen so the thresholds of the source alerts fall on a bucket boundary.
 pub mod buckets {
+    /// `gen_ai.client.token.usage`: the OpenTelemetry GenAI convention's boundaries, powers of 4
+    /// from 1 to 67 108 864 tokens.
+    pub static GEN_AI_TOKENS: &[f64] = &[
+        1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
+        4194304.0, 16777216.0, 67108864.0,
+    ];
+    /// `gen_ai.client.operation.duration`: the convention's boundaries, doubling from 10 ms to
+    /// 81.92 s.
+    pub static GEN_AI_DURATION: &[f64] = &[
+        0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+    ];
+    /// Time to the first chunk: the boundaries the convention gives time to first token.
+    pub static GEN_AI_FIRST_CHUNK: &[f64] = &[
+        0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+    ];
+    /// Time per output chunk: the boundaries the convention gives time per output token.
+    pub static GEN_AI_PER_CHUNK: &[f64] = &[
+        0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5,
+    ];
     /// HTTP/API requests (`001`): p95 < 10 s, p99 < 30 s.
     pub static REQUEST: &[f64] = &[
         0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
@@ -491,6 +510,35 @@ catalog! {
         "Estimated cost of each LLM call in US dollars; total spend is the _sum series.")
         .unit(U::Usd).buckets(buckets::COST)
         .sources("003 business (total cost): a per-call histogram, as the metrics facade's counters are integers; spend = `_sum`");
+    // ---- OpenTelemetry GenAI semantic conventions (client metrics), Prometheus-named ----
+    /// `gen_ai.client.token.usage`.
+    GEN_AI_CLIENT_TOKEN_USAGE: HistogramDef<5> = HistogramDef::new(
+        "gen_ai_client_token_usage", G::Llm,
+        &["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model", "gen_ai_token_type"],
+        "Number of input and output tokens used per LLM call (OpenTelemetry gen_ai.client.token.usage).")
+        .buckets(buckets::GEN_AI_TOKENS)
+        .sources("OpenTelemetry GenAI semantic conventions: gen_ai.client.token.usage, {token}; dots become underscores");
+    /// `gen_ai.client.operation.duration`.
+    GEN_AI_CLIENT_OPERATION_DURATION_SECONDS: HistogramDef<5> = HistogramDef::new(
+        "gen_ai_client_operation_duration_seconds", G::Llm,
+        &["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model", "error_type"],
+        "GenAI operation duration in seconds; error_type set on failure (OpenTelemetry gen_ai.client.operation.duration).")
+        .unit(U::Seconds).buckets(buckets::GEN_AI_DURATION)
+        .sources("OpenTelemetry GenAI semantic conventions: gen_ai.client.operation.duration, s → _seconds");
+    /// `gen_ai.client.operation.time_to_first_chunk`.
+    GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK_SECONDS: HistogramDef<4> = HistogramDef::new(
+        "gen_ai_client_operation_time_to_first_chunk_seconds", G::Llm,
+        &["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model"],
+        "Seconds from a streamed call's request to its first chunk (OpenTelemetry gen_ai.client.operation.time_to_first_chunk); streamed calls only.")
+        .unit(U::Seconds).buckets(buckets::GEN_AI_FIRST_CHUNK)
+        .sources("OpenTelemetry GenAI semantic conventions: gen_ai.client.operation.time_to_first_chunk");
+    /// `gen_ai.client.operation.time_per_output_chunk`.
+    GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK_SECONDS: HistogramDef<4> = HistogramDef::new(
+        "gen_ai_client_operation_time_per_output_chunk_seconds", G::Llm,
+        &["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model"],
+        "Seconds per output token after the first of a streamed call, one observation per call: (duration − time to first chunk) / (output tokens − 1) (OpenTelemetry gen_ai.client.operation.time_per_output_chunk, per call).")
+        .unit(U::Seconds).buckets(buckets::GEN_AI_PER_CHUNK)
+        .sources("OpenTelemetry GenAI semantic conventions: gen_ai.client.operation.time_per_output_chunk; recorded once per call as the mean, since calls report totals");
     /// Calls no price was known for.
     LLM_UNPRICED_CALLS_TOTAL: CounterDef<2> = CounterDef::new(
         "victor_llm_unpriced_calls_total", G::Llm, &["provider", "model"],
@@ -1057,8 +1105,8 @@ mod tests {
             assert!(seen.insert(def.name), "{} declared twice", def.name);
             names::validate_metric_name(def.name).expect("catalog name is valid");
             assert!(
-                def.name.starts_with("victor_"),
-                "{} lacks the victor_ prefix",
+                def.name.starts_with("victor_") || def.name.starts_with("gen_ai_client_"),
+                "{} lacks the victor_ prefix (only OpenTelemetry's GenAI client metrics keep theirs)",
                 def.name
             );
         }

@@ -376,8 +376,15 @@ events! {
         /// Why it failed (`rate_limit`, `timeout`); absent on success.
         #[serde(default)]
         error_type: Option<String>,
+        /// The model that answered, when the provider says (`gen_ai.response.model`); absent:
+        /// the requested model.
+        #[serde(default)]
+        response_model: Option<String>,
+        /// For a streamed answer, milliseconds from the request to the first chunk, ≥ 0.
+        #[serde(default)]
+        time_to_first_token_ms: Option<f64>,
     }
-    example r#"{"type":"llm.completed","provider":"anthropic","model":"claude","prompt_tokens":1200,"completion_tokens":300,"cost_usd":0.0135,"duration_ms":2100}"#;
+    example r#"{"type":"llm.completed","provider":"anthropic","model":"claude-sonnet-4-5","response_model":"claude-sonnet-4-5-20250929","prompt_tokens":1200,"completion_tokens":300,"duration_ms":2100,"time_to_first_token_ms":420}"#;
     /// Whether the provider pool considers a provider healthy.
     "provider.health" => ProviderHealth {
         /// The provider.
@@ -894,10 +901,14 @@ impl Event {
             E::LlmCompleted {
                 cost_usd,
                 duration_ms,
+                time_to_first_token_ms,
                 ..
             } => {
                 if let Some(cost) = cost_usd {
                     non_negative("cost_usd", *cost)?;
+                }
+                if let Some(first) = time_to_first_token_ms {
+                    non_negative("time_to_first_token_ms", *first)?;
                 }
                 duration(*duration_ms)?;
             }
@@ -994,6 +1005,8 @@ impl Event {
                 tool_calls,
                 duration_ms,
                 error_type,
+                response_model,
+                time_to_first_token_ms,
             } => metrics.providers().record_llm_call(&LlmCall {
                 provider,
                 model,
@@ -1004,6 +1017,8 @@ impl Event {
                 tool_calls: *tool_calls,
                 duration: ms(duration_ms),
                 error_type: error_type.as_deref(),
+                response_model: response_model.as_deref(),
+                time_to_first_token: time_to_first_token_ms.map(|first| ms(&first)),
             }),
             E::ProviderHealth { provider, healthy } => {
                 metrics.providers().set_provider_health(provider, *healthy);

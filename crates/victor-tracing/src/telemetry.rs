@@ -705,6 +705,8 @@ mod tests {
                     tool_calls: false,
                     duration: Duration::from_millis(1_500),
                     error_type: None,
+                    response_model: None,
+                    time_to_first_token: None,
                 });
             }
             let _current = context(unsampled, TraceFlags::default()).attach();

@@ -52,6 +52,11 @@ pub struct LlmCall<'a> {
     pub duration: Duration,
     /// Why it failed (`rate_limit`, `timeout`, ...), `None` on success.
     pub error_type: Option<&'a str>,
+    /// The model that answered, when the provider says (`gen_ai.response.model`); `None`: the
+    /// requested model.
+    pub response_model: Option<&'a str>,
+    /// For a streamed call, the time from the request to the first chunk; `None` otherwise.
+    pub time_to_first_token: Option<Duration>,
 }
 
 /// The LLM and provider-pool family ([`Group::Llm`], [`Group::Provider`]).
@@ -59,10 +64,25 @@ pub struct Providers {
     catalog: Arc<CatalogSeries>,
     prices: PriceTable,
     unpriced: SeriesCache<Counter>,
+    gen_ai: SeriesCache<GenAiSeries>,
+    gen_ai_streams: SeriesCache<GenAiStreamSeries>,
     series: SeriesCache<LlmSeries>,
     errors: SeriesCache<Counter>,
     health: Mutex<BTreeMap<String, bool>>,
     window: Mutex<Window<(Box<str>, Box<str>)>>,
+}
+
+/// One call shape's OpenTelemetry GenAI client series.
+struct GenAiSeries {
+    duration: Histogram,
+    input_tokens: Histogram,
+    output_tokens: Histogram,
+}
+
+/// A streamed call shape's GenAI chunk-timing series.
+struct GenAiStreamSeries {
+    first_chunk: Histogram,
+    per_chunk: Histogram,
 }
 
 struct LlmSeries {
@@ -105,6 +125,16 @@ impl Providers {
         Providers {
             prices,
             unpriced: SeriesCache::new(cat::LLM_UNPRICED_CALLS_TOTAL.def().name(), catalog.limit),
+            gen_ai: SeriesCache::new(
+                cat::GEN_AI_CLIENT_OPERATION_DURATION_SECONDS.def().name(),
+                catalog.limit,
+            ),
+            gen_ai_streams: SeriesCache::new(
+                cat::GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK_SECONDS
+                    .def()
+                    .name(),
+                catalog.limit,
+            ),
             series: SeriesCache::new(cat::LLM_REQUESTS_TOTAL.def().name(), catalog.limit),
             errors: SeriesCache::new(cat::LLM_ERRORS_TOTAL.def().name(), catalog.limit),
             health: Mutex::default(),
@@ -205,6 +235,7 @@ impl Providers {
                     .fetch_add(micro_usd, Ordering::Relaxed);
             },
         );
+        self.record_gen_ai(call, seconds);
         if let Some(error_type) = call.error_type {
             let labels = [
                 call.provider,
@@ -218,6 +249,71 @@ impl Providers {
                 |errors| errors.increment(1),
             );
         }
+    }
+
+    /// The OpenTelemetry GenAI client metrics of one call: operation duration (with
+    /// `error_type` on failure), input and output token usage, and for a streamed call the time
+    /// to the first chunk and per output chunk after it.
+    fn record_gen_ai(&self, call: &LlmCall<'_>, seconds: f64) {
+        let operation = call.operation.as_str();
+        let response_model = call.response_model.unwrap_or(call.model);
+        let shape = [
+            operation,
+            call.provider,
+            call.model,
+            response_model,
+            call.error_type.unwrap_or(""),
+        ];
+        self.gen_ai.with(
+            &shape,
+            |l| {
+                let tokens = |kind| {
+                    register_histogram(
+                        cat::GEN_AI_CLIENT_TOKEN_USAGE.def(),
+                        &[l[0], l[1], l[2], l[3], kind],
+                    )
+                };
+                GenAiSeries {
+                    duration: register_histogram(
+                        cat::GEN_AI_CLIENT_OPERATION_DURATION_SECONDS.def(),
+                        l,
+                    ),
+                    input_tokens: tokens("input"),
+                    output_tokens: tokens("output"),
+                }
+            },
+            |series| {
+                series.duration.record(seconds);
+                series.input_tokens.record(call.prompt_tokens as f64);
+                series.output_tokens.record(call.completion_tokens as f64);
+            },
+        );
+        let Some(first) = call.time_to_first_token else {
+            return;
+        };
+        let first = first.as_secs_f64();
+        // The mean time per output token after the first, as calls report totals.
+        let per_chunk = (call.completion_tokens > 1)
+            .then(|| (seconds - first).max(0.0) / (call.completion_tokens - 1) as f64);
+        self.gen_ai_streams.with(
+            &shape[..4],
+            |l| GenAiStreamSeries {
+                first_chunk: register_histogram(
+                    cat::GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK_SECONDS.def(),
+                    l,
+                ),
+                per_chunk: register_histogram(
+                    cat::GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK_SECONDS.def(),
+                    l,
+                ),
+            },
+            |series| {
+                series.first_chunk.record(first);
+                if let Some(per_chunk) = per_chunk {
+                    series.per_chunk.record(per_chunk);
+                }
+            },
+        );
     }
 
     /// Sets whether the provider pool considers `provider` healthy (`victor_provider_healthy`).

@@ -276,6 +276,8 @@ fn calls_without_a_cost_are_priced_from_the_pinned_table() {
         tool_calls: false,
         duration: Duration::from_millis(800),
         error_type: None,
+        response_model: None,
+        time_to_first_token: None,
     };
     let parsed = scrape(&metrics, |m| {
         m.refresh();
@@ -348,6 +350,120 @@ fn calls_without_a_cost_are_priced_from_the_pinned_table() {
     );
 }
 
+/// One call's OpenTelemetry GenAI series: the convention's names, attributes and bucket bounds;
+/// token usage by type; error_type only on failure; chunk timings only for a streamed call.
+#[test]
+fn llm_calls_record_the_gen_ai_semantic_convention_metrics() {
+    let metrics = VictorMetrics::new();
+    let streamed = LlmCall {
+        provider: "anthropic",
+        model: "claude-sonnet-4-5",
+        operation: LlmOperation::Chat,
+        prompt_tokens: 1_000,
+        completion_tokens: 401,
+        cost_usd: None,
+        tool_calls: false,
+        duration: Duration::from_millis(2_500),
+        error_type: None,
+        response_model: Some("claude-sonnet-4-5-20250929"),
+        time_to_first_token: Some(Duration::from_millis(500)),
+    };
+    let parsed = scrape(&metrics, |m| {
+        m.providers().record_llm_call(&streamed);
+        m.providers().record_llm_call(&LlmCall {
+            error_type: Some("rate_limit"),
+            response_model: None,
+            time_to_first_token: None,
+            completion_tokens: 0,
+            ..streamed
+        });
+    });
+    let shape = [
+        ("gen_ai_operation_name", "chat"),
+        ("gen_ai_provider_name", "anthropic"),
+        ("gen_ai_request_model", "claude-sonnet-4-5"),
+        ("gen_ai_response_model", "claude-sonnet-4-5-20250929"),
+    ];
+    let with = |extra: (&'static str, &'static str)| {
+        let mut labels = shape.to_vec();
+        labels.push(extra);
+        labels
+    };
+    let (count, sum, buckets) = histogram(
+        &parsed,
+        "gen_ai_client_token_usage",
+        &with(("gen_ai_token_type", "output")),
+    );
+    assert_eq!((count, sum), (1, 401.0));
+    let bounds: Vec<f64> = buckets
+        .iter()
+        .map(|(bound, _)| *bound)
+        .filter(|b| b.is_finite())
+        .collect();
+    let convention: Vec<f64> = (0..14).map(|power| 4_f64.powi(power)).collect();
+    assert_eq!(bounds, convention, "the convention's token buckets");
+    let (_, sum, _) = histogram(
+        &parsed,
+        "gen_ai_client_token_usage",
+        &with(("gen_ai_token_type", "input")),
+    );
+    assert_eq!(sum, 1_000.0);
+    let (count, sum, buckets) = histogram(
+        &parsed,
+        "gen_ai_client_operation_duration_seconds",
+        &with(("error_type", "")),
+    );
+    assert_eq!((count, sum), (1, 2.5));
+    let bounds: Vec<f64> = buckets
+        .iter()
+        .map(|(bound, _)| *bound)
+        .filter(|b| b.is_finite())
+        .collect();
+    let convention: Vec<f64> = (0..14)
+        .map(|doubling| 0.01 * 2_f64.powi(doubling))
+        .collect();
+    assert_eq!(bounds.len(), convention.len());
+    assert!(
+        bounds
+            .iter()
+            .zip(&convention)
+            .all(|(a, b)| (a - b).abs() < 1e-9),
+        "{bounds:?}"
+    );
+    // The failed call answered nothing: its response model is the requested one.
+    let failed = [
+        ("gen_ai_operation_name", "chat"),
+        ("gen_ai_provider_name", "anthropic"),
+        ("gen_ai_request_model", "claude-sonnet-4-5"),
+        ("gen_ai_response_model", "claude-sonnet-4-5"),
+        ("error_type", "rate_limit"),
+    ];
+    let (count, _, _) = histogram(&parsed, "gen_ai_client_operation_duration_seconds", &failed);
+    assert_eq!(count, 1);
+    let (count, sum, _) = histogram(
+        &parsed,
+        "gen_ai_client_operation_time_to_first_chunk_seconds",
+        &shape,
+    );
+    assert_eq!((count, sum), (1, 0.5));
+    let (count, sum, _) = histogram(
+        &parsed,
+        "gen_ai_client_operation_time_per_output_chunk_seconds",
+        &shape,
+    );
+    // (2.5 s − 0.5 s) over the 400 tokens after the first.
+    assert_eq!(count, 1);
+    assert!((sum - 0.005).abs() < 1e-12, "{sum}");
+    let streams = parsed
+        .families
+        .get("gen_ai_client_operation_time_to_first_chunk_seconds")
+        .map_or(0, |family| family.iter_samples().count());
+    assert_eq!(
+        streams, 1,
+        "no chunk timing for the call that did not stream"
+    );
+}
+
 #[test]
 fn llm_calls_record_tokens_cost_and_provider_traffic() {
     let metrics = VictorMetrics::new();
@@ -361,6 +477,8 @@ fn llm_calls_record_tokens_cost_and_provider_traffic() {
         tool_calls: true,
         duration: Duration::from_millis(1_500),
         error_type: None,
+        response_model: None,
+        time_to_first_token: None,
     };
     let parsed = scrape(&metrics, |m| {
         m.providers().record_llm_call(&call);
@@ -603,6 +721,8 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         tool_calls: false,
         duration: Duration::from_millis(900),
         error_type: Some("timeout"),
+        response_model: None,
+        time_to_first_token: None,
     });
     // No cost given and a model the price table lacks: counted as unpriced.
     m.providers().record_llm_call(&LlmCall {
@@ -615,6 +735,9 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         tool_calls: false,
         duration: Duration::from_millis(900),
         error_type: None,
+        response_model: None,
+        // Streamed: the GenAI chunk timings.
+        time_to_first_token: Some(Duration::from_millis(200)),
     });
     m.providers().set_provider_health("openai", true);
     m.caches().record_cache_hit("embeddings");
@@ -809,7 +932,7 @@ fn every_catalog_metric_is_recordable_with_its_declared_labels_help_and_type() {
     let ours: usize = parsed
         .families
         .keys()
-        .filter(|name| name.starts_with("victor_"))
+        .filter(|name| name.starts_with("victor_") || name.starts_with("gen_ai_client_"))
         .count();
     assert_eq!(
         ours,
