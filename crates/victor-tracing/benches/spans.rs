@@ -11,6 +11,9 @@
 //!   - Ours: the `tool_execution` / `llm_call` helpers on the same two providers.
 //!   - The `tracing` path: a `tracing` span through `tracing-opentelemetry`, with its default
 //!     options and with the options `Telemetry` uses (no location, thread or busy/idle tracking).
+//! - `llm_guard/*`: one LLM call end to end into the metrics store (the catalog's recorder):
+//!   the raw typed call (`record_llm_call` with the `LlmCall` literal and its own `Instant`, no
+//!   span) as the anchor, then `LlmCallGuard` with its span sampled out, and sampled.
 //! - `request/*`: one GET through an axum router whose handler returns a static string, without
 //!   and with `MonitoringLayer` (tracing off, then spans exported and sampled); the middleware's
 //!   cost is the difference.
@@ -154,6 +157,60 @@ fn span(c: &mut Criterion) {
     group.finish();
 }
 
+fn llm_guard(c: &mut Criterion) {
+    use victor_metrics_core::LlmCall;
+    use victor_tracing::instrument::LlmCallGuard;
+
+    let (recorder, _exposition) = victor_metrics_core::exposition::ExpositionBuilder::new()
+        .build()
+        .unwrap();
+    let metrics = metrics::with_local_recorder(&recorder, VictorMetrics::new);
+    let mut group = c.benchmark_group("llm_guard");
+    metrics::with_local_recorder(&recorder, || {
+        group.bench_function("raw typed call, no span (anchor)", |b| {
+            b.iter(|| {
+                let started = Instant::now();
+                metrics.providers().record_llm_call(&LlmCall {
+                    provider: black_box("anthropic"),
+                    model: black_box("claude-sonnet-4-5"),
+                    operation: LlmOperation::Chat,
+                    prompt_tokens: 812,
+                    completion_tokens: 96,
+                    cost_usd: None,
+                    tool_calls: false,
+                    duration: started.elapsed(),
+                    error_type: None,
+                    response_model: None,
+                    time_to_first_token: None,
+                });
+            });
+        });
+        for (label, ratio) in [
+            ("span sampled out", 0.0),
+            ("span sampled, batch export", 1.0),
+        ] {
+            let (provider, tracer) = tracer(ratio);
+            let spans = SpanTracer::from_tracer(tracer);
+            group.bench_function(format!("LlmCallGuard, {label}"), |b| {
+                b.iter_custom(|iters| {
+                    timed(&provider, iters, || {
+                        let mut call = LlmCallGuard::start_with(
+                            &spans,
+                            &metrics,
+                            black_box("anthropic"),
+                            black_box("claude-sonnet-4-5"),
+                            LlmOperation::Chat,
+                        );
+                        call.tokens(812, 96);
+                        call.finish();
+                    })
+                });
+            });
+        }
+    });
+    group.finish();
+}
+
 fn request(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -195,5 +252,5 @@ fn request(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, span, request);
+criterion_group!(benches, span, llm_guard, request);
 criterion_main!(benches);

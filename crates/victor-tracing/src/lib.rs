@@ -44,6 +44,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod instrument;
 mod interned;
 mod logging;
 mod middleware;

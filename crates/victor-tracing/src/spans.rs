@@ -26,6 +26,12 @@ pub mod attribute {
     pub const GEN_AI_PROVIDER_NAME: &str = "gen_ai.provider.name";
     /// The model asked for.
     pub const GEN_AI_REQUEST_MODEL: &str = "gen_ai.request.model";
+    /// The model that answered.
+    pub const GEN_AI_RESPONSE_MODEL: &str = "gen_ai.response.model";
+    /// Seconds from a streamed request to its first chunk.
+    pub const GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: &str = "gen_ai.response.time_to_first_chunk";
+    /// The call's cost in US dollars, as recorded in `victor_llm_cost_usd`.
+    pub const VICTOR_LLM_COST_USD: &str = "victor.llm.cost_usd";
     /// Prompt tokens.
     pub const GEN_AI_USAGE_INPUT_TOKENS: &str = "gen_ai.usage.input_tokens";
     /// Completion tokens.

@@ -353,6 +353,100 @@ fn gzip_over_https_reaches_a_tls_collector_and_decodes() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// One LLM call through the one-call guard: the exported span and the metrics carry the same
+/// provider, models, token counts and cost, recorded once; a guard dropped without an outcome
+/// (an early `?`) is recorded as failed.
+#[test]
+fn the_llm_guard_records_span_and_metrics_from_the_same_figures() {
+    use victor_tracing::instrument::LlmCallGuard;
+
+    let runtime = runtime();
+    let (receiver, addr) = runtime.block_on(Receiver::start(Duration::ZERO));
+    let metrics = VictorMetrics::new();
+    let text = with_recorder(&metrics, || {
+        let telemetry = Telemetry::new(
+            &config(addr, Sampling::parent_based(1.0)),
+            &SpanPipeline::new(&metrics),
+        )
+        .expect("pipeline");
+        let spans = telemetry.spans();
+        let mut call = LlmCallGuard::start_with(
+            spans,
+            &metrics,
+            "openai",
+            "gpt-4o-mini",
+            LlmOperation::Chat,
+        );
+        call.first_token();
+        call.response_model("gpt-4o-mini-2024-07-18");
+        call.tokens(2_000_000, 0);
+        call.add_output_tokens(400_000);
+        call.finish();
+        let dropped = LlmCallGuard::start_with(
+            spans,
+            &metrics,
+            "openai",
+            "gpt-4o-mini",
+            LlmOperation::Chat,
+        );
+        drop(dropped);
+        telemetry.flush();
+    });
+    let (_, span) = receiver.named("chat gpt-4o-mini");
+    let attributes = attributes(&span.attributes);
+    assert_eq!(attributes["gen_ai.provider.name"], "openai");
+    assert_eq!(attributes["gen_ai.request.model"], "gpt-4o-mini");
+    assert_eq!(
+        attributes["gen_ai.response.model"],
+        "gpt-4o-mini-2024-07-18"
+    );
+    assert_eq!(attributes["gen_ai.usage.input_tokens"], "2000000");
+    assert_eq!(attributes["gen_ai.usage.output_tokens"], "400000");
+    assert!(attributes.contains_key("gen_ai.response.time_to_first_chunk"));
+    // 2 M input at $0.15/M and 0.4 M output at $0.60/M.
+    let cost: f64 = attributes["victor.llm.cost_usd"].parse().expect("a number");
+    assert!((cost - 0.54).abs() < 1e-9, "{cost}");
+
+    let series = |name: &str, labels: &str| {
+        victor_test_support::series_value(&text, &format!("{name}{{{labels}}}"))
+            .unwrap_or_else(|| panic!("no {name}{{{labels}}} in\n{text}"))
+    };
+    let shape = "gen_ai_operation_name=\"chat\",gen_ai_provider_name=\"openai\",\
+                 gen_ai_request_model=\"gpt-4o-mini\",gen_ai_response_model=\"gpt-4o-mini-2024-07-18\"";
+    assert_eq!(
+        series(
+            "gen_ai_client_token_usage_sum",
+            &format!("{shape},gen_ai_token_type=\"input\"")
+        ),
+        2_000_000.0
+    );
+    assert_eq!(
+        series(
+            "gen_ai_client_token_usage_sum",
+            &format!("{shape},gen_ai_token_type=\"output\"")
+        ),
+        400_000.0
+    );
+    let model = "provider=\"openai\",model=\"gpt-4o-mini\"";
+    assert!((series("victor_llm_cost_usd_sum", model) - 0.54).abs() < 1e-9);
+    assert_eq!(
+        series(
+            "victor_llm_errors_total",
+            &format!("{model},operation=\"chat\",error_type=\"_OTHER\"")
+        ),
+        1.0,
+        "the dropped guard is a failed call"
+    );
+    assert_eq!(
+        series(
+            "victor_llm_requests_total",
+            &format!("{model},operation=\"chat\"")
+        ),
+        2.0,
+        "each call recorded once"
+    );
+}
+
 /// A fresh directory under the system's temporary one.
 fn tempfile_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(

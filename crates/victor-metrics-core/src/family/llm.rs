@@ -147,6 +147,12 @@ impl Providers {
     /// and the provider pool's `victor_provider_requests_total` and latency. A call without a
     /// cost is priced from the table; one the table cannot price is counted as unpriced.
     pub fn record_llm_call(&self, call: &LlmCall<'_>) {
+        self.record_llm_call_priced(call);
+    }
+
+    /// [`Providers::record_llm_call`], returning the cost recorded: the caller's, the price
+    /// table's estimate, or `None` for an unpriced call.
+    pub fn record_llm_call_priced(&self, call: &LlmCall<'_>) -> Option<f64> {
         let seconds = call.duration.as_secs_f64();
         let cost = call.cost_usd.or_else(|| {
             let usage = TokenUsage {
@@ -249,6 +255,7 @@ impl Providers {
                 |errors| errors.increment(1),
             );
         }
+        cost
     }
 
     /// The OpenTelemetry GenAI client metrics of one call: operation duration (with
