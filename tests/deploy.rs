@@ -39,7 +39,7 @@ fn prometheus_config_and_rules_pass_promtool() -> anyhow::Result<()> {
     };
     let config = [workspace_root().join("deploy/prometheus/prometheus.yml")];
     let out = run_checker(&promtool, &args(&["check", "config"], &config))?;
-    assert!(out.contains("2 rule files found"), "{out}");
+    assert!(out.contains("3 rule files found"), "{out}");
     let rules = files("deploy/prometheus/rules", "yml");
     run_checker(&promtool, &args(&["check", "rules"], &rules))?;
     Ok(())

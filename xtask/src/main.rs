@@ -13,6 +13,7 @@ mod owners;
 mod rules;
 mod ruletests;
 mod runbooks;
+mod slos;
 
 use clap::{Parser, Subcommand};
 

@@ -198,6 +198,10 @@ pub(crate) fn generate() -> anyhow::Result<Vec<(PathBuf, String)>> {
     Ok(vec![
         (PathBuf::from(ALERTS_FILE), alerting_rules()),
         (PathBuf::from(RECORDING_FILE), recording_rules_file()?),
+        (
+            PathBuf::from(crate::slos::RULES_FILE),
+            crate::slos::rules_file(),
+        ),
     ])
 }
 

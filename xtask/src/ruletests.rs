@@ -24,7 +24,13 @@ struct TestFile {
 
 /// Generates the test file.
 pub(crate) fn generate() -> anyhow::Result<Vec<(PathBuf, String)>> {
-    Ok(vec![(PathBuf::from(TESTS_FILE), tests_file())])
+    Ok(vec![
+        (PathBuf::from(TESTS_FILE), tests_file()),
+        (
+            PathBuf::from(crate::slos::TESTS_FILE),
+            crate::slos::tests_file(),
+        ),
+    ])
 }
 
 fn tests_file() -> String {
@@ -92,7 +98,7 @@ fn up_test(rule: &PrometheusRule) -> PromtoolTest {
 mod tests {
     #[test]
     fn every_alert_of_the_rule_file_has_a_test() {
-        let tests = super::tests_file();
+        let tests = super::tests_file() + &crate::slos::tests_file();
         for (_, rules) in crate::rules::generate().expect("rules render") {
             for line in rules.lines() {
                 if let Some(alert) = line.trim().strip_prefix("- alert: ") {

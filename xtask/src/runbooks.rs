@@ -12,7 +12,10 @@ use victor_alerting::{AlertName, PrometheusRule, Rule, default_rule_groups, repl
 
 /// Generates `docs/alerts.md`.
 pub(crate) fn generate() -> anyhow::Result<Vec<(PathBuf, String)>> {
-    Ok(vec![(PathBuf::from("docs/alerts.md"), alerts_reference())])
+    Ok(vec![
+        (PathBuf::from("docs/alerts.md"), alerts_reference()),
+        (PathBuf::from("docs/slos.md"), crate::slos::reference()),
+    ])
 }
 
 /// What to look at, what usually causes it, and what to do.

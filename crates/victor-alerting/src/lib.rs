@@ -46,6 +46,7 @@ mod promtool;
 mod rule;
 mod secret;
 mod series;
+pub mod slo;
 mod template;
 pub mod user_rules;
 

@@ -370,25 +370,15 @@ fn the_llm_guard_records_span_and_metrics_from_the_same_figures() {
         )
         .expect("pipeline");
         let spans = telemetry.spans();
-        let mut call = LlmCallGuard::start_with(
-            spans,
-            &metrics,
-            "openai",
-            "gpt-4o-mini",
-            LlmOperation::Chat,
-        );
+        let mut call =
+            LlmCallGuard::start_with(spans, &metrics, "openai", "gpt-4o-mini", LlmOperation::Chat);
         call.first_token();
         call.response_model("gpt-4o-mini-2024-07-18");
         call.tokens(2_000_000, 0);
         call.add_output_tokens(400_000);
         call.finish();
-        let dropped = LlmCallGuard::start_with(
-            spans,
-            &metrics,
-            "openai",
-            "gpt-4o-mini",
-            LlmOperation::Chat,
-        );
+        let dropped =
+            LlmCallGuard::start_with(spans, &metrics, "openai", "gpt-4o-mini", LlmOperation::Chat);
         drop(dropped);
         telemetry.flush();
     });
