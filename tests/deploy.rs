@@ -265,7 +265,7 @@ fn dashboards_type_check_against_grafana_typescript_schema() -> anyhow::Result<(
         return Ok(());
     };
     let dashboards = files("deploy/grafana/dashboards", "json");
-    assert_eq!(dashboards.len(), 6);
+    assert_eq!(dashboards.len(), 7);
     let script = [
         workspace_root().join("scripts/typecheck_dashboards.py"),
         tsc,
@@ -281,7 +281,7 @@ fn dashboards_decode_as_grafana_dashboards() -> anyhow::Result<()> {
         return Ok(());
     }
     let dashboards = files("deploy/grafana/dashboards", "json");
-    assert_eq!(dashboards.len(), 6);
+    assert_eq!(dashboards.len(), 7);
     let script = [workspace_root().join("scripts/check_dashboards.py")];
     let all: Vec<PathBuf> = script.iter().chain(&dashboards).cloned().collect();
     run_checker(std::path::Path::new("python3"), &args(&[], &all))?;

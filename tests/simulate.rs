@@ -26,8 +26,12 @@ fn prometheus_ingests_every_catalog_metric_from_the_simulation() -> anyhow::Resu
     config.alerting.webhook_url = Some("http://127.0.0.1:9/unused".parse()?);
     let exporter = Exporter::new(config)?.serve_in_background()?;
     let target = exporter.addr();
-    let rules = ["victor-alerts.yml", "victor-recording.yml"]
-        .map(|file| workspace_root().join("deploy/prometheus/rules").join(file));
+    let rules = [
+        "victor-alerts.yml",
+        "victor-recording.yml",
+        "victor-slos.yml",
+    ]
+    .map(|file| workspace_root().join("deploy/prometheus/rules").join(file));
     let prometheus = Prometheus::start_with_rules(&prometheus_bin, &[target], &rules)?;
 
     // Every catalog entry, as the series names Prometheus stores for it.

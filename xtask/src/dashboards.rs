@@ -604,7 +604,75 @@ pub(crate) fn dashboards() -> Vec<Dashboard> {
         errors(),
         victor_performance(),
         victor_metrics(),
+        slos(),
     ]
+}
+
+/// The SLOs' error budgets and burn rates (`deploy/prometheus/rules/victor-slos.yml`), and the
+/// OpenTelemetry GenAI view of LLM calls.
+fn slos() -> Dashboard {
+    let recorded = |name| Query::Recorded(name, Vec::new());
+    Dashboard {
+        uid: "victor-slos",
+        title: "Victor / SLOs and GenAI",
+        description: "Error budgets and burn rates of Victor's SLOs (docs/slos.md), and LLM calls as the OpenTelemetry GenAI conventions measure them.",
+        refresh: "30s",
+        rows: vec![
+            row(
+                "Error budgets",
+                vec![
+                    Panel::new(Kind::BarGauge, "Error budget left (30 days)", unit::SHARE)
+                        .describe("1 − the period's burn rate: what is left of each SLO's budget; below 0 the objective is missed.")
+                        .query(recorded("slo:period_error_budget_remaining:ratio"), "{{sloth_slo}}")
+                        .width(8),
+                    Panel::new(Kind::TimeSeries, "Burn rate (5 m)", unit::COUNT)
+                        .describe("The error ratio over 5 minutes as a multiple of the budget: 1 spends it exactly over 30 days; 14.4 over 1 h pages (SLOErrorBudgetBurnFast).")
+                        .query(recorded("slo:current_burn_rate:ratio"), "{{sloth_slo}}")
+                        .width(8),
+                    Panel::new(Kind::TimeSeries, "Error ratio (1 h)", unit::SHARE)
+                        .describe("Bad events among all over the last hour, per SLO (for spend: spend over the daily budget).")
+                        .query(recorded("slo:sli_error:ratio_rate1h"), "{{sloth_slo}}")
+                        .width(8),
+                ],
+            ),
+            row(
+                "GenAI (OpenTelemetry conventions)",
+                vec![
+                    Panel::new(Kind::TimeSeries, "Output tokens per call p95", unit::COUNT)
+                        .query(
+                            Query::quantile(
+                                0.95,
+                                histogram(&catalog::GEN_AI_CLIENT_TOKEN_USAGE),
+                                ["gen_ai_request_model"],
+                            ),
+                            "{{gen_ai_request_model}}",
+                        )
+                        .width(8),
+                    Panel::new(Kind::TimeSeries, "Operation duration p95", unit::SECONDS)
+                        .query(
+                            Query::quantile(
+                                0.95,
+                                histogram(&catalog::GEN_AI_CLIENT_OPERATION_DURATION_SECONDS),
+                                ["gen_ai_request_model"],
+                            ),
+                            "{{gen_ai_request_model}}",
+                        )
+                        .width(8),
+                    Panel::new(Kind::TimeSeries, "Time to first chunk p95", unit::SECONDS)
+                        .describe("Streamed calls only.")
+                        .query(
+                            Query::quantile(
+                                0.95,
+                                histogram(&catalog::GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK_SECONDS),
+                                ["gen_ai_request_model"],
+                            ),
+                            "{{gen_ai_request_model}}",
+                        )
+                        .width(8),
+                ],
+            ),
+        ],
+    }
 }
 
 fn overview() -> Dashboard {
@@ -1080,7 +1148,7 @@ mod tests {
         let mut uids: Vec<&str> = dashboards.iter().map(|d| d.uid).collect();
         uids.sort_unstable();
         uids.dedup();
-        assert_eq!(uids.len(), 6);
+        assert_eq!(uids.len(), dashboards.len());
         for dashboard in &dashboards {
             for panel in dashboard.rows.iter().flat_map(|row| &row.panels) {
                 assert!(
