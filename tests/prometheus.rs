@@ -86,6 +86,7 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
             operation: LlmOperation::Chat,
             prompt_tokens: 1_234,
             completion_tokens: 321,
+            cached_prompt_tokens: 0,
             cost_usd: Some(0.01),
             tool_calls: false,
             duration: Duration::from_millis(1_800),

@@ -65,6 +65,7 @@ fn record_traffic(metrics: &VictorMetrics, round: u64) {
             duration: Duration::from_millis(300 + (i * 91) % 8000),
             prompt_tokens: 100,
             completion_tokens: 50,
+            cached_prompt_tokens: 0,
             cost_usd: Some(0.001),
             error_type: ((i + round).is_multiple_of(11)).then_some("rate_limit"),
             tool_calls: false,

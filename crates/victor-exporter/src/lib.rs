@@ -453,13 +453,16 @@ impl Exporter {
         };
         // The simulation records its own system figures (to show the resource alerts working).
         let router = self.router();
-        let sampling = if self.config.metrics_enabled && !self.config.simulate {
-            Some(
+        let sampling = match (self.config.metrics_enabled, self.config.simulate) {
+            (true, false) => Some(
                 system::start_sampling(self.host, self.metrics.clone(), system::DEFAULT_INTERVAL)
                     .context("cannot start the system sampler thread")?,
-            )
-        } else {
-            None
+            ),
+            (true, true) => Some(
+                system::start_process_family(system::DEFAULT_INTERVAL)
+                    .context("cannot start the process sampler thread")?,
+            ),
+            (false, _) => None,
         };
         server::serve_connections(
             listener,

@@ -166,6 +166,31 @@ pub fn start_sampling(
     })
 }
 
+/// Records only Prometheus' standard `process_*` family every `interval`, on a thread of its
+/// own: what runs under `--simulate`, whose synthetic workload writes the `victor_system_*`
+/// figures itself while the process family stays this process' real one.
+///
+/// # Errors
+/// When the thread cannot be started.
+pub fn start_process_family(interval: Duration) -> std::io::Result<Sampling> {
+    let collector = metrics_process::Collector::default();
+    collector.describe();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::clone(&stop);
+    let handle = std::thread::Builder::new()
+        .name("victor-process-sampler".to_owned())
+        .spawn(move || {
+            while !stopped.load(Ordering::Acquire) {
+                collector.collect();
+                std::thread::park_timeout(interval);
+            }
+        })?;
+    Ok(Sampling {
+        stop,
+        thread: handle.thread().clone(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

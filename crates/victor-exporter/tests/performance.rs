@@ -88,6 +88,7 @@ fn performance_routes_serve_the_summary_the_system_sample_and_the_exposition() {
             operation: victor_metrics_core::LlmOperation::Chat,
             prompt_tokens: 10,
             completion_tokens: 5,
+            cached_prompt_tokens: 0,
             cost_usd: Some(0.001),
             tool_calls: false,
             duration: Duration::from_millis(900),

@@ -364,6 +364,9 @@ events! {
         prompt_tokens: u64,
         /// Completion (output) tokens.
         completion_tokens: u64,
+        /// Of the prompt tokens, those read from the provider's prompt cache (default 0).
+        #[serde(default)]
+        cached_prompt_tokens: u64,
         /// Cost in US dollars, ≥ 0; absent: estimated from the exporter's price table (or
         /// counted as unpriced for a model the table lacks).
         #[serde(default)]
@@ -902,8 +905,19 @@ impl Event {
                 cost_usd,
                 duration_ms,
                 time_to_first_token_ms,
+                prompt_tokens,
+                cached_prompt_tokens,
                 ..
             } => {
+                if cached_prompt_tokens > prompt_tokens {
+                    return Err(Refusal::invalid(
+                        "cached_prompt_tokens",
+                        format!(
+                            "{cached_prompt_tokens} cached of {prompt_tokens} prompt tokens; \
+                             cached tokens are part of the prompt's"
+                        ),
+                    ));
+                }
                 if let Some(cost) = cost_usd {
                     non_negative("cost_usd", *cost)?;
                 }
@@ -1001,6 +1015,7 @@ impl Event {
                 operation,
                 prompt_tokens,
                 completion_tokens,
+                cached_prompt_tokens,
                 cost_usd,
                 tool_calls,
                 duration_ms,
@@ -1013,6 +1028,7 @@ impl Event {
                 operation: *operation,
                 prompt_tokens: *prompt_tokens,
                 completion_tokens: *completion_tokens,
+                cached_prompt_tokens: *cached_prompt_tokens,
                 cost_usd: *cost_usd,
                 tool_calls: *tool_calls,
                 duration: ms(duration_ms),
@@ -1355,6 +1371,16 @@ mod tests {
         assert_eq!(status.message, "field `status`: 700 is not an HTTP status");
         let nothing = refused(r#"{"type":"error.raised","error_type":"x"}"#);
         assert_eq!(nothing.reason, Rejection::MissingField);
+        let cached = refused(
+            r#"{"type":"llm.completed","provider":"p","model":"m","prompt_tokens":10,"completion_tokens":1,"cached_prompt_tokens":11,"duration_ms":5}"#,
+        );
+        assert!(
+            cached
+                .message
+                .starts_with("field `cached_prompt_tokens`: 11 cached of 10"),
+            "{}",
+            cached.message
+        );
     }
 
     proptest::proptest! {

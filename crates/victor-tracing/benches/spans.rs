@@ -176,6 +176,7 @@ fn llm_guard(c: &mut Criterion) {
                     operation: LlmOperation::Chat,
                     prompt_tokens: 812,
                     completion_tokens: 96,
+                    cached_prompt_tokens: 0,
                     cost_usd: None,
                     tool_calls: false,
                     duration: started.elapsed(),

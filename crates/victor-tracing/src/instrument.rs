@@ -51,6 +51,7 @@ pub struct LlmCallGuard<'a> {
     first_token: Option<Instant>,
     input_tokens: u64,
     output_tokens: u64,
+    cached_input_tokens: u64,
     cost_usd: Option<f64>,
     tool_calls: bool,
     response_model: Option<Box<str>>,
@@ -88,6 +89,7 @@ impl<'a> LlmCallGuard<'a> {
             first_token: None,
             input_tokens: 0,
             output_tokens: 0,
+            cached_input_tokens: 0,
             cost_usd: None,
             tool_calls: false,
             response_model: None,
@@ -104,6 +106,12 @@ impl<'a> LlmCallGuard<'a> {
     pub fn tokens(&mut self, input: u64, output: u64) {
         self.input_tokens = input;
         self.output_tokens = output;
+    }
+
+    /// Of the input tokens, those the provider read from its prompt cache (priced at the
+    /// cached-input rate).
+    pub fn cached_input_tokens(&mut self, cached: u64) {
+        self.cached_input_tokens = cached;
     }
 
     /// Adds streamed output tokens as they arrive.
@@ -148,6 +156,7 @@ impl<'a> LlmCallGuard<'a> {
             operation: self.operation,
             prompt_tokens: self.input_tokens,
             completion_tokens: self.output_tokens,
+            cached_prompt_tokens: self.cached_input_tokens,
             cost_usd: self.cost_usd,
             tool_calls: self.tool_calls,
             duration: self.started.elapsed(),

@@ -701,6 +701,7 @@ mod tests {
                     operation: LlmOperation::Chat,
                     prompt_tokens: 10,
                     completion_tokens: 5,
+                    cached_prompt_tokens: 0,
                     cost_usd: Some(0.0),
                     tool_calls: false,
                     duration: Duration::from_millis(1_500),

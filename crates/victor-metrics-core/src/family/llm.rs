@@ -42,6 +42,9 @@ pub struct LlmCall<'a> {
     pub prompt_tokens: u64,
     /// Completion (output) tokens.
     pub completion_tokens: u64,
+    /// Of the prompt tokens, those the provider read from its prompt cache, priced at the
+    /// cached-input rate; 0 when unknown.
+    pub cached_prompt_tokens: u64,
     /// The cost in US dollars as the caller knows it; `None`: estimated from the price table
     /// in effect on the call's date ([`crate::prices`]), or, for a model the table lacks,
     /// counted in `victor_llm_unpriced_calls_total` and not guessed.
@@ -155,10 +158,11 @@ impl Providers {
     pub fn record_llm_call_priced(&self, call: &LlmCall<'_>) -> Option<f64> {
         let seconds = call.duration.as_secs_f64();
         let cost = call.cost_usd.or_else(|| {
+            let cached_input = call.cached_prompt_tokens.min(call.prompt_tokens);
             let usage = TokenUsage {
-                input: call.prompt_tokens,
+                input: call.prompt_tokens - cached_input,
                 output: call.completion_tokens,
-                cached_input: 0,
+                cached_input,
             };
             let cost = self
                 .prices

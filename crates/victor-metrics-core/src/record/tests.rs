@@ -272,6 +272,7 @@ fn calls_without_a_cost_are_priced_from_the_pinned_table() {
         operation: LlmOperation::Chat,
         prompt_tokens: 200_000,
         completion_tokens: 50_000,
+        cached_prompt_tokens: 0,
         cost_usd,
         tool_calls: false,
         duration: Duration::from_millis(800),
@@ -283,6 +284,11 @@ fn calls_without_a_cost_are_priced_from_the_pinned_table() {
         m.refresh();
         let llm = m.providers();
         llm.record_llm_call(&call("anthropic", "claude-sonnet-4-5-20250929", None));
+        // Half the prompt read from the cache: that half at the cached-input rate.
+        llm.record_llm_call(&LlmCall {
+            cached_prompt_tokens: 100_000,
+            ..call("anthropic", "claude-opus-4-1", None)
+        });
         llm.record_llm_call(&call("anthropic", "claude-haiku-4-5", Some(0.5)));
         llm.record_llm_call(&call("openai", "gpt-4o", None));
         llm.record_llm_call(&call("acme", "mystery-1", None));
@@ -311,6 +317,13 @@ fn calls_without_a_cost_are_priced_from_the_pinned_table() {
         &[("provider", "anthropic"), ("model", "claude-haiku-4-5")],
     );
     assert_eq!(cost, 0.5, "the caller's cost wins");
+    let (_, cost, _) = histogram(
+        &parsed,
+        "victor_llm_cost_usd",
+        &[("provider", "anthropic"), ("model", "claude-opus-4-1")],
+    );
+    // 100 000 × $15/M + 100 000 cached × $1.50/M + 50 000 × $75/M.
+    assert!((cost - (1.5 + 0.15 + 3.75)).abs() < 1e-12, "{cost}");
     let (_, cost, _) = histogram(
         &parsed,
         "victor_llm_cost_usd",
@@ -361,6 +374,7 @@ fn llm_calls_record_the_gen_ai_semantic_convention_metrics() {
         operation: LlmOperation::Chat,
         prompt_tokens: 1_000,
         completion_tokens: 401,
+        cached_prompt_tokens: 0,
         cost_usd: None,
         tool_calls: false,
         duration: Duration::from_millis(2_500),
@@ -473,6 +487,7 @@ fn llm_calls_record_tokens_cost_and_provider_traffic() {
         operation: LlmOperation::Chat,
         prompt_tokens: 1_000,
         completion_tokens: 250,
+        cached_prompt_tokens: 0,
         cost_usd: Some(0.0125),
         tool_calls: true,
         duration: Duration::from_millis(1_500),
@@ -717,6 +732,7 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         operation: LlmOperation::Chat,
         prompt_tokens: 10,
         completion_tokens: 5,
+        cached_prompt_tokens: 0,
         cost_usd: Some(0.001),
         tool_calls: false,
         duration: Duration::from_millis(900),
@@ -731,6 +747,7 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         operation: LlmOperation::Chat,
         prompt_tokens: 10,
         completion_tokens: 5,
+        cached_prompt_tokens: 0,
         cost_usd: None,
         tool_calls: false,
         duration: Duration::from_millis(900),
