@@ -93,6 +93,7 @@ fn prometheus_stores_exactly_what_was_recorded() -> anyhow::Result<()> {
             error_type: None,
             response_model: None,
             time_to_first_token: None,
+            finish_reason: None,
         });
     }
     for _ in 0..3 {

@@ -71,6 +71,7 @@ fn record_traffic(metrics: &VictorMetrics, round: u64) {
             tool_calls: false,
             response_model: None,
             time_to_first_token: None,
+            finish_reason: None,
         });
         let cache = format!("cache_{}", i % 8);
         if i.is_multiple_of(3) {

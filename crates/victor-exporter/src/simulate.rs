@@ -207,19 +207,32 @@ impl Simulator {
         // Most chats stream: the first chunk comes after a fifth to a third of the time.
         let streamed = operation == LlmOperation::Chat && error_type.is_none() && self.chance(0.7);
         let time_to_first_token = streamed.then(|| duration.mul_f64(0.2 + 0.13 * self.rng.f64()));
+        let finish_reason = match (error_type, tool_calls) {
+            (Some(_), _) => None,
+            (None, true) => Some("tool_calls"),
+            (None, false) if self.chance(0.03) => Some("length"),
+            (None, false) => Some("stop"),
+        };
+        // Half the calls reuse a cached system prompt: a third of their input.
+        let cached_prompt_tokens = if self.chance(0.5) {
+            prompt_tokens / 3
+        } else {
+            0
+        };
         self.metrics.providers().record_llm_call(&LlmCall {
             provider,
             model,
             operation,
             prompt_tokens,
             completion_tokens,
-            cached_prompt_tokens: 0,
+            cached_prompt_tokens,
             cost_usd: None,
             tool_calls,
             duration,
             error_type,
             response_model: None,
             time_to_first_token,
+            finish_reason,
         });
     }
 
@@ -494,6 +507,7 @@ impl Simulator {
             error_type: Some("overloaded"),
             response_model: None,
             time_to_first_token: None,
+            finish_reason: None,
         });
         // A self-hosted model the price table lacks: tokens recorded, counted as unpriced.
         m.providers().record_llm_call(&LlmCall {
@@ -509,6 +523,7 @@ impl Simulator {
             error_type: None,
             response_model: Some("in-house-7b-2026-11"),
             time_to_first_token: Some(Duration::from_millis(90)),
+            finish_reason: None,
         });
         m.requests().record_request(&Request {
             endpoint: "/chat",

@@ -95,6 +95,7 @@ fn performance_routes_serve_the_summary_the_system_sample_and_the_exposition() {
             error_type: None,
             response_model: None,
             time_to_first_token: None,
+            finish_reason: None,
         });
     metrics.caches().record_cache_miss("responses");
     metrics

@@ -539,6 +539,11 @@ catalog! {
         "Seconds per output token after the first of a streamed call, one observation per call: (duration − time to first chunk) / (output tokens − 1) (OpenTelemetry gen_ai.client.operation.time_per_output_chunk, per call).")
         .unit(U::Seconds).buckets(buckets::GEN_AI_PER_CHUNK)
         .sources("OpenTelemetry GenAI semantic conventions: gen_ai.client.operation.time_per_output_chunk; recorded once per call as the mean, since calls report totals");
+    /// Why answers ended.
+    LLM_FINISH_REASONS_TOTAL: CounterDef<3> = CounterDef::new(
+        "victor_llm_finish_reasons_total", G::Llm, &["provider", "model", "finish_reason"],
+        "LLM answers by why they ended (stop, length, tool_calls, content_filter, …; gen_ai.response.finish_reasons): a rise in length means truncated answers.")
+        .sources("added: OpenTelemetry gen_ai.response.finish_reasons, for agents that report it");
     /// Calls no price was known for.
     LLM_UNPRICED_CALLS_TOTAL: CounterDef<2> = CounterDef::new(
         "victor_llm_unpriced_calls_total", G::Llm, &["provider", "model"],

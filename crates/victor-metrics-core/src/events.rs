@@ -386,8 +386,11 @@ events! {
         /// For a streamed answer, milliseconds from the request to the first chunk, ≥ 0.
         #[serde(default)]
         time_to_first_token_ms: Option<f64>,
+        /// Why the answer ended (`stop`, `length`, `tool_calls`, …), when the provider says.
+        #[serde(default)]
+        finish_reason: Option<String>,
     }
-    example r#"{"type":"llm.completed","provider":"anthropic","model":"claude-sonnet-4-5","response_model":"claude-sonnet-4-5-20250929","prompt_tokens":1200,"completion_tokens":300,"duration_ms":2100,"time_to_first_token_ms":420}"#;
+    example r#"{"type":"llm.completed","provider":"anthropic","model":"claude-sonnet-4-5","response_model":"claude-sonnet-4-5-20250929","prompt_tokens":1200,"completion_tokens":300,"duration_ms":2100,"time_to_first_token_ms":420,"finish_reason":"stop"}"#;
     /// Whether the provider pool considers a provider healthy.
     "provider.health" => ProviderHealth {
         /// The provider.
@@ -1022,6 +1025,7 @@ impl Event {
                 error_type,
                 response_model,
                 time_to_first_token_ms,
+                finish_reason,
             } => metrics.providers().record_llm_call(&LlmCall {
                 provider,
                 model,
@@ -1035,6 +1039,7 @@ impl Event {
                 error_type: error_type.as_deref(),
                 response_model: response_model.as_deref(),
                 time_to_first_token: time_to_first_token_ms.map(|first| ms(&first)),
+                finish_reason: finish_reason.as_deref(),
             }),
             E::ProviderHealth { provider, healthy } => {
                 metrics.providers().set_provider_health(provider, *healthy);

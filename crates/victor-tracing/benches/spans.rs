@@ -183,6 +183,7 @@ fn llm_guard(c: &mut Criterion) {
                     error_type: None,
                     response_model: None,
                     time_to_first_token: None,
+                    finish_reason: None,
                 });
             });
         });

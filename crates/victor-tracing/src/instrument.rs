@@ -55,6 +55,7 @@ pub struct LlmCallGuard<'a> {
     cost_usd: Option<f64>,
     tool_calls: bool,
     response_model: Option<Box<str>>,
+    finish_reason: Option<Box<str>>,
     outcome: Outcome<'a>,
 }
 
@@ -93,6 +94,7 @@ impl<'a> LlmCallGuard<'a> {
             cost_usd: None,
             tool_calls: false,
             response_model: None,
+            finish_reason: None,
             outcome: Outcome::Open,
         }
     }
@@ -122,6 +124,11 @@ impl<'a> LlmCallGuard<'a> {
     /// The model that answered, when the provider names it (`gen_ai.response.model`).
     pub fn response_model(&mut self, model: &str) {
         self.response_model = Some(model.into());
+    }
+
+    /// Why the answer ended (`stop`, `length`, `tool_calls`, …), as the provider says.
+    pub fn finish_reason(&mut self, reason: &str) {
+        self.finish_reason = Some(reason.into());
     }
 
     /// The cost as the caller knows it; without one, the pinned price table's estimate applies.
@@ -165,6 +172,7 @@ impl<'a> LlmCallGuard<'a> {
             time_to_first_token: self
                 .first_token
                 .map(|first| first.saturating_duration_since(self.started)),
+            finish_reason: self.finish_reason.as_deref(),
         };
         let cost = self.metrics.providers().record_llm_call_priced(&call);
         if !self.span.is_recording() {
@@ -182,6 +190,14 @@ impl<'a> LlmCallGuard<'a> {
             self.span.set_attribute(KeyValue::new(
                 attribute::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
                 first.as_secs_f64(),
+            ));
+        }
+        if let Some(reason) = call.finish_reason {
+            self.span.set_attribute(KeyValue::new(
+                attribute::GEN_AI_RESPONSE_FINISH_REASONS,
+                opentelemetry::Value::Array(
+                    vec![opentelemetry::StringValue::from(reason.to_owned())].into(),
+                ),
             ));
         }
         if let Some(cost) = cost {

@@ -28,6 +28,8 @@ pub mod attribute {
     pub const GEN_AI_REQUEST_MODEL: &str = "gen_ai.request.model";
     /// The model that answered.
     pub const GEN_AI_RESPONSE_MODEL: &str = "gen_ai.response.model";
+    /// Why the answer ended, as a list (`["stop"]`).
+    pub const GEN_AI_RESPONSE_FINISH_REASONS: &str = "gen_ai.response.finish_reasons";
     /// Seconds from a streamed request to its first chunk.
     pub const GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: &str = "gen_ai.response.time_to_first_chunk";
     /// The call's cost in US dollars, as recorded in `victor_llm_cost_usd`.

@@ -708,6 +708,7 @@ mod tests {
                     error_type: None,
                     response_model: None,
                     time_to_first_token: None,
+                    finish_reason: None,
                 });
             }
             let _current = context(unsampled, TraceFlags::default()).attach();

@@ -376,6 +376,7 @@ fn the_llm_guard_records_span_and_metrics_from_the_same_figures() {
         call.response_model("gpt-4o-mini-2024-07-18");
         call.tokens(2_000_000, 0);
         call.add_output_tokens(400_000);
+        call.finish_reason("length");
         call.finish();
         let dropped =
             LlmCallGuard::start_with(spans, &metrics, "openai", "gpt-4o-mini", LlmOperation::Chat);
@@ -393,6 +394,10 @@ fn the_llm_guard_records_span_and_metrics_from_the_same_figures() {
     assert_eq!(attributes["gen_ai.usage.input_tokens"], "2000000");
     assert_eq!(attributes["gen_ai.usage.output_tokens"], "400000");
     assert!(attributes.contains_key("gen_ai.response.time_to_first_chunk"));
+    assert!(
+        attributes["gen_ai.response.finish_reasons"].contains("length"),
+        "{attributes:?}"
+    );
     // 2 M input at $0.15/M and 0.4 M output at $0.60/M.
     let cost: f64 = attributes["victor.llm.cost_usd"].parse().expect("a number");
     assert!((cost - 0.54).abs() < 1e-9, "{cost}");
@@ -418,6 +423,13 @@ fn the_llm_guard_records_span_and_metrics_from_the_same_figures() {
         400_000.0
     );
     let model = "provider=\"openai\",model=\"gpt-4o-mini\"";
+    assert_eq!(
+        series(
+            "victor_llm_finish_reasons_total",
+            &format!("{model},finish_reason=\"length\"")
+        ),
+        1.0
+    );
     assert!((series("victor_llm_cost_usd_sum", model) - 0.54).abs() < 1e-9);
     assert_eq!(
         series(

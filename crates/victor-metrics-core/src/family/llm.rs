@@ -60,6 +60,8 @@ pub struct LlmCall<'a> {
     pub response_model: Option<&'a str>,
     /// For a streamed call, the time from the request to the first chunk; `None` otherwise.
     pub time_to_first_token: Option<Duration>,
+    /// Why the answer ended (`stop`, `length`, `tool_calls`, …), when the provider says.
+    pub finish_reason: Option<&'a str>,
 }
 
 /// The LLM and provider-pool family ([`Group::Llm`], [`Group::Provider`]).
@@ -67,6 +69,7 @@ pub struct Providers {
     catalog: Arc<CatalogSeries>,
     prices: PriceTable,
     unpriced: SeriesCache<Counter>,
+    finish_reasons: SeriesCache<Counter>,
     gen_ai: SeriesCache<GenAiSeries>,
     gen_ai_streams: SeriesCache<GenAiStreamSeries>,
     series: SeriesCache<LlmSeries>,
@@ -128,6 +131,10 @@ impl Providers {
         Providers {
             prices,
             unpriced: SeriesCache::new(cat::LLM_UNPRICED_CALLS_TOTAL.def().name(), catalog.limit),
+            finish_reasons: SeriesCache::new(
+                cat::LLM_FINISH_REASONS_TOTAL.def().name(),
+                catalog.limit,
+            ),
             gen_ai: SeriesCache::new(
                 cat::GEN_AI_CLIENT_OPERATION_DURATION_SECONDS.def().name(),
                 catalog.limit,
@@ -246,6 +253,13 @@ impl Providers {
             },
         );
         self.record_gen_ai(call, seconds);
+        if let Some(reason) = call.finish_reason {
+            self.finish_reasons.with(
+                &[call.provider, call.model, reason],
+                |labels| register_counter(cat::LLM_FINISH_REASONS_TOTAL.def(), labels),
+                |reasons| reasons.increment(1),
+            );
+        }
         if let Some(error_type) = call.error_type {
             let labels = [
                 call.provider,

@@ -279,6 +279,7 @@ fn calls_without_a_cost_are_priced_from_the_pinned_table() {
         error_type: None,
         response_model: None,
         time_to_first_token: None,
+        finish_reason: None,
     };
     let parsed = scrape(&metrics, |m| {
         m.refresh();
@@ -381,6 +382,7 @@ fn llm_calls_record_the_gen_ai_semantic_convention_metrics() {
         error_type: None,
         response_model: Some("claude-sonnet-4-5-20250929"),
         time_to_first_token: Some(Duration::from_millis(500)),
+        finish_reason: None,
     };
     let parsed = scrape(&metrics, |m| {
         m.providers().record_llm_call(&streamed);
@@ -494,6 +496,7 @@ fn llm_calls_record_tokens_cost_and_provider_traffic() {
         error_type: None,
         response_model: None,
         time_to_first_token: None,
+        finish_reason: None,
     };
     let parsed = scrape(&metrics, |m| {
         m.providers().record_llm_call(&call);
@@ -739,6 +742,7 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         error_type: Some("timeout"),
         response_model: None,
         time_to_first_token: None,
+        finish_reason: None,
     });
     // No cost given and a model the price table lacks: counted as unpriced.
     m.providers().record_llm_call(&LlmCall {
@@ -755,6 +759,7 @@ pub(crate) fn record_every_metric(m: &VictorMetrics) {
         response_model: None,
         // Streamed: the GenAI chunk timings.
         time_to_first_token: Some(Duration::from_millis(200)),
+        finish_reason: Some("length"),
     });
     m.providers().set_provider_health("openai", true);
     m.caches().record_cache_hit("embeddings");
