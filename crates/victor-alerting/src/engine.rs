@@ -639,6 +639,24 @@ pub struct AlertsView {
     pub alerts: Vec<Alert>,
 }
 
+/// What sets one alert of a list apart beside its name and severity: every other label of an
+/// alert of the [`AlertsView`] JSON, as `key=value`, in label order. The CLI and the status
+/// page show alerts with it.
+///
+/// ```
+/// let alert = serde_json::json!({"labels": {"alertname": "HighErrorRate", "endpoint": "/chat", "severity": "critical"}});
+/// assert_eq!(victor_alerting::distinguishing_labels(&alert), ["endpoint=/chat"]);
+/// ```
+pub fn distinguishing_labels(alert: &serde_json::Value) -> Vec<String> {
+    alert["labels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(key, _)| !matches!(key.as_str(), "alertname" | "severity"))
+        .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
+        .collect()
+}
+
 /// RFC 3339 in UTC with milliseconds: what Alertmanager and JSON readers expect.
 pub(crate) fn format_time(time: SystemTime) -> String {
     humantime::format_rfc3339_millis(time).to_string()

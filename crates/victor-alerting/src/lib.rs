@@ -56,6 +56,7 @@ pub use defaults::{
 pub use delivery::{DeliveryError, DeliverySettings, Dispatcher};
 pub use engine::{
     Alert, AlertState, AlertsView, Engine, EngineError, Notification, TEST_ALERT_NAME,
+    distinguishing_labels,
 };
 #[cfg(feature = "delivery")]
 pub use notify::{

@@ -45,13 +45,7 @@ pub(crate) fn render_list(json: &Value, now: SystemTime, wide: bool) -> String {
     for alert in &alerts {
         let state = text(alert, "state");
         let severity = text(alert, "severity");
-        let labels: Vec<String> = alert["labels"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(key, _)| !matches!(key.as_str(), "alertname" | "severity"))
-            .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
-            .collect();
+        let labels = victor_alerting::distinguishing_labels(alert);
         let when = match state {
             "firing" => alert.get("fired_at").and_then(Value::as_str),
             _ => None,

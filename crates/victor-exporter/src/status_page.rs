@@ -403,13 +403,7 @@ fn render(page: &Page) -> String {
                 );
                 for alert in list {
                     let state = text(alert, "state");
-                    let labels: Vec<String> = alert["labels"]
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .filter(|(key, _)| !matches!(key.as_str(), "alertname" | "severity"))
-                        .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
-                        .collect();
+                    let labels = victor_alerting::distinguishing_labels(alert);
                     let _ = write!(
                         out,
                         "<tr class=\"alert\" data-alert=\"{}\" data-state=\"{}\"><td class=\"{}\">{}</td>\

@@ -234,12 +234,18 @@ fn tls_config(file: &TlsFile, base: &Path) -> Result<rustls::ServerConfig, Strin
     Ok(config)
 }
 
+/// bcrypt checks run at once, at most.
+const BCRYPT_CHECKS: usize = 2;
+
 /// How many verified credentials are remembered before the memory starts over.
 const REMEMBERED: usize = 1024;
 
 /// The users and their bcrypt hashes, and the credentials verified so far.
 pub(crate) struct BasicAuth {
     users: BTreeMap<String, String>,
+    /// bcrypt checks running at once: a flood of wrong passwords queues here (each costs tens of
+    /// milliseconds of CPU) instead of taking every core from scrapes with known credentials.
+    checks: tokio::sync::Semaphore,
     /// A hash of a random password, checked for unknown users so they cost what known ones do.
     unknown_user: String,
     verified: Mutex<HashSet<[u8; 32]>>,
@@ -267,32 +273,45 @@ impl BasicAuth {
             .map_err(|err| format!("basic_auth_users: cannot prepare: {err}"))?;
         Ok(BasicAuth {
             users,
+            checks: tokio::sync::Semaphore::new(BCRYPT_CHECKS),
             unknown_user,
             verified: Mutex::new(HashSet::new()),
         })
     }
 
-    /// Whether `user` and `password` match. Takes bcrypt's time unless remembered; an unknown
-    /// user takes as long as a known one.
-    fn verify(&self, user: &str, password: &str) -> bool {
-        let known = self.users.get(user);
-        let hash = known.unwrap_or(&self.unknown_user);
+    /// The hash `user` is checked against (a random one for an unknown user, so it costs what a
+    /// known one does), and the key a verified `user`/`password` is remembered by.
+    fn hash_and_key(&self, user: &str, password: &str) -> (&str, [u8; 32]) {
+        let hash = self.users.get(user).unwrap_or(&self.unknown_user);
         let mut digest = Sha256::new();
-        for part in [user, password, hash] {
+        for part in [user, password, hash.as_str()] {
             digest.update(part.as_bytes());
             digest.update([0]);
         }
-        let key: [u8; 32] = digest.finalize().into();
-        let verified = || self.verified.lock().unwrap_or_else(PoisonError::into_inner);
-        if verified().contains(&key) {
+        (hash, digest.finalize().into())
+    }
+
+    /// Whether `user` and `password` were verified before: no bcrypt.
+    fn remembered(&self, user: &str, password: &str) -> bool {
+        let (_, key) = self.hash_and_key(user, password);
+        self.verified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&key)
+    }
+
+    /// Whether `user` and `password` match. Takes bcrypt's time unless remembered.
+    fn verify(&self, user: &str, password: &str) -> bool {
+        if self.remembered(user, password) {
             return true;
         }
+        let (hash, key) = self.hash_and_key(user, password);
         // bcrypt reads 72 bytes: a longer password is refused, not cut to a prefix that would
         // match.
-        let matches =
-            bcrypt::non_truncating_verify(password, hash).unwrap_or(false) && known.is_some();
+        let matches = bcrypt::non_truncating_verify(password, hash).unwrap_or(false)
+            && self.users.contains_key(user);
         if matches {
-            let mut verified = verified();
+            let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
             if verified.len() >= REMEMBERED {
                 verified.clear();
             }
@@ -334,11 +353,16 @@ pub(crate) async fn require_basic_auth(
         return next.run(request).await;
     }
     let allowed = match credentials(request.headers()) {
-        Some((user, password)) => {
-            tokio::task::spawn_blocking(move || auth.verify(&user, &password))
-                .await
-                .unwrap_or(false)
-        }
+        Some((user, password)) if auth.remembered(&user, &password) => true,
+        Some((user, password)) => match auth.checks.acquire().await {
+            Ok(_permit) => {
+                let auth = Arc::clone(&auth);
+                tokio::task::spawn_blocking(move || auth.verify(&user, &password))
+                    .await
+                    .unwrap_or(false)
+            }
+            Err(_) => false,
+        },
         None => false,
     };
     if allowed {
@@ -406,8 +430,13 @@ mod tests {
             ("bob".to_owned(), bcrypt::hash("other", 4).expect("hash")),
         ]);
         let auth = BasicAuth::new(users).expect("valid");
+        assert!(!auth.remembered("alice", "right"), "nothing verified yet");
         assert!(auth.verify("alice", "right"));
+        // Remembered: later requests skip bcrypt and its queue.
+        assert!(auth.remembered("alice", "right"));
         assert!(auth.verify("alice", "right"), "remembered");
+        assert!(!auth.remembered("alice", "wrong") && !auth.remembered("bob", "right"));
+        assert_eq!(auth.checks.available_permits(), BCRYPT_CHECKS);
         assert!(!auth.verify("alice", "wrong"));
         assert!(
             !auth.verify("alice", "other"),
