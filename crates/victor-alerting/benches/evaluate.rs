@@ -132,7 +132,7 @@ fn thousand_rules_with_overrides() -> Vec<Rule> {
         .map(|rule| {
             let threshold = match rule.condition() {
                 victor_alerting::Condition::Threshold(threshold) => Some(threshold.value()),
-                victor_alerting::Condition::Custom(_) => None,
+                _ => None,
             };
             let changes = RuleOverride {
                 // Halving keeps a quantile's or a share's threshold in range.

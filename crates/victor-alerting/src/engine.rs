@@ -38,8 +38,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -52,8 +52,8 @@ use victor_metrics_core::catalog::{self, MetricDef};
 use victor_metrics_core::exposition::Store;
 use victor_metrics_core::{Component, VictorMetrics};
 
-use crate::eval::Compiled;
-use crate::rule::{Condition, Rule, Severity};
+use crate::eval::{Compiled, GroupLabels};
+use crate::rule::{Condition, Rule, Severity, Threshold};
 use crate::series::SeriesIndex;
 use crate::template;
 
@@ -153,7 +153,10 @@ impl Notification {
         Notification {
             alert: Alert {
                 name: TEST_ALERT_NAME.to_owned(),
-                fingerprint: format!("{:016x}", fingerprint(TEST_ALERT_NAME, &[])),
+                fingerprint: format!(
+                    "{:016x}",
+                    fingerprint(TEST_ALERT_NAME, &BTreeMap::new(), &[])
+                ),
                 state: AlertState::Firing,
                 severity: Severity::Info,
                 value: None,
@@ -172,8 +175,10 @@ impl Notification {
 /// Why a rule cannot be added.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    /// Two rules with one name would share fingerprints.
-    #[error("a rule named {0:?} is already loaded; alert names must be unique")]
+    /// Two rules with one name and the same labels would share fingerprints.
+    #[error(
+        "a rule named {0:?} with the same labels is already loaded; rules that share a name must differ in a label"
+    )]
     DuplicateRule(String),
 }
 
@@ -233,12 +238,77 @@ struct State {
 struct RuleState {
     rule: Rule,
     channels: Arc<[String]>,
-    compiled: Compiled,
-    /// Alerts by group index ([`Compiled::groups`]; 0 for a closure condition). A group's labels
-    /// never change, so its index identifies the alert across evaluations.
+    /// One per threshold of the condition ([`Condition::thresholds`] order).
+    compiled: Vec<Compiled>,
+    /// A joined condition's groups: every threshold's groups, matched by their labels.
+    joined: Joined,
+    /// Alerts by group index (a threshold's [`Compiled::groups`], a joined condition's
+    /// [`Joined::groups`], 0 for a closure condition). A group's labels never change, so its
+    /// index identifies the alert across evaluations.
     alerts: Vec<Option<Tracked>>,
     /// How many of `alerts` are `Some`.
     active: usize,
+}
+
+/// The groups of a [`Condition::AnyOf`]: each threshold finds its groups on its own, in its
+/// own order; they are the same group when their labels are.
+#[derive(Default)]
+struct Joined {
+    groups: Vec<GroupLabels>,
+    ids: HashMap<Vec<Box<str>>, usize>,
+    /// Per threshold, its group index → the joined one.
+    places: Vec<Vec<usize>>,
+}
+
+impl Joined {
+    /// Maps the groups the thresholds found since the last call.
+    fn update(&mut self, compiled: &[Compiled]) {
+        self.places.resize_with(compiled.len(), Vec::new);
+        for (places, compiled) in self.places.iter_mut().zip(compiled) {
+            for labels in &compiled.groups[places.len()..] {
+                let key: Vec<Box<str>> = labels.iter().map(|(_, value)| value.clone()).collect();
+                let next = self.groups.len();
+                let id = *self.ids.entry(key).or_insert(next);
+                if id == next {
+                    self.groups.push(labels.clone());
+                }
+                places.push(id);
+            }
+        }
+    }
+
+    /// Per joined group, the value of the first threshold of the first clause that holds for
+    /// it (the value PromQL's `and`/`or` keep), or `None`.
+    fn evaluate(&mut self, clauses: &[Vec<Threshold>], compiled: &[Compiled]) -> Vec<Option<f64>> {
+        self.update(compiled);
+        let mut active: Vec<Option<f64>> = vec![None; self.groups.len()];
+        let mut position = 0;
+        for clause in clauses {
+            // Per joined group: the clause's first value, and whether every threshold held.
+            let mut first: Vec<f64> = vec![f64::NAN; self.groups.len()];
+            let mut held: Vec<usize> = vec![0; self.groups.len()];
+            for (term, threshold) in clause.iter().enumerate() {
+                let at = position + term;
+                let values = compiled[at].evaluate(&threshold.signal);
+                for (group, value) in values.into_iter().enumerate() {
+                    let id = self.places[at][group];
+                    if threshold.comparison.holds(value, threshold.threshold) {
+                        held[id] += 1;
+                        if term == 0 {
+                            first[id] = value;
+                        }
+                    }
+                }
+            }
+            for (id, slot) in active.iter_mut().enumerate() {
+                if slot.is_none() && held[id] == clause.len() {
+                    *slot = Some(first[id]);
+                }
+            }
+            position += clause.len();
+        }
+        active
+    }
 }
 
 /// An alert's changing state. Labels, fingerprint and annotations are derived from the rule and
@@ -271,32 +341,37 @@ impl Engine {
     /// Adds a rule.
     ///
     /// # Errors
-    /// [`EngineError::DuplicateRule`] when a rule of that name is loaded already.
+    /// [`EngineError::DuplicateRule`] when a rule of that name and those labels is loaded
+    /// already. Rules may share a name when a label tells them apart, as every SLO's
+    /// burn-rate alert does (`sloth_slo`).
     pub fn add_rule(&self, rule: Rule) -> Result<(), EngineError> {
         let mut state = self.lock();
         if state
             .rules
             .iter()
-            .any(|loaded| loaded.rule.name == rule.name)
+            .any(|loaded| loaded.rule.name == rule.name && loaded.rule.labels == rule.labels)
         {
             return Err(EngineError::DuplicateRule(rule.name));
         }
-        if let Condition::Threshold(threshold) = &rule.condition {
-            let mut restarted = false;
+        let thresholds = rule.condition.thresholds();
+        let mut restarted = false;
+        for threshold in &thresholds {
             for selector in threshold.signal.selectors() {
                 restarted |= state.index.want(selector.metric.name());
             }
-            if restarted {
-                // The index starts over with new places; rules match them again at the next read.
-                for loaded in &mut state.rules {
-                    loaded.compiled.forget_places();
-                }
+        }
+        if restarted {
+            // The index starts over with new places; rules match them again at the next read.
+            for loaded in &mut state.rules {
+                loaded.compiled.iter_mut().for_each(Compiled::forget_places);
             }
         }
+        let compiled = thresholds.iter().map(|_| Compiled::default()).collect();
         state.rules.push(RuleState {
             channels: rule.channels.clone().into(),
             rule,
-            compiled: Compiled::default(),
+            compiled,
+            joined: Joined::default(),
             alerts: Vec::new(),
             active: 0,
         });
@@ -329,9 +404,10 @@ impl Engine {
         let state = &mut *guard;
         let (sample, new_keys) = state.index.read(store, at);
         for rule_state in &mut state.rules {
-            if let Condition::Threshold(threshold) = &rule_state.rule.condition {
-                rule_state.compiled.update(&threshold.signal, &new_keys);
-                rule_state.compiled.observe(&threshold.signal, &sample);
+            let thresholds = rule_state.rule.condition.thresholds();
+            for (threshold, compiled) in thresholds.into_iter().zip(&mut rule_state.compiled) {
+                compiled.update(&threshold.signal, &new_keys);
+                compiled.observe(&threshold.signal, &sample);
             }
         }
         state.index.recycle(sample);
@@ -433,10 +509,18 @@ impl RuleState {
     ) {
         match &self.rule.condition {
             Condition::Threshold(threshold) => {
-                let values = self.compiled.evaluate(&threshold.signal);
+                let values = self.compiled[0].evaluate(&threshold.signal);
                 let (comparison, limit) = (threshold.comparison, threshold.threshold);
                 for (group, value) in values.into_iter().enumerate() {
                     if comparison.holds(value, limit) {
+                        self.touch(group, Some(value), generation, now, wall, notifications);
+                    }
+                }
+            }
+            Condition::AnyOf(clauses) => {
+                let active = self.joined.evaluate(clauses, &self.compiled);
+                for (group, value) in active.into_iter().enumerate() {
+                    if let Some(value) = value {
                         self.touch(group, Some(value), generation, now, wall, notifications);
                     }
                 }
@@ -546,8 +630,15 @@ impl RuleState {
     /// The alert as shown and sent: labels, fingerprint and expanded annotations.
     fn alert(&self, group: usize, tracked: &Tracked) -> Alert {
         let rule = &self.rule;
+        let groups = match rule.condition {
+            Condition::AnyOf(_) => &self.joined.groups,
+            _ => self
+                .compiled
+                .first()
+                .map_or(&self.joined.groups, |c| &c.groups),
+        };
         let group_labels: &[(&'static str, Box<str>)] =
-            self.compiled.groups.get(group).map_or(&[], Vec::as_slice);
+            groups.get(group).map_or(&[], Vec::as_slice);
         let mut labels = rule.labels.clone();
         labels.extend(
             group_labels
@@ -568,7 +659,10 @@ impl RuleState {
             .collect();
         Alert {
             name: rule.name.clone(),
-            fingerprint: format!("{:016x}", fingerprint(&rule.name, group_labels)),
+            fingerprint: format!(
+                "{:016x}",
+                fingerprint(&rule.name, &rule.labels, group_labels)
+            ),
             state: tracked.state,
             severity: rule.severity,
             value: tracked.value,
@@ -593,9 +687,18 @@ impl RuleState {
     }
 }
 
-fn fingerprint(rule: &str, group: &[(&'static str, Box<str>)]) -> u64 {
+/// The identity of one alert: its rule's name, the rule's labels (when it has any, so rules
+/// sharing a name differ) and its group's labels.
+fn fingerprint(
+    rule: &str,
+    labels: &BTreeMap<String, String>,
+    group: &[(&'static str, Box<str>)],
+) -> u64 {
     let mut hasher = DefaultHasher::new();
     rule.hash(&mut hasher);
+    if !labels.is_empty() {
+        labels.hash(&mut hasher);
+    }
     group.hash(&mut hasher);
     hasher.finish()
 }

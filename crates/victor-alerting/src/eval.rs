@@ -50,7 +50,9 @@ struct Layout {
 impl Layout {
     fn of(signal: &Signal) -> Layout {
         let widths: Vec<usize> = match &signal.kind {
-            SignalKind::Quantile { histogram, .. } => vec![histogram.metric.buckets().len() + 1],
+            SignalKind::Quantile { histogram, .. } | SignalKind::ShareAbove { histogram, .. } => {
+                vec![histogram.metric.buckets().len() + 1]
+            }
             _ => vec![1; signal.selectors().len()],
         };
         let stride = widths.iter().sum();
@@ -76,7 +78,9 @@ impl Compiled {
             self.terms = vec![Vec::new(); selectors.len()];
         }
         let quantile_bounds = match &signal.kind {
-            SignalKind::Quantile { histogram, .. } => Some(histogram.metric.buckets()),
+            SignalKind::Quantile { histogram, .. } | SignalKind::ShareAbove { histogram, .. } => {
+                Some(histogram.metric.buckets())
+            }
             _ => None,
         };
         for series in keys {
@@ -165,6 +169,39 @@ impl Compiled {
                 let elapsed = current.at.saturating_duration_since(base.at).as_secs_f64();
                 (0..groups)
                     .map(|group| grew(base, group, 0, 0).unwrap_or(f64::NAN) / elapsed)
+                    .collect()
+            }
+            SignalKind::Increase { window, .. } => {
+                let Some(base) = history.base(*window) else {
+                    return vec![f64::NAN; groups];
+                };
+                (0..groups)
+                    .map(|group| grew(base, group, 0, 0).unwrap_or(f64::NAN))
+                    .collect()
+            }
+            SignalKind::ShareAbove {
+                histogram,
+                bound,
+                window,
+            } => {
+                let Some(base) = history.base(*window) else {
+                    return vec![f64::NAN; groups];
+                };
+                let bounds = histogram.metric.buckets();
+                // A built rule's bound is one of the buckets'.
+                let Some(at) = bounds.iter().position(|b| b == bound) else {
+                    return vec![f64::NAN; groups];
+                };
+                (0..groups)
+                    .map(|group| {
+                        let all = grew(base, group, 0, bounds.len()).unwrap_or(f64::NAN);
+                        let fast = grew(base, group, 0, at).unwrap_or(0.0);
+                        if all > 0.0 {
+                            ((all - fast) / all).max(0.0)
+                        } else {
+                            f64::NAN
+                        }
+                    })
                     .collect()
             }
             SignalKind::Ratio { window, .. } => {
@@ -409,6 +446,38 @@ mod tests {
         set_counter(&store, "victor_requests_total", &labels("/new"), 20);
         rig.observe(start + Duration::from_secs(10));
         assert_eq!(rig.evaluate(0), vec![3.0], "(10 + 20) / 10 s");
+    }
+
+    #[test]
+    fn increase_counts_events_and_share_above_reads_the_slow_buckets() {
+        let start = Instant::now();
+        let store = store();
+        let latency = store.register_histogram(
+            &key("victor_request_duration_seconds", &[("endpoint", "/chat")]),
+            &META,
+        );
+        let window = Duration::from_secs(60);
+        let slow = Signal::share_above(histogram(&catalog::REQUEST_DURATION_SECONDS), 10.0, window);
+        let events = Signal::increase(
+            histogram(&catalog::REQUEST_DURATION_SECONDS).count(),
+            window,
+        );
+        let mut rig = Rig::new(&store, [slow, events]);
+        latency.record(0.5);
+        rig.observe(start);
+        assert!(rig.evaluate(0)[0].is_nan(), "one sample has no window");
+        // 6 fast, 2 at exactly the bound (not slow: `le` is inclusive), 2 slow.
+        for value in [0.1, 0.2, 0.3, 1.0, 2.0, 5.0, 10.0, 10.0, 10.5, 300.0] {
+            latency.record(value);
+        }
+        rig.observe(start + Duration::from_secs(30));
+        assert_eq!(rig.evaluate(0), vec![0.2]);
+        assert_eq!(rig.evaluate(1), vec![10.0]);
+        // Nothing observed over the window: no share (NaN), zero events.
+        rig.observe(start + Duration::from_secs(200));
+        rig.observe(start + Duration::from_secs(300));
+        assert!(rig.evaluate(0)[0].is_nan());
+        assert_eq!(rig.evaluate(1), vec![0.0]);
     }
 
     #[test]

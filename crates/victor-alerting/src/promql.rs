@@ -40,7 +40,7 @@ use serde::Serialize;
 use victor_metrics_core::MetricDef;
 use victor_metrics_core::catalog::{CounterDef, GaugeDef, HistogramDef};
 
-use crate::rule::{Comparison, Condition, Rule, Signal, SignalKind};
+use crate::rule::{Comparison, Condition, Rule, Signal, SignalKind, Threshold};
 
 /// Labels every fleet aggregation keeps, so a fleet alerts per exporter.
 pub const FLEET_LABELS: [&str; 2] = ["job", "instance"];
@@ -191,6 +191,15 @@ impl HistogramSelector {
             ..self.0
         })
     }
+
+    /// The histogram's `_count` series as a counter: how many observations (events) there were.
+    #[must_use]
+    pub fn count(self) -> CounterSelector {
+        CounterSelector(Selector {
+            suffix: "_count",
+            ..self.0
+        })
+    }
 }
 
 /// A PromQL string literal.
@@ -238,12 +247,27 @@ pub enum Query {
         /// The window; `None` for the scope's.
         window: Option<Duration>,
     },
-    /// `sum by (…) (increase(counter[$__range]))`: totals over a dashboard's time range.
+    /// `sum by (…) (increase(counter[$__range]))`: totals over a dashboard's time range, or
+    /// over the window in a fleet rule.
     Increase {
         /// The counter's series.
         counter: CounterSelector,
         /// Group labels.
         by: Vec<&'static str>,
+        /// The window of a fleet rule; `None` for [`DEFAULT_WINDOW`]. Dashboards use `$__range`.
+        window: Option<Duration>,
+    },
+    /// `1 - (sum by (…) (rate(h_bucket{le="bound"}[w])) / sum by (…) (rate(h_count[w])))`: the
+    /// share of observations above a bucket bound.
+    ShareAbove {
+        /// The histogram's series.
+        histogram: HistogramSelector,
+        /// One of its bucket bounds.
+        bound: f64,
+        /// Group labels.
+        by: Vec<&'static str>,
+        /// The window; `None` for the scope's.
+        window: Option<Duration>,
     },
     /// `histogram_quantile(q, sum by (…, le) (rate(histogram_bucket[window])))`.
     Quantile {
@@ -289,6 +313,7 @@ impl Query {
         Query::Increase {
             counter,
             by: by.to_vec(),
+            window: None,
         }
     }
 
@@ -365,15 +390,38 @@ impl Query {
                 counter.0.render(scope, "")?,
                 window(w)
             ),
-            Query::Increase { counter, by } => format!(
+            Query::Increase {
+                counter,
+                by,
+                window: w,
+            } => format!(
                 "sum{} (increase({}[{}]))",
                 group(scope, &counter.0, by, None)?,
                 counter.0.render(scope, "")?,
                 match scope {
                     Scope::Dashboard => "$__range".to_owned(),
-                    Scope::Fleet => duration(DEFAULT_WINDOW),
+                    Scope::Fleet => window(w),
                 }
             ),
+            Query::ShareAbove {
+                histogram,
+                bound,
+                by,
+                window: w,
+            } => {
+                let grouping = group(scope, &histogram.0, by, None)?;
+                let bucket = histogram.0.render(scope, "_bucket")?;
+                let le = format!("le={}", quote(&bound.to_string()));
+                let bucket = match bucket.strip_suffix('}') {
+                    Some(open) => format!("{open}, {le}}}"),
+                    None => format!("{bucket}{{{le}}}"),
+                };
+                format!(
+                    "1 - (sum{grouping} (rate({bucket}[{w}])) / sum{grouping} (rate({}[{w}])))",
+                    histogram.0.render(scope, "_count")?,
+                    w = window(w),
+                )
+            }
             Query::Quantile {
                 q,
                 histogram,
@@ -470,7 +518,7 @@ impl Selector {
 
     /// `name{matchers}` in `scope`, the selector's own suffix or `suffix` (`_bucket`) after the
     /// name.
-    fn render(&self, scope: Scope, suffix: &str) -> Result<String, PromqlError> {
+    pub(crate) fn render(&self, scope: Scope, suffix: &str) -> Result<String, PromqlError> {
         let suffix = if suffix.is_empty() {
             self.suffix
         } else {
@@ -520,6 +568,21 @@ impl Signal {
         };
         match &self.kind {
             SignalKind::Rate { counter, window } => rate(counter, *window),
+            SignalKind::Increase { counter, window } => Query::Increase {
+                counter: CounterSelector(counter.clone()),
+                by,
+                window: Some(*window),
+            },
+            SignalKind::ShareAbove {
+                histogram,
+                bound,
+                window,
+            } => Query::ShareAbove {
+                histogram: HistogramSelector(histogram.clone()),
+                bound: *bound,
+                by,
+                window: Some(*window),
+            },
             SignalKind::Growth {
                 counter,
                 short,
@@ -560,16 +623,41 @@ impl Rule {
     /// The rule as a Prometheus alerting rule; `None` for a [`Condition::Custom`] rule, which
     /// only the in-process engine can evaluate.
     pub fn to_prometheus(&self) -> Option<PrometheusRule> {
-        let Condition::Threshold(threshold) = &self.condition else {
-            return None;
+        let compare = |threshold: &Threshold| {
+            Query::Compare(
+                Box::new(threshold.signal.query()),
+                threshold.comparison,
+                threshold.threshold,
+            )
+            .render(Scope::Fleet)
         };
-        let query = Query::Compare(
-            Box::new(threshold.signal.query()),
-            threshold.comparison,
-            threshold.threshold,
-        );
         // A built rule's labels were checked against its metrics.
-        let expr = query.render(Scope::Fleet).ok()?;
+        let expr = match &self.condition {
+            Condition::Threshold(threshold) => compare(threshold).ok()?,
+            Condition::AnyOf(clauses) => {
+                // Every threshold groups by the same labels, so `and` and `or` match on all of
+                // them, as the engine joins its groups.
+                let mut rendered = Vec::new();
+                for clause in clauses {
+                    let terms: Vec<String> = clause
+                        .iter()
+                        .map(|threshold| compare(threshold).map(|text| format!("({text})")))
+                        .collect::<Result<_, _>>()
+                        .ok()?;
+                    rendered.push(terms.join(" and "));
+                }
+                if rendered.len() == 1 {
+                    rendered.remove(0)
+                } else {
+                    rendered
+                        .iter()
+                        .map(|clause| format!("({clause})"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                }
+            }
+            Condition::Custom(_) => return None,
+        };
         let mut labels = self.labels.clone();
         labels.insert("severity".into(), self.severity.as_str().into());
         Some(PrometheusRule {
@@ -602,6 +690,94 @@ mod tests {
     use crate::Severity;
     use crate::rule::{counter, gauge, histogram};
     use victor_metrics_core::catalog;
+
+    #[test]
+    fn joined_conditions_render_as_and_or_promql() {
+        let hour = Duration::from_secs(3600);
+        let errors = |window| {
+            Signal::ratio(
+                counter(&catalog::REQUESTS_TOTAL).matches("status", "5.."),
+                [counter(&catalog::REQUESTS_TOTAL)],
+                window,
+            )
+        };
+        let clause = |long: Duration, factor: f64| {
+            Condition::all([
+                errors(long).above(0.01 * factor),
+                errors(long / 12).above(0.01 * factor),
+                Signal::increase(counter(&catalog::REQUESTS_TOTAL), long).at_least(20.0),
+            ])
+            .expect("thresholds")
+        };
+        let condition = clause(hour, 14.4)
+            .or(clause(6 * hour, 6.0))
+            .expect("thresholds");
+        let rule = Rule::builder("Burn")
+            .condition(condition)
+            .build()
+            .expect("rule");
+        let expr = rule.to_prometheus().expect("typed").expr;
+        promql_parser::parser::parse(&expr).unwrap_or_else(|err| panic!("{err}: {expr}"));
+        assert!(
+            expr.starts_with(
+                "((sum by (job, instance) (rate(victor_requests_total{status=~\"5..\"}[1h]))"
+            ),
+            "{expr}"
+        );
+        assert!(
+            expr.contains(
+                ") and (sum by (job, instance) (increase(victor_requests_total[1h])) >= 20)) or ("
+            ),
+            "{expr}"
+        );
+
+        let latency = Rule::builder("Slow")
+            .condition(
+                Signal::share_above(
+                    histogram(&catalog::REQUEST_DURATION_SECONDS).eq("endpoint", "/chat"),
+                    10.0,
+                    hour,
+                )
+                .above(0.05),
+            )
+            .build()
+            .expect("rule");
+        assert_eq!(
+            latency.to_prometheus().expect("typed").expr,
+            "1 - (sum by (job, instance) (rate(victor_request_duration_seconds_bucket{endpoint=\"/chat\", le=\"10\"}[1h])) \
+             / sum by (job, instance) (rate(victor_request_duration_seconds_count{endpoint=\"/chat\"}[1h]))) > 0.05"
+        );
+        let off_bucket = Rule::builder("Slow")
+            .condition(
+                Signal::share_above(histogram(&catalog::REQUEST_DURATION_SECONDS), 7.0, hour)
+                    .above(0.05),
+            )
+            .build()
+            .expect_err("7 is no bound");
+        assert!(
+            off_bucket.to_string().contains("7 is not a bucket bound"),
+            "{off_bucket}"
+        );
+
+        // A closure cannot join; thresholds grouped differently cannot either.
+        assert!(Condition::all([Condition::custom(|| true)]).is_none());
+        assert!(
+            errors(hour)
+                .above(0.1)
+                .or(Condition::custom(|| true))
+                .is_none()
+        );
+        let mixed = Condition::all([
+            errors(hour).by(["endpoint"]).above(0.1),
+            errors(hour).above(0.1),
+        ])
+        .expect("thresholds");
+        let err = Rule::builder("Mixed")
+            .condition(mixed)
+            .build()
+            .expect_err("by differs");
+        assert!(err.to_string().contains("same labels"), "{err}");
+    }
 
     #[test]
     fn ratio_of_two_counters_sums_the_denominator() {

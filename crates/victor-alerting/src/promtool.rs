@@ -69,8 +69,9 @@ pub struct ExpectedAlert {
 /// Why a rule has no promtool test.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PromtoolTestError {
-    /// A [`Condition::custom`] rule has no PromQL form.
-    #[error("rule {rule}: a custom condition has no PromQL form to test")]
+    /// Only a single-threshold rule gets generated series: a [`Condition::custom`] rule has no
+    /// PromQL form, and a joined one ([`Condition::AnyOf`]) needs its clauses' own cases.
+    #[error("rule {rule}: only a single-threshold condition gets a generated test")]
     Custom {
         /// The rule.
         rule: String,
@@ -219,6 +220,7 @@ fn targets(kind: &SignalKind, comparison: Comparison, threshold: f64) -> Option<
         Comparison::Above => Some((higher(threshold), threshold / 2.0)),
         Comparison::Below if threshold > 0.0 => Some((threshold / 2.0, higher(threshold))),
         Comparison::Below => None,
+        Comparison::AtLeast => Some((higher(threshold), threshold / 2.0)),
     }
 }
 
@@ -231,7 +233,7 @@ fn example(label: &str) -> &'static str {
 
 /// Labels for one series of `selector`: the fixed ones, then for every matched label a value
 /// it accepts (and, when `avoid` is given, one that `avoid` rejects on at least one label).
-fn labels_for(
+pub(crate) fn labels_for(
     selector: &Selector,
     fixed: &BTreeMap<String, String>,
     avoid: Option<&Selector>,
@@ -299,7 +301,7 @@ fn selects(selector: &Selector, labels: &BTreeMap<String, String>) -> bool {
         .all(|m| m.accepts(labels.get(m.label).map_or("", String::as_str)))
 }
 
-fn series_text(name: &str, labels: &BTreeMap<String, String>) -> String {
+pub(crate) fn series_text(name: &str, labels: &BTreeMap<String, String>) -> String {
     let pairs: Vec<String> = labels
         .iter()
         .map(|(k, v)| format!("{k}={}", quote(v)))
@@ -342,6 +344,16 @@ fn inputs(
         )
     };
     match kind {
+        SignalKind::Increase { counter, window } => {
+            let labels = labels_for(counter, fixed, None)?;
+            let per_minute = target / minutes(*window) as f64;
+            Some(Inputs {
+                series: vec![growing(name(counter, &labels), per_minute, end)],
+                value: target,
+            })
+        }
+        // Its generated case would restate the quantile's; SLOs write their own.
+        SignalKind::ShareAbove { .. } => None,
         SignalKind::Rate { counter, window } => {
             let labels = labels_for(counter, fixed, None)?;
             let per_minute = target * 60.0;

@@ -179,6 +179,8 @@ pub struct Signal {
 pub(crate) enum SignalKind {
     /// Per-second increase of the summed counters over the window.
     Rate { counter: Selector, window: Duration },
+    /// Increase of the summed counters over the window (events in it).
+    Increase { counter: Selector, window: Duration },
     /// Increase of the numerator over the summed increase of the denominators.
     Ratio {
         numerator: Selector,
@@ -189,6 +191,13 @@ pub(crate) enum SignalKind {
     Quantile {
         q: f64,
         histogram: Selector,
+        window: Duration,
+    },
+    /// The share of the histogram's observations over the window above `bound` (one of its
+    /// bucket bounds): `1 - bucket{le=bound} / count`.
+    ShareAbove {
+        histogram: Selector,
+        bound: f64,
         window: Duration,
     },
     /// The highest value of the gauges.
@@ -211,6 +220,26 @@ impl Signal {
     pub fn rate(counter: CounterSelector, window: Duration) -> Signal {
         Signal::of(SignalKind::Rate {
             counter: counter.0,
+            window,
+        })
+    }
+
+    /// How much the counters grew over `window`: the events in it (PromQL
+    /// `sum(increase(c[w]))`, without its extrapolation to the window's edges).
+    pub fn increase(counter: CounterSelector, window: Duration) -> Signal {
+        Signal::of(SignalKind::Increase {
+            counter: counter.0,
+            window,
+        })
+    }
+
+    /// The share of what the histogram observed over `window` that was above `bound`, which must
+    /// be one of its bucket bounds: the slow share for a latency objective
+    /// (`1 - rate(h_bucket{le="10"}[w]) / rate(h_count[w])`). NaN while nothing was observed.
+    pub fn share_above(histogram: HistogramSelector, bound: f64, window: Duration) -> Signal {
+        Signal::of(SignalKind::ShareAbove {
+            histogram: histogram.0,
+            bound,
             window,
         })
     }
@@ -297,16 +326,29 @@ impl Signal {
         })
     }
 
+    /// Alerts when the signal is at least `threshold` (a minimum of traffic, say).
+    pub fn at_least(self, threshold: f64) -> Condition {
+        Condition::Threshold(Threshold {
+            signal: self,
+            comparison: Comparison::AtLeast,
+            threshold,
+        })
+    }
+
     /// Every selector, for validation and compilation.
     pub(crate) fn selectors(&self) -> Vec<&Selector> {
         match &self.kind {
-            SignalKind::Rate { counter, .. } | SignalKind::Growth { counter, .. } => vec![counter],
+            SignalKind::Rate { counter, .. }
+            | SignalKind::Increase { counter, .. }
+            | SignalKind::Growth { counter, .. } => vec![counter],
             SignalKind::Ratio {
                 numerator,
                 denominator,
                 ..
             } => std::iter::once(numerator).chain(denominator).collect(),
-            SignalKind::Quantile { histogram, .. } => vec![histogram],
+            SignalKind::Quantile { histogram, .. } | SignalKind::ShareAbove { histogram, .. } => {
+                vec![histogram]
+            }
             SignalKind::Gauge { gauge } => vec![gauge],
             SignalKind::GaugeRatio {
                 numerator,
@@ -319,21 +361,25 @@ impl Signal {
     pub(crate) fn window(&self) -> Option<Duration> {
         match &self.kind {
             SignalKind::Rate { window, .. }
+            | SignalKind::Increase { window, .. }
             | SignalKind::Ratio { window, .. }
-            | SignalKind::Quantile { window, .. } => Some(*window),
+            | SignalKind::Quantile { window, .. }
+            | SignalKind::ShareAbove { window, .. } => Some(*window),
             SignalKind::Growth { long, .. } => Some(*long),
             SignalKind::Gauge { .. } | SignalKind::GaugeRatio { .. } => None,
         }
     }
 }
 
-/// Above or below.
+/// How a signal is compared with its threshold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Comparison {
-    /// Fires when the value is greater than the threshold.
+    /// Holds when the value is greater than the threshold.
     Above,
-    /// Fires when the value is less than the threshold.
+    /// Holds when the value is less than the threshold.
     Below,
+    /// Holds when the value is the threshold or more (a traffic minimum).
+    AtLeast,
 }
 
 impl Comparison {
@@ -341,6 +387,7 @@ impl Comparison {
         match self {
             Comparison::Above => value > threshold,
             Comparison::Below => value < threshold,
+            Comparison::AtLeast => value >= threshold,
         }
     }
 
@@ -348,6 +395,7 @@ impl Comparison {
         match self {
             Comparison::Above => ">",
             Comparison::Below => "<",
+            Comparison::AtLeast => ">=",
         }
     }
 }
@@ -383,11 +431,75 @@ pub type CustomCondition = Arc<dyn Fn() -> bool + Send + Sync>;
 pub enum Condition {
     /// A typed threshold over catalog signals; evaluable in process and renderable as PromQL.
     Threshold(Threshold),
+    /// Thresholds joined as PromQL joins them, `(a and b) or (c and d)`: a group is active when
+    /// every threshold of one clause holds for it. Built with [`Condition::all`] and
+    /// [`Condition::or`]; a multiwindow burn-rate alert is one.
+    AnyOf(Vec<Vec<Threshold>>),
     /// Any closure; evaluated in process only (it has no PromQL form).
     Custom(CustomCondition),
 }
 
 impl Condition {
+    /// Holds for a group when every one of `conditions` holds for it (PromQL `and`). Each must
+    /// be a [`Signal`] threshold (or itself such a conjunction); `None` when one is a closure or
+    /// a disjunction, or when none is given.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use victor_alerting::{Condition, Signal, counter};
+    /// use victor_metrics_core::catalog;
+    ///
+    /// let errors = |window| Signal::ratio(
+    ///     counter(&catalog::REQUESTS_TOTAL).matches("status", "5.."),
+    ///     [counter(&catalog::REQUESTS_TOTAL)],
+    ///     window,
+    /// );
+    /// let hour = Duration::from_secs(3600);
+    /// let burning = Condition::all([
+    ///     errors(hour).above(0.144),
+    ///     errors(Duration::from_secs(300)).above(0.144),
+    ///     Signal::increase(counter(&catalog::REQUESTS_TOTAL), hour).at_least(20.0),
+    /// ])
+    /// .expect("thresholds");
+    /// # let _ = burning;
+    /// ```
+    pub fn all(conditions: impl IntoIterator<Item = Condition>) -> Option<Condition> {
+        let mut terms = Vec::new();
+        for condition in conditions {
+            match condition {
+                Condition::Threshold(threshold) => terms.push(threshold),
+                Condition::AnyOf(mut clauses) if clauses.len() == 1 => {
+                    terms.append(&mut clauses[0]);
+                }
+                Condition::AnyOf(_) | Condition::Custom(_) => return None,
+            }
+        }
+        (!terms.is_empty()).then_some(Condition::AnyOf(vec![terms]))
+    }
+
+    /// Holds for a group when this condition or `other` does (PromQL `or`); `None` when either is
+    /// a closure.
+    pub fn or(self, other: Condition) -> Option<Condition> {
+        let clauses = |condition: Condition| match condition {
+            Condition::Threshold(threshold) => Some(vec![vec![threshold]]),
+            Condition::AnyOf(clauses) => Some(clauses),
+            Condition::Custom(_) => None,
+        };
+        let mut all = clauses(self)?;
+        all.extend(clauses(other)?);
+        Some(Condition::AnyOf(all))
+    }
+
+    /// Every threshold of the condition, clause by clause: one for a threshold, none for a
+    /// closure.
+    pub(crate) fn thresholds(&self) -> Vec<&Threshold> {
+        match self {
+            Condition::Threshold(threshold) => vec![threshold],
+            Condition::AnyOf(clauses) => clauses.iter().flatten().collect(),
+            Condition::Custom(_) => Vec::new(),
+        }
+    }
+
     /// A condition from a closure, for what catalog signals cannot express.
     ///
     /// ```
@@ -409,6 +521,7 @@ impl fmt::Debug for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Condition::Threshold(threshold) => threshold.fmt(f),
+            Condition::AnyOf(clauses) => f.debug_tuple("AnyOf").field(clauses).finish(),
             Condition::Custom(_) => f.write_str("Custom(..)"),
         }
     }
@@ -479,10 +592,11 @@ impl Rule {
         if let Some(threshold) = changes.threshold {
             match &mut self.condition {
                 Condition::Threshold(condition) => condition.threshold = threshold,
-                Condition::Custom(_) => {
+                Condition::AnyOf(_) | Condition::Custom(_) => {
                     return Err(RuleError::OutOfRange {
                         rule: self.name,
-                        problem: "a custom condition has no threshold to override".to_owned(),
+                        problem: "only a single-threshold condition has a threshold to override"
+                            .to_owned(),
                     });
                 }
             }
@@ -635,8 +749,27 @@ impl RuleBuilder {
         if !self.has_condition {
             return Err(RuleError::NoCondition { rule: name });
         }
-        if let Condition::Threshold(threshold) = &rule.condition {
+        for threshold in rule.condition.thresholds() {
             validate(&name, threshold)?;
+        }
+        if let Condition::AnyOf(clauses) = &rule.condition {
+            let by = clauses
+                .first()
+                .and_then(|c| c.first())
+                .map(|t| &t.signal.by);
+            if clauses.is_empty() || clauses.iter().any(Vec::is_empty) {
+                return Err(RuleError::OutOfRange {
+                    rule: name,
+                    problem: "a clause of the condition has no threshold".into(),
+                });
+            }
+            if clauses.iter().flatten().any(|t| Some(&t.signal.by) != by) {
+                return Err(RuleError::OutOfRange {
+                    rule: name,
+                    problem: "every threshold of a joined condition must group by the same labels"
+                        .into(),
+                });
+            }
         }
         Ok(rule)
     }
@@ -664,6 +797,17 @@ fn validate(rule: &str, threshold: &Threshold) -> Result<(), RuleError> {
         .is_some_and(|window| window < Duration::from_secs(1))
     {
         return Err(out_of_range("the window is shorter than one second".into()));
+    }
+    if let SignalKind::ShareAbove {
+        histogram, bound, ..
+    } = &signal.kind
+        && !histogram.metric.buckets().contains(bound)
+    {
+        return Err(out_of_range(format!(
+            "{bound} is not a bucket bound of {} (its bounds: {:?})",
+            histogram.metric.name(),
+            histogram.metric.buckets()
+        )));
     }
     if let SignalKind::Growth { short, long, .. } = signal.kind
         && !(Duration::from_secs(1) <= short && short < long)
@@ -700,8 +844,10 @@ fn validate(rule: &str, threshold: &Threshold) -> Result<(), RuleError> {
             }
         }
         debug_assert!(
-            !matches!(signal.kind, SignalKind::Quantile { .. })
-                || metric.kind() == MetricKind::Histogram
+            !matches!(
+                signal.kind,
+                SignalKind::Quantile { .. } | SignalKind::ShareAbove { .. }
+            ) || metric.kind() == MetricKind::Histogram
         );
     }
     Ok(())

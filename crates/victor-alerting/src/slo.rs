@@ -22,9 +22,16 @@
 //! spending at 14.4 times the daily budget's pace.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use crate::promql::PrometheusRule;
-use crate::promtool::{AlertRuleTest, ExpectedAlert, InputSeries, PromtoolTest};
+use victor_metrics_core::catalog;
+
+use crate::promql::{CounterSelector, HistogramSelector, PrometheusRule, Scope, Selector};
+use crate::promql::{counter, histogram};
+use crate::promtool::{
+    AlertRuleTest, ExpectedAlert, InputSeries, PromtoolTest, labels_for, series_text,
+};
+use crate::rule::{Condition, Rule, Severity, Signal};
 
 /// The page alert's name (severity critical): the budget burns fast.
 pub const PAGE_ALERT: &str = "SLOErrorBudgetBurnFast";
@@ -51,6 +58,22 @@ pub struct BurnWindow {
     pub factor: f64,
     /// Seconds in the long window, for the traffic guard.
     pub long_seconds: f64,
+}
+
+impl BurnWindow {
+    /// The long window as a duration.
+    pub fn long_duration(&self) -> Duration {
+        prometheus_duration(self.long)
+    }
+    /// The short window as a duration.
+    pub fn short_duration(&self) -> Duration {
+        prometheus_duration(self.short)
+    }
+}
+
+/// One of the fixed window names (`5m`, `1h`, `1d`) as a duration.
+fn prometheus_duration(text: &str) -> Duration {
+    humantime::parse_duration(text).unwrap_or(Duration::ZERO)
 }
 
 /// The page alert's conditions: 2 % of a 30-day budget in an hour, 5 % in six hours.
@@ -85,49 +108,44 @@ pub const TICKET_WINDOWS: [BurnWindow; 2] = [
     },
 ];
 
-/// What counts as a bad event, and among what.
-#[derive(Clone, Debug, PartialEq)]
+/// What counts as a bad event, and among what: selectors of catalog series, so an SLI cannot
+/// name a metric the exporter does not record.
+#[derive(Clone, Debug)]
 pub enum Sli {
-    /// Bad events are the series of the counter `total` matching `bad` (`status=~"5.."`).
-    Matching {
-        /// The counter of all events.
-        total: &'static str,
-        /// The matcher selecting the bad ones.
-        bad: &'static str,
+    /// Bad events are counted by `errors`, all events by `total`: the same counter narrowed
+    /// (`status=~"5.."`), or two counters (LLM errors among LLM requests).
+    Events {
+        /// The bad events.
+        errors: CounterSelector,
+        /// All events.
+        total: CounterSelector,
     },
-    /// Bad events have a counter of their own.
-    Counted {
-        /// The counter of bad events.
-        errors: &'static str,
-        /// The counter of all events.
-        total: &'static str,
-    },
-    /// Events slower than `le` seconds (a bucket bound of `histogram`) are bad.
+    /// Events slower than `le` seconds (one of the histogram's bucket bounds) are bad.
     Latency {
-        /// The histogram's name, without `_bucket`.
-        histogram: &'static str,
-        /// The bucket bound, as the exposition spells it (`"5"`).
-        le: &'static str,
+        /// The latency histogram (its `_bucket` and `_count` series).
+        histogram: HistogramSelector,
+        /// The bucket bound.
+        le: f64,
     },
-    /// Spending above `budget_usd_per_day` is the burn; the counter is a cost histogram's
+    /// Spending above `budget_usd_per_day` is the burn; the spend is the cost histogram's
     /// `_sum`.
     Spend {
-        /// The cost histogram's name, without `_sum`.
-        cost: &'static str,
+        /// The cost histogram.
+        cost: HistogramSelector,
         /// US dollars a day.
         budget_usd_per_day: f64,
     },
 }
 
 /// A service level objective.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Slo {
     /// A short, lower-case name (`requests-availability`): the `sloth_slo` label and its
     /// runbook's anchor.
-    pub name: &'static str,
+    pub name: String,
     /// What it promises, for people.
-    pub description: &'static str,
-    /// The share of good events promised, 0 to 1 (0 for a spend budget).
+    pub description: String,
+    /// The share of good events promised, between 0 and 1 (ignored for a spend budget).
     pub objective: f64,
     /// The period the objective holds over, in days.
     pub period_days: u32,
@@ -135,66 +153,80 @@ pub struct Slo {
     pub sli: Sli,
     /// Events an hour below which no burn alert fires (event SLIs; ignored for spend).
     pub min_events_per_hour: f64,
+    /// Where the alerts' `runbook_url` points; `None`: no runbook annotation.
+    pub runbook_url: Option<String>,
+}
+
+/// Why an SLO cannot be used, naming it and the bad part.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("SLO {slo}: {problem}")]
+pub struct SloError {
+    /// The SLO's name.
+    pub slo: String,
+    /// What is wrong.
+    pub problem: String,
 }
 
 /// The SLOs Victor ships: request availability and latency, LLM call and tool success, and the
 /// LLM spend budget.
 pub fn default_slos() -> Vec<Slo> {
+    let slo = |name: &str, description: &str, objective: f64, sli: Sli| Slo {
+        name: name.to_owned(),
+        description: description.to_owned(),
+        objective,
+        period_days: 30,
+        sli,
+        min_events_per_hour: 20.0,
+        runbook_url: Some(format!("{RUNBOOK_BASE}#{name}")),
+    };
     vec![
-        Slo {
-            name: "requests-availability",
-            description: "99% of the agent's requests answer without a 5xx.",
-            objective: 0.99,
-            period_days: 30,
-            sli: Sli::Matching {
-                total: "victor_requests_total",
-                bad: r#"status=~"5..""#,
+        slo(
+            "requests-availability",
+            "99% of the agent's requests answer without a 5xx.",
+            0.99,
+            Sli::Events {
+                errors: counter(&catalog::REQUESTS_TOTAL).matches("status", "5.."),
+                total: counter(&catalog::REQUESTS_TOTAL),
             },
-            min_events_per_hour: 20.0,
-        },
-        Slo {
-            name: "requests-latency",
-            description: "95% of the agent's requests answer within 10 seconds.",
-            objective: 0.95,
-            period_days: 30,
-            sli: Sli::Latency {
-                histogram: "victor_request_duration_seconds",
-                le: "10",
+        ),
+        slo(
+            "requests-latency",
+            "95% of the agent's requests answer within 10 seconds.",
+            0.95,
+            Sli::Latency {
+                histogram: histogram(&catalog::REQUEST_DURATION_SECONDS),
+                le: 10.0,
             },
-            min_events_per_hour: 20.0,
-        },
-        Slo {
-            name: "llm-success",
-            description: "98% of LLM calls succeed.",
-            objective: 0.98,
-            period_days: 30,
-            sli: Sli::Counted {
-                errors: "victor_llm_errors_total",
-                total: "victor_llm_requests_total",
+        ),
+        slo(
+            "llm-success",
+            "98% of LLM calls succeed.",
+            0.98,
+            Sli::Events {
+                errors: counter(&catalog::LLM_ERRORS_TOTAL),
+                total: counter(&catalog::LLM_REQUESTS_TOTAL),
             },
-            min_events_per_hour: 20.0,
-        },
-        Slo {
-            name: "tool-success",
-            description: "95% of tool executions succeed.",
-            objective: 0.95,
-            period_days: 30,
-            sli: Sli::Matching {
-                total: "victor_tool_executions_total",
-                bad: r#"status!="success""#,
+        ),
+        slo(
+            "tool-success",
+            "95% of tool executions succeed.",
+            0.95,
+            Sli::Events {
+                errors: counter(&catalog::TOOL_EXECUTIONS_TOTAL).ne("status", "success"),
+                total: counter(&catalog::TOOL_EXECUTIONS_TOTAL),
             },
-            min_events_per_hour: 20.0,
-        },
+        ),
         Slo {
-            name: "llm-spend",
-            description: "LLM spend stays within 50 US dollars a day.",
-            objective: 0.0,
-            period_days: 30,
-            sli: Sli::Spend {
-                cost: "victor_llm_cost_usd",
-                budget_usd_per_day: 50.0,
-            },
             min_events_per_hour: 0.0,
+            ..slo(
+                "llm-spend",
+                "LLM spend stays within 50 US dollars a day.",
+                0.0,
+                Sli::Spend {
+                    cost: histogram(&catalog::LLM_COST_USD),
+                    budget_usd_per_day: 50.0,
+                },
+            )
         },
     ]
 }
@@ -211,12 +243,77 @@ pub struct SloRecording {
 }
 
 impl Slo {
+    /// Checks what the types cannot: the name, the objective, the period, the latency bound
+    /// and the budget.
+    ///
+    /// # Errors
+    /// The first problem, naming the SLO and the field.
+    pub fn validate(&self) -> Result<(), SloError> {
+        let problem = |problem: String| SloError {
+            slo: self.name.clone(),
+            problem,
+        };
+        let valid_name = !self.name.is_empty()
+            && self.name.len() <= 64
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid_name {
+            return Err(problem(
+                "the name must be 1 to 64 of a-z, 0-9 and '-' (it is a label value and an anchor)"
+                    .into(),
+            ));
+        }
+        if self.period_days == 0 || self.period_days > 365 {
+            return Err(problem(format!(
+                "period_days {} is outside 1 to 365",
+                self.period_days
+            )));
+        }
+        if !(self.min_events_per_hour.is_finite() && self.min_events_per_hour >= 0.0) {
+            return Err(problem(format!(
+                "min_events_per_hour {} must be a number of at least 0",
+                self.min_events_per_hour
+            )));
+        }
+        match &self.sli {
+            Sli::Spend {
+                budget_usd_per_day, ..
+            } => {
+                if !(budget_usd_per_day.is_finite() && *budget_usd_per_day > 0.0) {
+                    return Err(problem(format!(
+                        "budget_usd_per_day {budget_usd_per_day} must be a positive number"
+                    )));
+                }
+            }
+            sli => {
+                if !(self.objective > 0.0 && self.objective < 1.0) {
+                    return Err(problem(format!(
+                        "objective {} must be between 0 and 1, exclusive (0.99 for 99%)",
+                        self.objective
+                    )));
+                }
+                if let Sli::Latency { histogram, le } = sli {
+                    let bounds = histogram.0.metric.buckets();
+                    if !bounds.contains(le) {
+                        return Err(problem(format!(
+                            "le {le} is not a bucket bound of {} (its bounds: {bounds:?})",
+                            histogram.0.metric.name()
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The labels of every series and alert of this SLO.
     pub fn labels(&self) -> BTreeMap<String, String> {
         BTreeMap::from([
             ("sloth_id".to_owned(), format!("{SERVICE}-{}", self.name)),
             ("sloth_service".to_owned(), SERVICE.to_owned()),
-            ("sloth_slo".to_owned(), self.name.to_owned()),
+            ("sloth_slo".to_owned(), self.name.clone()),
         ])
     }
 
@@ -234,25 +331,25 @@ impl Slo {
         // A job with no bad event has no bad series: count it as 0, not as missing.
         let bad_or_zero = |bad: String, total: &str| format!("({bad} or {} * 0)", rate(total));
         match &self.sli {
-            Sli::Matching { total, bad } => format!(
-                "{} / {}",
-                bad_or_zero(rate(&format!("{total}{{{bad}}}")), total),
-                rate(total)
-            ),
-            Sli::Counted { errors, total } => {
-                format!("{} / {}", bad_or_zero(rate(errors), total), rate(total))
+            Sli::Events { errors, total } => {
+                let total = render(&total.0, "");
+                format!(
+                    "{} / {}",
+                    bad_or_zero(rate(&render(&errors.0, "")), &total),
+                    rate(&total)
+                )
             }
             Sli::Latency { histogram, le } => format!(
                 "1 - ({} / {})",
-                rate(&format!("{histogram}_bucket{{le=\"{le}\"}}")),
-                rate(&format!("{histogram}_count"))
+                rate(&with_le(&render(&histogram.0, "_bucket"), *le)),
+                rate(&render(&histogram.0, "_count"))
             ),
             Sli::Spend {
                 cost,
                 budget_usd_per_day,
             } => format!(
                 "{} * 86400 / {}",
-                rate(&format!("{cost}_sum")),
+                rate(&render(&cost.0, "_sum")),
                 number(*budget_usd_per_day)
             ),
         }
@@ -261,11 +358,97 @@ impl Slo {
     /// Events in `window` per job, for the traffic guard; `None` for spend.
     fn events(&self, window: &str) -> Option<String> {
         let total = match &self.sli {
-            Sli::Matching { total, .. } | Sli::Counted { total, .. } => (*total).to_owned(),
-            Sli::Latency { histogram, .. } => format!("{histogram}_count"),
+            Sli::Events { total, .. } => render(&total.0, ""),
+            Sli::Latency { histogram, .. } => render(&histogram.0, "_count"),
             Sli::Spend { .. } => return None,
         };
         Some(format!("sum by (job) (increase({total}[{window}]))"))
+    }
+
+    /// The counter of all events, for the in-process traffic guard; `None` for spend.
+    fn total_events(&self) -> Option<CounterSelector> {
+        match &self.sli {
+            Sli::Events { total, .. } => Some(total.clone()),
+            Sli::Latency { histogram, .. } => Some(histogram.clone().count()),
+            Sli::Spend { .. } => None,
+        }
+    }
+
+    /// The error ratio over `window` as an engine signal (spend: dollars a second, compared
+    /// with the budget's pace).
+    fn ratio_signal(&self, window: Duration) -> Signal {
+        match &self.sli {
+            Sli::Events { errors, total } => Signal::ratio(errors.clone(), [total.clone()], window),
+            Sli::Latency { histogram, le } => Signal::share_above(histogram.clone(), *le, window),
+            Sli::Spend { cost, .. } => Signal::rate(cost.clone().sum(), window),
+        }
+    }
+
+    /// The burn-rate alerts as engine rules, page then ticket: the conditions of
+    /// [`Slo::alerts`], evaluated in process over the exporter's own series. Each alert's
+    /// value is the error ratio over the long window of the clause that holds (spend: dollars a
+    /// second).
+    ///
+    /// ```
+    /// use victor_alerting::slo::{default_slos, PAGE_ALERT};
+    ///
+    /// let availability = &default_slos()[0];
+    /// let [page, ticket] = availability.engine_rules()?;
+    /// assert_eq!(page.name(), PAGE_ALERT);
+    /// assert_eq!(page.labels()["sloth_slo"], "requests-availability");
+    /// # let _ = ticket;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// When the SLO is invalid ([`Slo::validate`]).
+    pub fn engine_rules(&self) -> Result<[Rule; 2], SloError> {
+        self.validate()?;
+        let failed = |err: crate::RuleError| SloError {
+            slo: self.name.clone(),
+            problem: err.to_string(),
+        };
+        let [page, ticket] = self.alerts();
+        let rule = |alert: PrometheusRule, windows: &[BurnWindow; 2], severity: Severity| {
+            let mut condition: Option<Condition> = None;
+            for window in windows {
+                let threshold = window.factor * self.error_budget();
+                let limit = match self.sli {
+                    // The signal is dollars a second; the budget's pace is budget / 86400.
+                    Sli::Spend {
+                        budget_usd_per_day, ..
+                    } => threshold * budget_usd_per_day / 86_400.0,
+                    _ => threshold,
+                };
+                let mut terms = vec![
+                    self.ratio_signal(window.long_duration()).above(limit),
+                    self.ratio_signal(window.short_duration()).above(limit),
+                ];
+                if let Some(total) = self.total_events() {
+                    let minimum = self.min_events_per_hour * window.long_seconds / 3_600.0;
+                    terms.push(Signal::increase(total, window.long_duration()).at_least(minimum));
+                }
+                let clause = Condition::all(terms).expect("thresholds join");
+                condition = Some(match condition {
+                    None => clause,
+                    Some(before) => before.or(clause).expect("thresholds join"),
+                });
+            }
+            let mut builder = Rule::builder(alert.alert)
+                .condition(condition.expect("two windows"))
+                .severity(severity);
+            for (name, value) in self.labels() {
+                builder = builder.label(name, value);
+            }
+            for (name, text) in alert.annotations {
+                builder = builder.annotation(name, text);
+            }
+            builder.build().map_err(failed)
+        };
+        Ok([
+            rule(page, &PAGE_WINDOWS, Severity::Critical)?,
+            rule(ticket, &TICKET_WINDOWS, Severity::Warning)?,
+        ])
     }
 
     fn selector(&self, record: &str) -> String {
@@ -389,17 +572,17 @@ impl Slo {
     }
 
     fn annotations(&self, pace: &str) -> BTreeMap<String, String> {
-        BTreeMap::from([
+        let mut annotations = BTreeMap::from([
             (
                 "summary".to_owned(),
                 format!("SLO {} is burning its error budget {pace}", self.name),
             ),
-            ("description".to_owned(), self.description.to_owned()),
-            (
-                "runbook_url".to_owned(),
-                format!("{RUNBOOK_BASE}#{}", self.name),
-            ),
-        ])
+            ("description".to_owned(), self.description.clone()),
+        ]);
+        if let Some(url) = &self.runbook_url {
+            annotations.insert("runbook_url".to_owned(), url.clone());
+        }
+        annotations
     }
 
     /// `promtool test rules` cases: job `burning` fires both alerts, job `slow` only the
@@ -407,76 +590,90 @@ impl Slo {
     /// spend under budget) neither. Series run 26 hours (a sample every 2 minutes), evaluated
     /// at 25: the day-long window must hold a day of data, or `rate` reads a fraction of a
     /// spend rate.
-    pub fn promtool_tests(&self) -> PromtoolTest {
-        let series = |job: &str, bad: f64, good: f64| -> Vec<InputSeries> {
+    ///
+    /// # Errors
+    /// When no label values satisfy the SLI's selectors, or tell its bad events from its good
+    /// ones.
+    pub fn promtool_tests(&self) -> Result<PromtoolTest, SloError> {
+        let no_series = || SloError {
+            slo: self.name.clone(),
+            problem: "no label values tell its bad events from its good ones".into(),
+        };
+        let series = |job: &str, bad: f64, good: f64| -> Result<Vec<InputSeries>, SloError> {
             let values = |per_minute: f64| format!("0+{}x780", number(per_minute * 2.0));
-            let at = |selector: String, per_minute: f64| InputSeries {
-                series: selector,
-                values: values(per_minute),
+            let fixed = BTreeMap::from([("job".to_owned(), job.to_owned())]);
+            let at = |selector: &Selector,
+                      suffix: &str,
+                      labels: &BTreeMap<String, String>,
+                      per_minute: f64| {
+                let suffix = if suffix.is_empty() {
+                    selector.suffix
+                } else {
+                    suffix
+                };
+                InputSeries {
+                    series: series_text(&format!("{}{suffix}", selector.metric.name()), labels),
+                    values: values(per_minute),
+                }
             };
-            match &self.sli {
-                Sli::Matching {
-                    total,
-                    bad: matcher,
-                } => {
-                    let (key, good_value) = if matcher.contains("!=") {
-                        ("status", "success")
+            Ok(match &self.sli {
+                Sli::Events { errors, total } => {
+                    let bad_labels = labels_for(&errors.0, &fixed, None).ok_or_else(no_series)?;
+                    let same = errors.0.metric.name() == total.0.metric.name()
+                        && errors.0.suffix == total.0.suffix;
+                    if same {
+                        // The bad series counts in both; a good one only in the total.
+                        let good_labels =
+                            labels_for(&total.0, &fixed, Some(&errors.0)).ok_or_else(no_series)?;
+                        vec![
+                            at(&errors.0, "", &bad_labels, bad),
+                            at(&total.0, "", &good_labels, good),
+                        ]
                     } else {
-                        ("status", "200")
-                    };
-                    let bad_value = if matcher.contains("!=") {
-                        "failure"
-                    } else {
-                        "500"
-                    };
+                        let total_labels =
+                            labels_for(&total.0, &fixed, None).ok_or_else(no_series)?;
+                        vec![
+                            at(&errors.0, "", &bad_labels, bad),
+                            at(&total.0, "", &total_labels, bad + good),
+                        ]
+                    }
+                }
+                Sli::Latency { histogram, le } => {
+                    let labels = labels_for(&histogram.0, &fixed, None).ok_or_else(no_series)?;
+                    let mut bucket = labels.clone();
+                    bucket.insert("le".to_owned(), le.to_string());
                     vec![
-                        at(
-                            format!("{total}{{job=\"{job}\",{key}=\"{bad_value}\"}}"),
-                            bad,
-                        ),
-                        at(
-                            format!("{total}{{job=\"{job}\",{key}=\"{good_value}\"}}"),
-                            good,
-                        ),
+                        at(&histogram.0, "_bucket", &bucket, good),
+                        at(&histogram.0, "_count", &labels, bad + good),
                     ]
                 }
-                Sli::Counted { errors, total } => vec![
-                    at(format!("{errors}{{job=\"{job}\"}}"), bad),
-                    at(format!("{total}{{job=\"{job}\"}}"), bad + good),
-                ],
-                Sli::Latency { histogram, le } => vec![
-                    at(
-                        format!("{histogram}_bucket{{job=\"{job}\",le=\"{le}\"}}"),
-                        good,
-                    ),
-                    at(format!("{histogram}_count{{job=\"{job}\"}}"), bad + good),
-                ],
                 Sli::Spend {
                     cost,
                     budget_usd_per_day,
                 } => {
                     // `bad` is the burn rate wanted: that multiple of the budget's pace.
                     let per_minute = budget_usd_per_day / 1_440.0 * bad;
-                    vec![at(format!("{cost}_sum{{job=\"{job}\"}}"), per_minute)]
+                    let labels = labels_for(&cost.0, &fixed, None).ok_or_else(no_series)?;
+                    vec![at(&cost.0, "_sum", &labels, per_minute)]
                 }
-            }
+            })
         };
         let budget = self.error_budget();
         let mut input_series = Vec::new();
         match self.sli {
             Sli::Spend { .. } => {
-                input_series.extend(series("burning", 20.0, 0.0));
-                input_series.extend(series("slow", 4.0, 0.0));
-                input_series.extend(series("quiet", 0.5, 0.0));
+                input_series.extend(series("burning", 20.0, 0.0)?);
+                input_series.extend(series("slow", 4.0, 0.0)?);
+                input_series.extend(series("quiet", 0.5, 0.0)?);
             }
             _ => {
                 // 20x the budget's error ratio at 100 events a minute; 4x for the slow burn;
                 // 20x at a trickle below the minimum traffic for the quiet job.
                 let (fast, slow) = (20.0 * budget, 4.0 * budget);
-                input_series.extend(series("burning", 100.0 * fast, 100.0 * (1.0 - fast)));
-                input_series.extend(series("slow", 100.0 * slow, 100.0 * (1.0 - slow)));
+                input_series.extend(series("burning", 100.0 * fast, 100.0 * (1.0 - fast))?);
+                input_series.extend(series("slow", 100.0 * slow, 100.0 * (1.0 - slow))?);
                 let trickle = self.min_events_per_hour / 60.0 / 4.0;
-                input_series.extend(series("quiet", trickle * fast, trickle * (1.0 - fast)));
+                input_series.extend(series("quiet", trickle * fast, trickle * (1.0 - fast))?);
             }
         }
         let expected = |name: &str, severity: &str, jobs: &[&str]| AlertRuleTest {
@@ -501,14 +698,31 @@ impl Slo {
                 })
                 .collect(),
         };
-        PromtoolTest {
+        Ok(PromtoolTest {
             interval: "2m".to_owned(),
             input_series,
             alert_rule_tests: vec![
                 expected(PAGE_ALERT, "critical", &["burning"]),
                 expected(TICKET_ALERT, "warning", &["burning", "slow"]),
             ],
-        }
+        })
+    }
+}
+
+/// `name{matchers}` of a selector, with `suffix` after the name (`_bucket`, `_count`).
+fn render(selector: &Selector, suffix: &str) -> String {
+    // An SLO's selectors come from the catalog, their labels checked when built or parsed.
+    selector
+        .render(Scope::Fleet, suffix)
+        .unwrap_or_else(|err| format!("invalid selector: {err}"))
+}
+
+/// A `_bucket` selector narrowed to the bucket `le`, spelled as the exposition spells it.
+fn with_le(bucket: &str, le: f64) -> String {
+    let le = format!("le={}", crate::promql::quote(&le.to_string()));
+    match bucket.strip_suffix('}') {
+        Some(open) => format!("{open}, {le}}}"),
+        None => format!("{bucket}{{{le}}}"),
     }
 }
 
@@ -547,22 +761,194 @@ mod tests {
     }
 
     #[test]
-    fn latency_thresholds_are_bucket_bounds_and_budgets_are_sane() {
+    fn defaults_validate_and_bad_slos_are_named() {
         for slo in default_slos() {
-            assert!((0.0..1.0).contains(&slo.objective), "{}", slo.name);
+            slo.validate().unwrap_or_else(|err| panic!("{err}"));
             assert!(slo.error_budget() > 0.0);
-            if let Sli::Latency { histogram, le } = &slo.sli {
-                let def = victor_metrics_core::catalog::ALL
-                    .iter()
-                    .find(|def| def.name() == *histogram)
-                    .expect("a catalog histogram");
-                let bound: f64 = le.parse().expect("a number");
-                assert!(
-                    def.buckets().contains(&bound),
-                    "{le} is not a bucket of {histogram}"
-                );
+        }
+        let base = &default_slos()[1];
+        let refused = |change: &dyn Fn(&mut Slo), expected: &str| {
+            let mut slo = base.clone();
+            change(&mut slo);
+            let err = slo.validate().expect_err(expected);
+            assert!(err.to_string().contains(expected), "{err}");
+            assert!(slo.engine_rules().is_err());
+        };
+        refused(&|slo| slo.name = "Has Space".into(), "the name must be");
+        refused(
+            &|slo| slo.objective = 1.0,
+            "objective 1 must be between 0 and 1",
+        );
+        refused(&|slo| slo.period_days = 0, "period_days 0");
+        refused(
+            &|slo| slo.min_events_per_hour = f64::NAN,
+            "min_events_per_hour",
+        );
+        refused(
+            &|slo| {
+                slo.sli = Sli::Latency {
+                    histogram: histogram(&catalog::REQUEST_DURATION_SECONDS),
+                    le: 7.0,
+                };
+            },
+            "le 7 is not a bucket bound of victor_request_duration_seconds",
+        );
+        let mut spend = default_slos().pop().expect("spend");
+        spend.sli = Sli::Spend {
+            cost: histogram(&catalog::LLM_COST_USD),
+            budget_usd_per_day: -1.0,
+        };
+        assert!(spend.validate().is_err());
+    }
+
+    #[test]
+    fn engine_rules_carry_the_prometheus_alerts_labels_and_annotations() {
+        for slo in default_slos() {
+            let engine = slo.engine_rules().expect("valid");
+            for (rule, alert) in engine.iter().zip(slo.alerts()) {
+                assert_eq!(rule.name(), alert.alert);
+                let mut labels = rule.labels().clone();
+                labels.insert("severity".into(), rule.severity().as_str().into());
+                assert_eq!(labels, alert.labels);
+                assert_eq!(rule.annotations(), &alert.annotations);
+                let Condition::AnyOf(clauses) = rule.condition() else {
+                    panic!("a joined condition");
+                };
+                assert_eq!(clauses.len(), 2);
+                // Both windows, and the traffic guard for event SLIs.
+                let guarded = !matches!(slo.sli, Sli::Spend { .. });
+                assert!(clauses.iter().all(|c| c.len() == 2 + usize::from(guarded)));
             }
         }
+    }
+
+    /// Replays each SLO's promtool cases (the same input series, one store per job) into the
+    /// in-process engine: at the cases' evaluation time it fires exactly what promtool expects.
+    #[test]
+    fn the_engine_fires_what_the_promtool_cases_expect() {
+        use std::time::{Instant, SystemTime};
+
+        use metrics::{Key, Label, Level, Metadata, Recorder};
+        use victor_metrics_core::VictorMetrics;
+        use victor_metrics_core::exposition::ExpositionBuilder;
+
+        const META: Metadata<'static> = Metadata::new("test", Level::INFO, None);
+        const STEP: Duration = Duration::from_secs(120);
+        for slo in default_slos() {
+            let cases = slo.promtool_tests().expect("cases");
+            let mut expected: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+            for test in &cases.alert_rule_tests {
+                for alert in &test.exp_alerts {
+                    expected
+                        .entry(alert.exp_labels["job"].as_str())
+                        .or_default()
+                        .push(test.alertname.as_str());
+                }
+            }
+            for job in ["burning", "slow", "quiet"] {
+                let (store, _) = ExpositionBuilder::new().build().expect("store");
+                let engine = crate::Engine::new(VictorMetrics::new());
+                engine
+                    .add_rules(slo.engine_rules().expect("valid"))
+                    .expect("rules");
+                // Each series of this job: its key, how it is set, its growth per step.
+                let mut series = Vec::new();
+                for input in &cases.input_series {
+                    let parsed = promql_parser::parser::parse(&input.series).expect("series");
+                    let promql_parser::parser::Expr::VectorSelector(selector) = parsed else {
+                        panic!("{}", input.series);
+                    };
+                    let labels: BTreeMap<String, String> = selector
+                        .matchers
+                        .matchers
+                        .iter()
+                        .map(|m| (m.name.clone(), m.value.clone()))
+                        .collect();
+                    if labels["job"] != job {
+                        continue;
+                    }
+                    let per_step: f64 = input
+                        .values
+                        .trim_start_matches("0+")
+                        .split('x')
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .expect("0+NxM");
+                    let name = selector.name.clone().expect("a name");
+                    series.push((name, labels, per_step));
+                }
+                let start = Instant::now();
+                let mut done: BTreeMap<String, u64> = BTreeMap::new();
+                let mut firing = Vec::new();
+                // 25 hours of samples every 2 minutes, as promtool evaluates them.
+                for step in 0..=750_u32 {
+                    let mut le_bucket = 0_u64;
+                    for (name, labels, per_step) in &series {
+                        let key_labels: Vec<Label> = labels
+                            .iter()
+                            .filter(|(k, _)| !matches!(k.as_str(), "job" | "le"))
+                            .map(|(k, v)| Label::new(k.clone(), v.clone()))
+                            .collect();
+                        // Whole events, as counters hold them.
+                        let target = (per_step * f64::from(step)).floor() as u64;
+                        let id = format!("{name}{labels:?}");
+                        let grown = target - done.get(&id).copied().unwrap_or(0);
+                        done.insert(id, target);
+                        if name.ends_with("_bucket") {
+                            // The bucket series comes first; its count's series observes.
+                            le_bucket = grown;
+                        } else if let Some(base) = name.strip_suffix("_count") {
+                            let histogram = store.register_histogram(
+                                &Key::from_parts(base.to_owned(), key_labels),
+                                &META,
+                            );
+                            // Fast ones within every bound, slow ones past the SLO's.
+                            for _ in 0..le_bucket {
+                                histogram.record(0.001);
+                            }
+                            for _ in 0..grown.saturating_sub(le_bucket) {
+                                histogram.record(1e9);
+                            }
+                        } else if let Some(base) = name.strip_suffix("_sum") {
+                            // Spend: one call a step costing what the step spends.
+                            let spent = *per_step;
+                            store
+                                .register_histogram(
+                                    &Key::from_parts(base.to_owned(), key_labels),
+                                    &META,
+                                )
+                                .record(spent);
+                        } else {
+                            store
+                                .register_counter(&Key::from_parts(name.clone(), key_labels), &META)
+                                .increment(grown);
+                        }
+                    }
+                    let at = STEP * step;
+                    engine.observe_at(&store, start + at);
+                    engine.evaluate_at(start + at, SystemTime::UNIX_EPOCH + at);
+                    firing = engine
+                        .alerts()
+                        .into_iter()
+                        .filter(|a| a.state == crate::AlertState::Firing)
+                        .map(|a| a.name)
+                        .collect::<Vec<_>>();
+                }
+                firing.sort();
+                let mut want: Vec<String> = expected
+                    .get(job)
+                    .into_iter()
+                    .flatten()
+                    .map(|name| (*name).to_owned())
+                    .collect();
+                want.sort();
+                assert_eq!(firing, want, "SLO {} job {job}", slo.name);
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_print_as_promql_reads_them() {
         assert_eq!(number(14.4), "14.4");
         assert_eq!(number(0.01), "0.01");
         assert_eq!(number(50.0), "50");

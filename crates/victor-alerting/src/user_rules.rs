@@ -12,8 +12,13 @@
 //! - `histogram_quantile(q, sum by (…, le) (rate(h_bucket{…}[w])))`: a quantile;
 //! - `max by (…) (gauge{…})`, and one such over another: a gauge or a gauge ratio;
 //!
-//! each compared with `>` or `<` and a number. `job` and `instance` in a `by` are the fleet's
-//! and dropped. Metrics must be the catalog's, of the kind the function takes.
+//! each compared with `>`, `<` or `>=` and a number. `job` and `instance` in a `by` are the
+//! fleet's and dropped. Metrics must be the catalog's, of the kind the function takes.
+//!
+//! Not read yet: conditions joined with `and`/`or`, `increase(…)` and the `1 - (bucket /
+//! count)` share that [`Signal::increase`](crate::Signal::increase) and
+//! [`Signal::share_above`](crate::Signal::share_above) write; SLOs are declared in the
+//! configuration instead.
 //!
 //! ```
 //! let yaml = r#"
@@ -157,9 +162,10 @@ fn condition(expr: &Expr) -> Result<Condition, String> {
     let comparison = match binary.op.to_string().as_str() {
         ">" => Comparison::Above,
         "<" => Comparison::Below,
+        ">=" => Comparison::AtLeast,
         op => {
             return Err(format!(
-                "the comparison `{op}` is not supported; use > or <"
+                "the comparison `{op}` is not supported; use >, < or >="
             ));
         }
     };

@@ -367,3 +367,31 @@ fn keep_firing_for_holds_a_firing_alert_through_a_flap_and_never_a_pending_one()
     assert_eq!(resolved[0].alert.state, AlertState::Resolved);
     assert!(engine.alerts().is_empty());
 }
+
+#[test]
+fn rules_may_share_a_name_when_a_label_differs() {
+    let engine = Engine::new(VictorMetrics::new());
+    let rule = |slo: &str| {
+        Rule::builder("SLOErrorBudgetBurnFast")
+            .condition(Signal::gauge(gauge(&catalog::SECURITY_TEST_PASS_RATE)).below(0.9))
+            .label("sloth_slo", slo)
+            .build()
+            .expect("rule")
+    };
+    engine.add_rule(rule("a")).expect("first");
+    engine
+        .add_rule(rule("b"))
+        .expect("a label tells them apart");
+    let err = engine
+        .add_rule(rule("a"))
+        .expect_err("same name and labels");
+    assert!(matches!(err, EngineError::DuplicateRule(_)), "{err}");
+    let store = store();
+    pass_rate(&store, 0.5);
+    let fired = step(&engine, Instant::now(), Duration::ZERO, &store);
+    assert_eq!(fired.len(), 2);
+    assert_ne!(
+        fired[0].alert.fingerprint, fired[1].alert.fingerprint,
+        "each rule's alert has its own identity"
+    );
+}
