@@ -1,6 +1,8 @@
 //! SLOs against a real Prometheus: with the generated SLO rules and an exporter running
 //! `--simulate --simulate-error-rate 0.3`, the availability SLO's fast-burn alert fires and the
-//! `slo:` series hold the burn. (`slo_steady.rs` runs the same with no errors: nothing burns.)
+//! `slo:` series hold the burn. The exporter's own engine fires the same alert, with the same
+//! labels (so Alertmanager sees one alert), and an SLO declared in its configuration burns too.
+//! (`slo_steady.rs` runs the same with no errors: nothing burns.)
 //!
 //! The exporter installs the process-wide `metrics` recorder: one exporter in this binary.
 
@@ -15,11 +17,23 @@ fn a_30_percent_error_rate_pages_through_the_fast_burn_alert() -> anyhow::Result
     let Some(prometheus_bin) = require("prometheus", "Debian package `prometheus`") else {
         return Ok(());
     };
+    // A declared SLO: 7 % of errors allowed, so 30 % burns about 4.3 times the budget: the
+    // ticket's pace (3x), not the page's (6x, 14.4x).
+    let declared = Config::from_file_text(
+        "[slos.all-requests]\n\
+         objective = 0.93\n\
+         errors = 'victor_requests_total{status=~\"5..\"}'\n\
+         total = 'victor_requests_total'\n\
+         min_events_per_hour = 1\n\
+         [alerting]\n\
+         eval_interval = \"1s\"\n",
+    )
+    .map_err(|problems| anyhow::anyhow!("{problems:?}"))?;
     let config = Config {
         listen: "127.0.0.1:0".parse()?,
         simulate: true,
         simulate_error_rate: Some(0.3),
-        ..Config::default()
+        ..declared
     };
     let exporter = Exporter::new(config)?.serve_in_background()?;
     let rules = [workspace_root().join("deploy/prometheus/rules/victor-slos.yml")];
@@ -42,6 +56,56 @@ fn a_30_percent_error_rate_pages_through_the_fast_burn_alert() -> anyhow::Result
         within,
         |firing| firing == 1.0,
     )?;
+    // The engine fires the same alert, labelled as Prometheus labels it: one alert to
+    // Alertmanager, whichever sends it.
+    let prometheus_labels = prometheus
+        .query(&format!(
+            r#"ALERTS{{alertname="SLOErrorBudgetBurnFast",alertstate="firing",{availability}}}"#
+        ))?
+        .into_iter()
+        .next()
+        .map(|(mut labels, _)| {
+            labels.remove("__name__");
+            labels.remove("alertstate");
+            labels
+        })
+        .ok_or_else(|| anyhow::anyhow!("the alert stopped firing"))?;
+    let engine_alert = |name: &str, slo: &str| -> anyhow::Result<Option<serde_json::Value>> {
+        let body: serde_json::Value = ureq::get(&format!("http://{}/api/alerts", exporter.addr()))
+            .call()?
+            .body_mut()
+            .read_json()?;
+        Ok(body["alerts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|alert| {
+                alert["name"] == name
+                    && alert["labels"]["sloth_slo"] == slo
+                    && alert["state"] == "firing"
+            })
+            .cloned())
+    };
+    let wait_for_engine = |name: &str, slo: &str| -> anyhow::Result<serde_json::Value> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(alert) = engine_alert(name, slo)? {
+                return Ok(alert);
+            }
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "the engine never fired {name} for {slo}"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    };
+    let fired = wait_for_engine("SLOErrorBudgetBurnFast", "requests-availability")?;
+    let engine_labels: std::collections::BTreeMap<String, String> =
+        serde_json::from_value(fired["labels"].clone())?;
+    assert_eq!(engine_labels, prometheus_labels);
+    let declared = wait_for_engine("SLOErrorBudgetBurnSlow", "all-requests")?;
+    assert_eq!(declared["severity"], "warning");
+
     // Every SLO records its error budget and what is left of it. The remaining budget sits
     // three recording steps (and rule groups) away from the raw rates, so it appears a few
     // evaluations after the burn does: wait for it rather than look once.

@@ -1,5 +1,6 @@
 //! SLOs against a real Prometheus with no failing requests (`--simulate-error-rate 0`): the
-//! availability SLO's series read zero and neither burn-rate alert fires. (`slo_burn.rs` runs
+//! availability SLO's series read zero and neither burn-rate alert fires, in Prometheus or in
+//! the exporter's engine. (`slo_burn.rs` runs
 //! the same with 30 % failing.)
 //!
 //! The exporter installs the process-wide `metrics` recorder: one exporter in this binary.
@@ -15,12 +16,13 @@ fn with_no_errors_the_availability_budget_does_not_burn() -> anyhow::Result<()> 
     let Some(prometheus_bin) = require("prometheus", "Debian package `prometheus`") else {
         return Ok(());
     };
-    let config = Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".parse()?,
         simulate: true,
         simulate_error_rate: Some(0.0),
         ..Config::default()
     };
+    config.alerting.eval_interval = Duration::from_secs(1);
     let exporter = Exporter::new(config)?.serve_in_background()?;
     let rules = [workspace_root().join("deploy/prometheus/rules/victor-slos.yml")];
     let prometheus = Prometheus::start_with_rules(&prometheus_bin, &[exporter.addr()], &rules)?;
@@ -36,6 +38,21 @@ fn with_no_errors_the_availability_budget_does_not_burn() -> anyhow::Result<()> 
     assert!(
         burning.is_empty(),
         "the availability SLO burns with no errors: {burning:?}"
+    );
+    // Nor in the exporter's own engine, which has evaluated every second meanwhile.
+    let body: serde_json::Value = ureq::get(&format!("http://{}/api/alerts", exporter.addr()))
+        .call()?
+        .body_mut()
+        .read_json()?;
+    let engine_burning: Vec<&serde_json::Value> = body["alerts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|alert| alert["labels"]["sloth_slo"] == "requests-availability")
+        .collect();
+    assert!(
+        engine_burning.is_empty(),
+        "the engine's availability SLO burns with no errors: {engine_burning:?}"
     );
     prometheus.wait_for_value(
         &format!("slo:period_error_budget_remaining:ratio{{{availability}}}"),

@@ -84,6 +84,13 @@ pub(crate) struct Matcher {
     pub(crate) regex: Option<Result<Regex, String>>,
 }
 
+impl PartialEq for Matcher {
+    fn eq(&self, other: &Self) -> bool {
+        // The regex is compiled from the value.
+        (self.label, self.op, &self.value) == (other.label, other.op, &other.value)
+    }
+}
+
 impl Matcher {
     pub(crate) fn new(label: &'static str, op: MatchOp, value: &str) -> Self {
         let regex = matches!(op, MatchOp::Regex | MatchOp::NotRegex)
@@ -116,16 +123,25 @@ impl Matcher {
 /// [`histogram`], so a signal can only take the kind of metric it works on.
 #[derive(Clone, Debug)]
 pub(crate) struct Selector {
+    /// The catalog entry.
     pub(crate) metric: &'static MetricDef,
     /// Which of the metric's series: `""`, or a histogram's `_sum` read as a counter.
     pub(crate) suffix: &'static str,
     pub(crate) matchers: Vec<Matcher>,
 }
 
+impl PartialEq for Selector {
+    fn eq(&self, other: &Self) -> bool {
+        self.metric.name() == other.metric.name()
+            && self.suffix == other.suffix
+            && self.matchers == other.matchers
+    }
+}
+
 macro_rules! selector_kind {
     ($(#[$doc:meta])* $ty:ident, $make:ident, $def:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Debug)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct $ty(pub(crate) Selector);
 
         /// Selects every series of the catalog entry; narrow it with the matcher methods.

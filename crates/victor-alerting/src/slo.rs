@@ -110,7 +110,7 @@ pub const TICKET_WINDOWS: [BurnWindow; 2] = [
 
 /// What counts as a bad event, and among what: selectors of catalog series, so an SLI cannot
 /// name a metric the exporter does not record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Sli {
     /// Bad events are counted by `errors`, all events by `total`: the same counter narrowed
     /// (`status=~"5.."`), or two counters (LLM errors among LLM requests).
@@ -138,7 +138,7 @@ pub enum Sli {
 }
 
 /// A service level objective.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Slo {
     /// A short, lower-case name (`requests-availability`): the `sloth_slo` label and its
     /// runbook's anchor.
@@ -229,6 +229,25 @@ pub fn default_slos() -> Vec<Slo> {
             )
         },
     ]
+}
+
+/// One SLO's group of a Prometheus rule file: its recording rules, then its two alerts.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SloRuleGroup {
+    /// `victor_slo_` and the SLO's name, `-` as `_`.
+    pub name: String,
+    /// The recording rules, then the page and ticket alerts.
+    pub rules: Vec<SloRule>,
+}
+
+/// A rule of an [`SloRuleGroup`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum SloRule {
+    /// A `record:` rule.
+    Recording(SloRecording),
+    /// An `alert:` rule.
+    Alerting(PrometheusRule),
 }
 
 /// A recording rule of the SLO file.
@@ -539,6 +558,19 @@ impl Slo {
             })
             .collect();
         conditions.join(" or ")
+    }
+
+    /// The SLO's rule group, as `victor-slos.yml` and `victor-exporter --print-rules` write it.
+    pub fn rule_group(&self) -> SloRuleGroup {
+        SloRuleGroup {
+            name: format!("victor_slo_{}", self.name.replace('-', "_")),
+            rules: self
+                .recording_rules()
+                .into_iter()
+                .map(SloRule::Recording)
+                .chain(self.alerts().into_iter().map(SloRule::Alerting))
+                .collect(),
+        }
     }
 
     /// The page and ticket alerts of this SLO.

@@ -44,7 +44,7 @@ use promql_parser::parser::{self, Expr};
 use serde::Deserialize;
 use victor_metrics_core::{MetricDef, MetricKind, catalog};
 
-use crate::promql::{Matcher, Selector};
+use crate::promql::{CounterSelector, HistogramSelector, Matcher, Selector};
 use crate::rule::{Comparison, Condition, MatchOp, Rule, Severity, Signal, SignalKind, Threshold};
 
 /// A rule of the file that cannot be loaded, and why.
@@ -293,6 +293,54 @@ fn signal(expr: &Expr) -> Result<Signal, String> {
     }
 }
 
+/// A counter selector from PromQL text (`victor_requests_total{status=~"5.."}`), as SLOs in the
+/// configuration name their events: a catalog counter, or a histogram's `_count` or `_sum`.
+///
+/// ```
+/// let errors = victor_alerting::user_rules::counter_selector(r#"victor_requests_total{status=~"5.."}"#);
+/// assert!(errors.is_ok());
+/// let refused = victor_alerting::user_rules::counter_selector("victor_requests_total{tool=\"x\"}");
+/// assert!(refused.unwrap_err().contains("has no label \"tool\""));
+/// ```
+///
+/// # Errors
+/// When the text is not one selector of a catalog counter, naming what is wrong.
+pub fn counter_selector(text: &str) -> Result<CounterSelector, String> {
+    let selector = vector_selector(text)?;
+    selector_of(&selector, MetricKind::Counter, "").map(CounterSelector)
+}
+
+/// A histogram selector from PromQL text (`victor_request_duration_seconds{endpoint="/chat"}`,
+/// the name without `_bucket`).
+///
+/// # Errors
+/// When the text is not one selector of a catalog histogram.
+pub fn histogram_selector(text: &str) -> Result<HistogramSelector, String> {
+    let selector = vector_selector(text)?;
+    if selector.metric.kind() != MetricKind::Histogram || !selector.suffix.is_empty() {
+        return Err(format!(
+            "{}{} is not a catalog histogram (name it without _bucket, _sum or _count)",
+            selector.metric.name(),
+            selector.suffix
+        ));
+    }
+    Ok(HistogramSelector(selector))
+}
+
+/// One plain vector selector of a catalog metric.
+fn vector_selector(text: &str) -> Result<Selector, String> {
+    let expr =
+        parser::parse(text.trim()).map_err(|err| format!("{text:?} does not parse: {err}"))?;
+    match unparen(&expr) {
+        Expr::VectorSelector(selector) if selector.offset.is_none() && selector.at.is_none() => {
+            parsed_selector(selector)
+        }
+        _ => Err(format!(
+            "{text:?} must be one selector such as victor_requests_total{{status=~\"5..\"}}"
+        )),
+    }
+}
+
 fn with_by(kind: SignalKind, by: Vec<&'static str>) -> Result<Signal, String> {
     Ok(Signal { kind, by })
 }
@@ -482,8 +530,8 @@ fn selector_of(selector: &Selector, kind: MetricKind, suffix: &str) -> Result<Se
     let name = format!("{}{}", selector.metric.name(), selector.suffix);
     let fits = match (kind, selector.metric.kind(), selector.suffix) {
         (MetricKind::Counter, MetricKind::Counter, "") => true,
-        // A histogram's `_sum` reads as a counter (rate of spend).
-        (MetricKind::Counter, MetricKind::Histogram, "_sum") => true,
+        // A histogram's `_sum` reads as a counter (rate of spend), its `_count` too (events).
+        (MetricKind::Counter, MetricKind::Histogram, "_sum" | "_count") => true,
         (MetricKind::Histogram, MetricKind::Histogram, s) => s == suffix,
         (MetricKind::Gauge, MetricKind::Gauge, "") => true,
         _ => false,

@@ -69,6 +69,7 @@ use victor_alerting::Secret;
 use victor_tracing::{LogFormat, TracingConfig};
 
 pub mod alerting;
+mod slos;
 
 /// The default limit on a `POST /api/events` body; larger bodies get 413 and nothing is
 /// applied.
@@ -211,6 +212,9 @@ pub struct Config {
     pub web_config_file: Option<PathBuf>,
     /// LLM prices added to or replacing the built-in table (`[[prices]]`).
     pub prices: Vec<victor_metrics_core::prices::Price>,
+    /// The SLOs the engine alerts on: the shipped ones with the `[slos.NAME]` tables applied
+    /// (see the `slos` module's documentation in the crate's README).
+    pub slos: Vec<victor_alerting::slo::Slo>,
 }
 
 /// Settings of the `/health/*` probes and their built-in checks.
@@ -264,6 +268,7 @@ impl Default for Config {
             alerting: AlertingConfig::default(),
             web_config_file: None,
             prices: Vec::new(),
+            slos: slos::defaults(),
         }
     }
 }
@@ -407,6 +412,7 @@ struct FileConfig {
     tracing: Option<FileTracing>,
     alerting: Option<FileAlerting>,
     prices: Option<Vec<FilePrice>>,
+    slos: Option<std::collections::BTreeMap<String, slos::FileSlo>>,
 }
 
 /// One `[[prices]]` entry.
@@ -629,6 +635,9 @@ impl Config {
             .map_err(|err| format!("{key}: {err}"))?;
             self.prices.push(price);
         }
+        if let Some(tables) = file.slos {
+            slos::apply(&mut self.slos, tables)?;
+        }
         Ok(())
     }
 
@@ -805,8 +814,9 @@ impl FileProblem {
 }
 
 /// The tables a file may have; every other key is a setting.
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 8] = [
     "health",
+    "slos",
     "tracing",
     "alerting",
     "alerting.email",
@@ -816,7 +826,8 @@ const TABLES: [&str; 7] = [
 ];
 
 /// Whether the dotted key names a table whose keys are settings of their own: one of
-/// [`TABLES`], or a rule's table under `alerting.rules`.
+/// [`TABLES`], or a rule's table under `alerting.rules`. (An SLO's table under `slos` is one
+/// setting: its keys only make sense together.)
 fn is_table(dotted: &str) -> bool {
     TABLES.contains(&dotted)
         || dotted

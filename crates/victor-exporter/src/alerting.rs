@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use victor_alerting::slo::{Slo, SloRuleGroup};
 use victor_alerting::{
     AlertName, AlertmanagerNotifier, DeliverySettings, Dispatcher, EmailNotifier, Engine, Notifier,
     PAGERDUTY_EVENTS_URL, PagerDutyNotifier, PrometheusRule, Rule, SlackNotifier, WebhookNotifier,
@@ -102,18 +103,52 @@ pub fn effective_rules(config: &AlertingConfig, channels: &[&str]) -> anyhow::Re
     Ok(rules)
 }
 
+/// The burn-rate alerts of the SLOs in force (`[slos.NAME]` over the shipped ones), as engine
+/// rules routed by severity: page (critical) and ticket (warning) per SLO.
+///
+/// # Errors
+/// An invalid SLO, or a route naming a channel that is not configured.
+pub fn slo_rules(slos: &[Slo], config: &AlertingConfig) -> anyhow::Result<Vec<Rule>> {
+    let mut rules = Vec::new();
+    for slo in slos {
+        for rule in slo.engine_rules()? {
+            rules.push(match config.routes.get(&rule.severity()) {
+                Some(routed) => rule.routed_to(routed),
+                None => rule,
+            });
+        }
+    }
+    Ok(rules)
+}
+
+/// The labels an SLO's engine alerts carry besides their own: `labels` without `instance`. An
+/// SLO is the service's (`sum by (job)` in `victor-slos.yml`), so every replica's alert and
+/// Prometheus' are one alert to Alertmanager: a burn pages once.
+pub fn slo_alert_labels(
+    labels: &std::collections::BTreeMap<String, String>,
+) -> std::collections::BTreeMap<String, String> {
+    let mut labels = labels.clone();
+    labels.remove("instance");
+    labels
+}
+
 /// The rules in force as a Prometheus rule file, so a fleet's Prometheus alerts on the same
-/// tuned thresholds as the engine: the effective rules, and the Prometheus-only ones
-/// (ServiceDown) unless disabled.
-pub fn rule_file(config: &AlertingConfig, rules: &[Rule]) -> String {
+/// tuned thresholds as the engine: the effective rules, the Prometheus-only ones (ServiceDown)
+/// unless disabled, and a group per SLO in force (its `slo:*` recording rules and burn-rate
+/// alerts).
+pub fn rule_file(config: &AlertingConfig, rules: &[Rule], slos: &[Slo]) -> String {
     #[derive(serde::Serialize)]
     struct File {
         groups: Vec<Group>,
     }
     #[derive(serde::Serialize)]
-    struct Group {
-        name: &'static str,
-        rules: Vec<PrometheusRule>,
+    #[serde(untagged)]
+    enum Group {
+        Effective {
+            name: &'static str,
+            rules: Vec<PrometheusRule>,
+        },
+        Slo(SloRuleGroup),
     }
     let mut prometheus: Vec<PrometheusRule> =
         rules.iter().filter_map(Rule::to_prometheus).collect();
@@ -131,15 +166,19 @@ pub fn rule_file(config: &AlertingConfig, rules: &[Rule]) -> String {
             }
         }
     }
+    let effective = Group::Effective {
+        name: "victor_effective",
+        rules: prometheus,
+    };
     let file = File {
-        groups: vec![Group {
-            name: "victor_effective",
-            rules: prometheus,
-        }],
+        groups: std::iter::once(effective)
+            .chain(slos.iter().map(|slo| Group::Slo(slo.rule_group())))
+            .collect(),
     };
     format!(
-        "# The alert rules in force (defaults and this configuration's overrides), printed by\n\
-         # `victor-exporter --print-rules`. Load it into Prometheus in place of victor-alerts.yml.\n{}",
+        "# The alert rules in force (defaults and this configuration's overrides) and its SLOs,\n\
+         # printed by `victor-exporter --print-rules`. Load it into Prometheus in place of\n\
+         # victor-alerts.yml and victor-slos.yml.\n{}",
         serde_norway::to_string(&file).unwrap_or_default()
     )
 }

@@ -240,14 +240,22 @@ impl Exporter {
         let channel_names: Vec<&str> = channels.iter().map(|(name, _)| *name).collect();
         let rules = alerting::effective_rules(&config.alerting, &channel_names)
             .context("invalid alerting configuration")?;
+        let slo_rules = alerting::slo_rules(&config.slos, &config.alerting)
+            .context("invalid SLO configuration")?;
         let alert_labels = alert_labels(&config, &external_url);
+        let slo_labels = alerting::slo_alert_labels(&alert_labels);
         let alerts = if config.alerting.enabled && config.metrics_enabled {
             let engine = Arc::new(Engine::new(metrics.clone()));
             engine
                 .add_rules(
                     rules
                         .into_iter()
-                        .map(|rule| rule.with_labels(&alert_labels)),
+                        .map(|rule| rule.with_labels(&alert_labels))
+                        .chain(
+                            slo_rules
+                                .into_iter()
+                                .map(|rule| rule.with_labels(&slo_labels)),
+                        ),
                 )
                 .context("cannot load the alert rules")?;
             Some(engine)

@@ -167,7 +167,7 @@ fn run(cli: Cli) -> anyhow::Result<Stopped> {
         let names: Vec<&str> = channels.iter().map(|(name, _)| *name).collect();
         let rules = victor_exporter::alerting::effective_rules(&config.alerting, &names)
             .context("invalid alerting configuration")?;
-        let text = victor_exporter::alerting::rule_file(&config.alerting, &rules);
+        let text = victor_exporter::alerting::rule_file(&config.alerting, &rules, &config.slos);
         std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())
             .context("cannot write the rules to standard output")?;
         return Ok(Stopped::Cleanly);

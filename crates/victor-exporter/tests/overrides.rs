@@ -1,6 +1,6 @@
 //! Rules tuned from configuration: a rule disabled in the file is never evaluated (so never
 //! notifies), an override changes `for` and routing, and `--print-rules` prints the rules in
-//! force as a Prometheus rule file that promtool accepts.
+//! force (the SLOs' groups among them) as a Prometheus rule file that promtool accepts.
 //!
 //! Its own test binary: the exporter installs the process-wide `metrics` recorder.
 
@@ -28,6 +28,14 @@ severity = "warning"
 
 [alerting.routes]
 critical = ["webhook"]
+
+[slos.chat-availability]
+objective = 0.999
+errors = 'victor_requests_total{endpoint="/chat",status=~"5.."}'
+total = 'victor_requests_total{endpoint="/chat"}'
+
+[slos.llm-spend]
+enabled = false
 "#;
 
 /// An operator's own alert, in Prometheus rule-file YAML.
@@ -161,6 +169,14 @@ fn print_rules_prints_the_tuned_rules_as_a_rule_file_promtool_accepts() {
     assert!(slow.contains("severity: warning"), "{slow}");
     assert!(text.contains("- alert: ServiceDown"), "{text}");
     assert!(text.contains("- alert: AnyServerError"), "{text}");
+    // The SLOs in force: a declared one added, a disabled one left out, each as its group.
+    assert!(text.contains("- name: victor_slo_chat_availability\n"), "{text}");
+    assert!(text.contains("- name: victor_slo_requests_availability\n"), "{text}");
+    assert!(!text.contains("victor_slo_llm_spend"), "{text}");
+    assert!(
+        text.contains(r#"rate(victor_requests_total{endpoint="/chat", status=~"5.."}[1h])"#),
+        "{text}"
+    );
 
     let Some(promtool) = which("promtool") else {
         assert!(std::env::var_os("CI").is_none(), "CI=true and no promtool");
