@@ -84,7 +84,15 @@ pub(crate) fn reference() -> String {
     out.push_str(
         "\nA burn rate of 1 spends the budget exactly over the period; 14.4 spends 2 % of a \
          30-day budget in an hour. Event SLIs need a minimum of events in the long window \
-         (20 an hour), so a quiet hour with two failures out of three cannot page.\n",
+         (20 an hour), so a quiet hour with two failures out of three cannot page.\n\n\
+         Prometheus evaluates them from `deploy/prometheus/rules/victor-slos.yml`; the exporter's \
+         engine evaluates the same alerts in process, labelled alike (`job`, no `instance`), so \
+         Alertmanager merges the two into one page. A `[slos.NAME]` table in the exporter's \
+         configuration changes a shipped SLO (`objective = 0.995`), removes it \
+         (`enabled = false`) or declares one: `errors` and `total` (counter selectors), \
+         `latency` and `le` (a histogram and one of its bucket bounds), or `spend` and \
+         `budget_usd_per_day`; `victor-exporter --print-rules` prints the groups of the SLOs in \
+         force.\n",
     );
     for slo in default_slos() {
         let _ = write!(

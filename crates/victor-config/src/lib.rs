@@ -39,6 +39,11 @@
 //! cached_input_per_mtok = 1.25     # default 0
 //! source = "our contract, 2026"    # where it was read (default "configuration")
 //!
+//! [slos.chat-latency]             # an SLO with burn-rate alerts (shipped ones: see docs/slos.md)
+//! objective = 0.99                 # a table named after a shipped SLO changes it; enabled = false removes it
+//! latency = 'victor_request_duration_seconds{endpoint="/chat"}'
+//! le = 2.5                         # or: errors + total (counters), spend + budget_usd_per_day
+//!
 //! [alerting]                       # see the `alerting` module for every key
 //! eval_interval = "15s"            # VICTOR_ALERT_EVAL_INTERVAL
 //! webhook_url = "https://…"        # VICTOR_ALERT_WEBHOOK_URL
