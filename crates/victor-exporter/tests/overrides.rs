@@ -170,8 +170,14 @@ fn print_rules_prints_the_tuned_rules_as_a_rule_file_promtool_accepts() {
     assert!(text.contains("- alert: ServiceDown"), "{text}");
     assert!(text.contains("- alert: AnyServerError"), "{text}");
     // The SLOs in force: a declared one added, a disabled one left out, each as its group.
-    assert!(text.contains("- name: victor_slo_chat_availability\n"), "{text}");
-    assert!(text.contains("- name: victor_slo_requests_availability\n"), "{text}");
+    assert!(
+        text.contains("- name: victor_slo_chat_availability\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- name: victor_slo_requests_availability\n"),
+        "{text}"
+    );
     assert!(!text.contains("victor_slo_llm_spend"), "{text}");
     assert!(
         text.contains(r#"rate(victor_requests_total{endpoint="/chat", status=~"5.."}[1h])"#),
