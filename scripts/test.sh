@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 # Reuse one target directory outside the clone, so unchanged crates are not rebuilt.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/victor-observability/target}"
+# No incremental compilation: a test run builds each changed crate once, and incremental caches
+# only grow the shared target directory (tens of GB across runs).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 # Debian packages: binary -> package.
 declare -A components=([prometheus]=prometheus [promtool]=prometheus
