@@ -8,6 +8,8 @@ use reqwest::blocking::{Client as Http, RequestBuilder};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::Value;
 
+use crate::http_config::HttpSettings;
+
 /// Why a call to the exporter gave no usable answer.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ApiError {
@@ -47,6 +49,9 @@ pub(crate) enum ApiError {
         /// The exporter's own message (its body's first line or JSON `error`).
         message: String,
     },
+    /// `--http.config.file` cannot be used.
+    #[error("invalid --http.config.file: {0}")]
+    HttpConfig(String),
     /// The answer is not the JSON the command expects.
     #[error("{url} answered {status} with a body that is not the expected JSON: {reason}")]
     Body {
@@ -118,6 +123,11 @@ impl Answer {
                 line.to_owned()
             }
         });
+        let message = if self.status == StatusCode::UNAUTHORIZED {
+            format!("{message} (credentials: --http.config.file with basic_auth, or --token)")
+        } else {
+            message
+        };
         ApiError::Status {
             method: self.method,
             url: self.url.clone(),
@@ -141,15 +151,20 @@ pub(crate) struct Client {
     http: Http,
     timeout: Duration,
     token: Option<String>,
+    /// The `Authorization` header `--http.config.file` gives every request.
+    authorization: Option<String>,
 }
 
 impl Client {
     /// A client for the exporter at `base` (`http://127.0.0.1:9091`); every call gives up
-    /// after `timeout`. `token` is sent to the routes that change state.
+    /// after `timeout`. `token` is sent to the routes that change state, in place of the
+    /// credentials of `settings` (the exporter takes its API token there); `settings` give
+    /// every other request its credentials and the TLS material.
     pub(crate) fn new(
         base: &str,
         timeout: Duration,
         token: Option<String>,
+        settings: HttpSettings,
     ) -> Result<Client, ApiError> {
         let bad = |reason: &str| ApiError::BadUrl {
             url: base.to_owned(),
@@ -166,16 +181,38 @@ impl Client {
         // reqwest is built with rustls and no default crypto provider; make *ring* the process'
         // provider unless one is installed already.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = Http::builder()
+        let mut builder = Http::builder()
             .timeout(timeout)
-            .user_agent(concat!("victor-cli/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|err| bad(&innermost(&err)))?;
+            .user_agent(concat!("victor-cli/", env!("CARGO_PKG_VERSION")));
+        let tls = |what: &str, err: reqwest::Error| {
+            ApiError::HttpConfig(format!("{what}: {}", innermost(&err)))
+        };
+        if let Some(ca) = &settings.ca {
+            let certificates = reqwest::Certificate::from_pem_bundle(ca)
+                .map_err(|err| tls("tls_config.ca_file", err))?;
+            if certificates.is_empty() {
+                return Err(ApiError::HttpConfig(
+                    "tls_config.ca_file holds no PEM certificate".to_owned(),
+                ));
+            }
+            // As Prometheus does: the CA file is the whole trust store.
+            builder = builder.tls_certs_only(certificates);
+        }
+        if let Some(identity) = &settings.identity {
+            let identity = reqwest::Identity::from_pem(identity)
+                .map_err(|err| tls("tls_config.cert_file/key_file", err))?;
+            builder = builder.identity(identity);
+        }
+        if settings.insecure_skip_verify {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        let http = builder.build().map_err(|err| bad(&innermost(&err)))?;
         Ok(Client {
             base: url,
             http,
             timeout,
             token: token.filter(|t| !t.is_empty()),
+            authorization: settings.authorization,
         })
     }
 
@@ -187,7 +224,11 @@ impl Client {
     /// `GET path` (relative to the base URL).
     pub(crate) fn get(&self, path: &str) -> Result<Answer, ApiError> {
         let url = self.url(path)?;
-        self.send("GET", self.http.get(url.clone()), &url)
+        let mut request = self.http.get(url.clone());
+        if let Some(authorization) = &self.authorization {
+            request = request.header(AUTHORIZATION, authorization);
+        }
+        self.send("GET", request, &url)
     }
 
     /// `POST path` with `body`, sending the API token when there is one.
@@ -205,6 +246,8 @@ impl Client {
             .body(body);
         if let Some(token) = &self.token {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        } else if let Some(authorization) = &self.authorization {
+            request = request.header(AUTHORIZATION, authorization);
         }
         self.send("POST", request, &url)
     }
@@ -232,9 +275,13 @@ impl Client {
                     timeout: humantime::format_duration(self.timeout).to_string(),
                 }
             } else {
+                let mut reason = innermost(&err.without_url());
+                if reason.contains("certificate") {
+                    reason.push_str(" (a private CA: --http.config.file with tls_config.ca_file)");
+                }
                 ApiError::Unreachable {
                     url: shown_url.clone(),
-                    reason: innermost(&err.without_url()),
+                    reason,
                 }
             }
         };
@@ -275,7 +322,8 @@ mod tests {
     #[test]
     fn bad_urls_are_named() {
         for url in ["127.0.0.1:9091", "ftp://host", "http//host"] {
-            let err = Client::new(url, Duration::from_secs(1), None).expect_err(url);
+            let err = Client::new(url, Duration::from_secs(1), None, HttpSettings::default())
+                .expect_err(url);
             assert!(err.to_string().contains(url), "{err}");
         }
     }
@@ -286,6 +334,7 @@ mod tests {
             "http://user:pw@example.com/victor",
             Duration::from_secs(1),
             None,
+            HttpSettings::default(),
         )
         .expect("client");
         assert_eq!(client.base(), "http://example.com/victor");

@@ -3,6 +3,7 @@
 mod alerts;
 mod client;
 mod format;
+mod http_config;
 mod metrics;
 mod status;
 
@@ -80,6 +81,19 @@ struct Cli {
         value_name = "TOKEN"
     )]
     token: Option<String>,
+
+    /// HTTP client settings for an exporter behind --web.config.file, in the YAML promtool and
+    /// amtool take: basic_auth (username, password or password_file), authorization (type,
+    /// credentials or credentials_file), tls_config (ca_file, cert_file, key_file,
+    /// insecure_skip_verify); paths relative to the file
+    #[arg(
+        long = "http.config.file",
+        global = true,
+        env = "VICTOR_HTTP_CONFIG_FILE",
+        hide_env_values = true,
+        value_name = "FILE"
+    )]
+    http_config_file: Option<PathBuf>,
 
     #[command(subcommand)]
     command: Command,
@@ -225,7 +239,13 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<Outcome> {
-    let client = || Client::new(&cli.url, cli.timeout, cli.token.clone());
+    let client = || -> Result<Client, ApiError> {
+        let settings = match &cli.http_config_file {
+            Some(path) => http_config::read(path).map_err(ApiError::HttpConfig)?,
+            None => http_config::HttpSettings::default(),
+        };
+        Client::new(&cli.url, cli.timeout, cli.token.clone(), settings)
+    };
     let output = if cli.json { Output::Json } else { cli.output };
     let as_json = output == Output::Json;
     let wide = output == Output::Wide;
