@@ -37,7 +37,8 @@ fn text(output: &Output) -> String {
 #[test]
 fn the_cli_reaches_a_secured_exporter_with_an_http_config_file() {
     let dir = tempfile::tempdir().expect("dir");
-    let pki = TestPki::generate(dir.path()).expect("pki");
+    // ca.pem, server.pem and server-key.pem, which the files below name relatively.
+    TestPki::generate(dir.path()).expect("pki");
     let hash = bcrypt::hash("operator-password", 4).expect("hash");
     let web_config = dir.path().join("web.yml");
     std::fs::write(
