@@ -228,6 +228,67 @@ const DISK: Runbook = Runbook {
     ],
 };
 
+const HOST_SAMPLES: Runbook = Runbook {
+    checks: &[
+        "How old: `victor_system_sample_age_seconds`, and `victor metrics system` (`age`, `stale`).",
+        "What hangs: a stuck `statvfs` of `health.disk_path` (an NFS or FUSE mount that stopped answering); `cat /proc/<pid>/stack` of the exporter's sampler thread.",
+    ],
+    causes: &[
+        "A network file system under `health.disk_path` that no longer answers.",
+        "A host so starved of CPU or I/O that procfs reads stall.",
+    ],
+    actions: &[
+        "Restore or unmount the hung file system, or point `health.disk_path` at a local one.",
+        "Until then, read host figures from the node's own exporter: the `victor_system_*` gauges hold the last figures read. `/metrics`, alerts and probes keep answering.",
+    ],
+};
+
+const CONNECTIONS: Runbook = Runbook {
+    checks: &[
+        "Who connects: `victor_active_connections`, and `victor_exporter_requests_total` by endpoint.",
+        "Whether probes still pass: `outcome=\"probes_only\"` is the reserve serving `/health/*`; `closed` means even the reserve was full.",
+    ],
+    causes: &[
+        "Clients that open a connection per request and never close it, or a scrape storm (many Prometheus replicas, a misconfigured interval).",
+        "`max_connections` set below what the deployment needs.",
+    ],
+    actions: &[
+        "Fix the client (keep-alive, fewer replicas, a longer scrape interval).",
+        "Raise `max_connections` (stay under the process' file-descriptor limit: `process_max_fds`).",
+    ],
+};
+
+const NOTIFICATIONS: Runbook = Runbook {
+    checks: &[
+        "Which channel and why: `victor_alert_notifications_failed_total` by `channel` and `reason` (retries_exhausted, queue_full, channel_closed).",
+        "The exporter's log: each failed delivery is logged with the channel, the alert and the receiver's (scrubbed) answer.",
+        "`victor alerts test CHANNEL` sends one test notification and prints what the receiver said.",
+    ],
+    causes: &[
+        "The receiver is down, moved, or refuses the credentials (a rotated webhook URL, Slack token or SMTP password).",
+        "A flood of alerts filling the channel's queue (queue_full).",
+    ],
+    actions: &[
+        "Fix the receiver or the channel's settings, then `victor alerts test CHANNEL`.",
+        "Until then, read alerts from `victor alerts`, `/api/alerts` or the status page, and route critical alerts through a second channel.",
+    ],
+};
+
+const SPANS: Runbook = Runbook {
+    checks: &[
+        "Why: `victor_tracing_spans_dropped_total` by `reason` (queue_full, export_failed) beside `victor_tracing_spans_exported_total`.",
+        "Whether the collector answers at `OTEL_EXPORTER_OTLP_ENDPOINT` (the exporter's log names the export error).",
+    ],
+    causes: &[
+        "The OTLP collector is down, unreachable or refusing (export_failed).",
+        "More sampled spans than the export keeps up with (queue_full).",
+    ],
+    actions: &[
+        "Fix or scale the collector.",
+        "Lower `OTEL_TRACES_SAMPLER_ARG` so fewer spans are sampled; metrics are unaffected either way.",
+    ],
+};
+
 const TASKS: Runbook = Runbook {
     checks: &[
         "Which tasks fail: `sum by (status) (rate(victor_tasks_total[5m]))`, then tool and provider failures over the same window.",
@@ -343,6 +404,10 @@ fn runbook(alert: AlertName) -> &'static Runbook {
         A::HighTaskFailureRate => &TASKS,
         A::LLMCostSpike | A::HighTokenUsageRate | A::TokenUsageSpike => &SPEND,
         A::CoordinatorFailures | A::SlowCoordinatorExecution => &COORDINATOR,
+        A::HostSamplesStale => &HOST_SAMPLES,
+        A::ConnectionLimitReached => &CONNECTIONS,
+        A::AlertNotificationsFailing => &NOTIFICATIONS,
+        A::TraceSpansDropped => &SPANS,
     }
 }
 

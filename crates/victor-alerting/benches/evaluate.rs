@@ -2,17 +2,19 @@
 //!
 //! `cargo bench -p victor-alerting --bench evaluate`
 //!
-//! - `evaluate/1000_rules`: one [`Engine::evaluate_at`] over 1 000 rules (the 44 default rules'
+//! - `evaluate/1000_rules`: one [`Engine::evaluate_at`] over 1 000 rules (the default rules'
 //!   conditions, repeated under distinct names: ratios, rates, quantiles and gauges over every
 //!   default signal) against a scrape of a busy agent (every default metric, ~2 000 series).
 //!   Each rule computes its own groups; nothing is shared between rules.
 //! - `evaluate/1000_rules_with_overrides`: the same thousand as an operator tunes them from
 //!   configuration (threshold, `for`, `keep_firing_for`, severity, routing, `job`/`instance`).
-//! - `evaluate/default_rules`: the default rule set alone.
+//! - `evaluate/default_rules`: the default rule set alone; `default_rules_and_slos` adds the
+//!   default SLOs' burn-rate rules (two per SLO, six thresholds each), as the exporter loads them.
 //! - `cycle/default_rules`: a whole evaluation cycle as the exporter runs it, reading the store
 //!   and evaluating the default rules (what `victor_alert_evaluation_duration_seconds` times).
 //! - `limit/cycle`: the same at the cardinality limit on every metric: every catalog metric
-//!   holds 10 000 series (about 1.2 million series, ~100 MB of text if rendered).
+//!   holds 10 000 series (about 1.2 million series, ~100 MB of text if rendered);
+//!   `limit/cycle_with_slos` with the SLOs' rules too.
 //! - Anchors: `observe/read_store` (reading the store, which an evaluation cycle does once
 //!   whatever the rule count) and `render` (the `/metrics` render of the same store).
 
@@ -158,6 +160,7 @@ fn evaluate(c: &mut Criterion) {
         ("1000_rules", thousand_rules()),
         ("1000_rules_with_overrides", thousand_rules_with_overrides()),
         ("default_rules", default_rules()),
+        ("default_rules_and_slos", default_rules_and_slos()),
     ]
     .into_iter()
     .map(|(label, rules)| {
@@ -219,20 +222,34 @@ fn at_the_limit(c: &mut Criterion) {
         store.series_created(),
         filled.elapsed()
     );
-    let engine = Engine::new(VictorMetrics::new());
-    engine.add_rules(default_rules()).unwrap();
-    let first = Instant::now();
-    engine.evaluate_cycle(&store, || {});
-    eprintln!(
-        "limit: first cycle (indexes every series rules name) {:?}",
-        first.elapsed()
-    );
     let mut group = c.benchmark_group("limit");
     group.sample_size(10);
-    group.bench_function("cycle", |b| {
-        b.iter(|| black_box(engine.evaluate_cycle(&store, || {})));
-    });
+    for (label, rules) in [
+        ("cycle", default_rules()),
+        ("cycle_with_slos", default_rules_and_slos()),
+    ] {
+        let engine = Engine::new(VictorMetrics::new());
+        engine.add_rules(rules).unwrap();
+        let first = Instant::now();
+        engine.evaluate_cycle(&store, || {});
+        eprintln!(
+            "limit: {label}: first cycle (indexes every series rules name) {:?}",
+            first.elapsed()
+        );
+        group.bench_function(label, |b| {
+            b.iter(|| black_box(engine.evaluate_cycle(&store, || {})));
+        });
+    }
     group.finish();
+}
+
+/// The default rules and the default SLOs' burn-rate rules: what the exporter loads.
+fn default_rules_and_slos() -> Vec<Rule> {
+    let mut rules = default_rules();
+    for slo in victor_alerting::slo::default_slos() {
+        rules.extend(slo.engine_rules().unwrap());
+    }
+    rules
 }
 
 criterion_group! {

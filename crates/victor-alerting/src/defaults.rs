@@ -17,6 +17,7 @@
 //! | `003` business | HighTaskFailureRate, LLMCostSpike |
 //! | `003` coordinator | CoordinatorFailures, SlowCoordinatorExecution |
 //! | `003` token usage | HighTokenUsageRate, TokenUsageSpike |
+//! | added: the exporter itself | HostSamplesStale, ConnectionLimitReached, AlertNotificationsFailing, TraceSpansDropped |
 //!
 //! `003`'s other categories are alerts above: API health (HighErrorRate, HighLatency), tool
 //! execution (HighToolErrorRate, HighToolExecutionLatency), cache (LowCacheHitRate), memory and
@@ -131,6 +132,10 @@ alert_names! {
         SlowCoordinatorExecution,
         HighTokenUsageRate,
         TokenUsageSpike,
+        HostSamplesStale,
+        ConnectionLimitReached,
+        AlertNotificationsFailing,
+        TraceSpansDropped,
         ServiceDown,
 }
 
@@ -741,6 +746,53 @@ pub fn default_rule_groups() -> Vec<RuleGroup> {
                 ),
             ],
         ),
+        (
+            "victor_exporter_self",
+            "added: the exporter watching itself, so it never goes quiet unnoticed",
+            vec![
+                spec(
+                    AlertName::HostSamplesStale,
+                    Severity::Warning,
+                    minutes(2),
+                    Signal::gauge(gauge(&catalog::SYSTEM_SAMPLE_AGE_SECONDS)).above(60.0),
+                    "Host figures are stale",
+                    "The last host sample is {{ $value | humanizeDuration }} old: a host call (a hung mount, say) does not return, and the victor_system_* gauges hold old figures",
+                ),
+                spec(
+                    AlertName::ConnectionLimitReached,
+                    Severity::Warning,
+                    minutes(1),
+                    Signal::rate(
+                        counter(&catalog::EXPORTER_CONNECTIONS_OVER_LIMIT_TOTAL),
+                        WINDOW,
+                    )
+                    .by(["outcome"])
+                    .above(0.0),
+                    "Exporter at its connection limit",
+                    "{{ $value | humanize }} connections/s arrive past max_connections ({{ $labels.outcome }}): scrapes or API calls are being turned away",
+                ),
+                spec(
+                    AlertName::AlertNotificationsFailing,
+                    Severity::Warning,
+                    minutes(5),
+                    Signal::rate(counter(&catalog::ALERT_NOTIFICATIONS_FAILED_TOTAL), WINDOW)
+                        .by(["channel"])
+                        .above(0.0),
+                    "Alert notifications are failing",
+                    "Channel {{ $labels.channel }} has given up on {{ $value | humanize }} notifications/s for 5 minutes: alerts are not reaching people through it",
+                ),
+                spec(
+                    AlertName::TraceSpansDropped,
+                    Severity::Warning,
+                    minutes(10),
+                    Signal::rate(counter(&catalog::TRACING_SPANS_DROPPED_TOTAL), WINDOW)
+                        .by(["reason"])
+                        .above(0.0),
+                    "Trace spans are being dropped",
+                    "{{ $value | humanize }} sampled spans/s are lost ({{ $labels.reason }}) for 10 minutes: traces are incomplete",
+                ),
+            ],
+        ),
     ];
     groups
         .into_iter()
@@ -867,7 +919,7 @@ mod tests {
     #[test]
     fn every_default_rule_builds_with_a_unique_name() {
         let rules = default_rules();
-        assert_eq!(rules.len(), 44);
+        assert_eq!(rules.len(), 48);
         let names: HashSet<&str> = rules.iter().map(Rule::name).collect();
         assert_eq!(names.len(), rules.len());
         for rule in &rules {

@@ -45,11 +45,20 @@ fn idle(addr: SocketAddr, count: usize) -> Vec<TcpStream> {
 #[test]
 fn past_the_limit_probes_answer_then_connections_close_and_service_returns() {
     const MAX: usize = 4;
-    let config = Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
         max_connections: MAX,
         ..Config::default()
     };
+    // The exporter says it turned connections away: ConnectionLimitReached, made quick.
+    config.alerting.eval_interval = Duration::from_millis(100);
+    config.alerting.rules.insert(
+        victor_alerting::AlertName::ConnectionLimitReached,
+        victor_alerting::RuleOverride {
+            for_duration: Some(Duration::ZERO),
+            ..Default::default()
+        },
+    );
     let exporter = Exporter::new(config)
         .expect("exporter")
         .serve_in_background()
@@ -98,4 +107,21 @@ fn past_the_limit_probes_answer_then_connections_close_and_service_returns() {
         over("probes_only")
     );
     assert!(over("closed") >= 1.0);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, alerts) = request(addr, "/api/alerts").expect("alerts answer");
+        let firing = |outcome: &str| {
+            alerts.contains("\"ConnectionLimitReached\"")
+                && alerts.contains(&format!("\"outcome\":\"{outcome}\""))
+        };
+        if firing("probes_only") && firing("closed") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no ConnectionLimitReached alert per outcome: {alerts}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

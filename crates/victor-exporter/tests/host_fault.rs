@@ -48,6 +48,15 @@ fn a_hung_host_call_stops_nothing_and_shutdown_ends_within_its_bound() {
     };
     config.alerting.eval_interval = Duration::from_millis(200);
     config.health.shutdown_delay = Duration::ZERO;
+    // The exporter notices its own stale host figures: HostSamplesStale, made quick.
+    config.alerting.rules.insert(
+        victor_alerting::AlertName::HostSamplesStale,
+        victor_alerting::RuleOverride {
+            threshold: Some(0.5),
+            for_duration: Some(Duration::ZERO),
+            ..Default::default()
+        },
+    );
     let (release, hang) = mpsc::channel::<()>();
     let (_release_check, hang_check) = mpsc::channel::<()>();
     let hang_check = std::sync::Mutex::new(hang_check);
@@ -133,6 +142,16 @@ fn a_hung_host_call_stops_nothing_and_shutdown_ends_within_its_bound() {
     assert!(
         series_value(&second, "victor_system_sample_age_seconds").is_some_and(|age| age > 0.9),
         "the sample age grows while the host call hangs"
+    );
+    let (_, alerts, _) = get(&agent, &format!("{base}/api/alerts"));
+    let alerts: serde_json::Value = serde_json::from_str(&alerts).expect("json");
+    assert!(
+        alerts["alerts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|alert| alert["name"] == "HostSamplesStale" && alert["state"] == "firing"),
+        "the exporter does not say its host figures are stale: {alerts}"
     );
 
     let signalled = Instant::now();
