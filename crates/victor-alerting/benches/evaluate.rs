@@ -194,11 +194,13 @@ fn evaluate(c: &mut Criterion) {
     group.finish();
 
     let mut cycle = c.benchmark_group("cycle");
-    let engine = &engines[1].1;
-    cycle.bench_function("default_rules", |b| {
-        b.iter(|| black_box(engine.evaluate_cycle(&store, || {})));
-    });
+    for (label, engine) in &engines[2..] {
+        cycle.bench_function(*label, |b| {
+            b.iter(|| black_box(engine.evaluate_cycle(&store, || {})));
+        });
+    }
     cycle.finish();
+    let engine = &engines[2].1;
 
     let mut anchors = c.benchmark_group("anchors");
     anchors.bench_function("observe/read_store", |b| {

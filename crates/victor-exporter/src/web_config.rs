@@ -13,7 +13,8 @@
 //! ```
 //!
 //! Every key is checked when the exporter starts; a bad entry is refused, naming the file and
-//! the key. Passwords are bcrypt hashes, as exporter-toolkit takes them; a successful check is
+//! the key. The certificate and key files are re-read when they change (every few seconds), so
+//! a rotated certificate is served without a restart. Passwords are bcrypt hashes, as exporter-toolkit takes them; a successful check is
 //! remembered (keyed by a SHA-256 of user, password and hash) so a scrape every few seconds
 //! does not pay bcrypt's cost each time, and an unknown user costs as much as a wrong password.
 //!
@@ -24,12 +25,15 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use base64::Engine as _;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde::Deserialize;
@@ -164,15 +168,100 @@ fn certificates(key: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, 
     Ok(chain)
 }
 
+/// The certificate chain and key in `cert` and `key`, checked to belong together.
+fn certified_key(
+    cert: &Path,
+    key: &Path,
+    provider: &rustls::crypto::CryptoProvider,
+) -> Result<CertifiedKey, String> {
+    let chain = certificates("cert_file", cert)?;
+    // The key's bytes are never shown: only the path and the parser's reason.
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|err| format!("tls_server_config.key_file {}: {err}", key.display()))?;
+    CertifiedKey::from_der(chain, key, provider)
+        .map_err(|err| format!("tls_server_config: cert_file and key_file: {err}"))
+}
+
+/// How often the certificate files are looked at for a rotation.
+pub(crate) const CERT_RELOAD_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The server certificate, re-read when its files change, as exporter-toolkit re-reads them:
+/// cert-manager and its peers rotate certificates in place. A thread of its own looks at the
+/// files every [`CERT_RELOAD_INTERVAL`] (so a hung file system stalls only it); a handshake
+/// only takes the current certificate. A rotation that fails to load (half-written files, a
+/// key that does not match) keeps the certificate in use and is logged.
+#[derive(Debug)]
+struct ReloadingCert {
+    current: std::sync::RwLock<Arc<CertifiedKey>>,
+}
+
+impl ResolvesServerCert for ReloadingCert {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let current = self
+            .current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Some(Arc::clone(&current))
+    }
+}
+
+/// When and how big each file was last seen: what changes when a file is replaced.
+fn stamps(paths: &[&Path]) -> Vec<Option<(std::time::SystemTime, u64)>> {
+    paths
+        .iter()
+        .map(|path| {
+            let meta = std::fs::metadata(path).ok()?;
+            Some((meta.modified().ok()?, meta.len()))
+        })
+        .collect()
+}
+
+/// Looks at the files every [`CERT_RELOAD_INTERVAL`] until the resolver is dropped.
+fn watch_certificate(
+    resolver: std::sync::Weak<ReloadingCert>,
+    cert: PathBuf,
+    key: PathBuf,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("victor-tls-reload".to_owned())
+        .spawn(move || {
+            let mut seen = stamps(&[&cert, &key]);
+            loop {
+                std::thread::sleep(CERT_RELOAD_INTERVAL);
+                let Some(resolver) = resolver.upgrade() else {
+                    return;
+                };
+                let now = stamps(&[&cert, &key]);
+                if now == seen {
+                    continue;
+                }
+                seen = now;
+                match certified_key(&cert, &key, &provider) {
+                    Ok(loaded) => {
+                        *resolver
+                            .current
+                            .write()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(loaded);
+                        tracing::info!(cert = %cert.display(), "TLS certificate reloaded");
+                    }
+                    Err(err) => tracing::warn!(
+                        error = %err,
+                        "the TLS certificate files changed but do not load; serving the previous certificate"
+                    ),
+                }
+            }
+        });
+    if let Err(err) = spawned {
+        tracing::warn!(error = %err, "cannot start the TLS certificate watcher; rotation needs a restart");
+    }
+}
+
 fn tls_config(file: &TlsFile, base: &Path) -> Result<rustls::ServerConfig, String> {
     let (Some(cert), Some(key)) = (&file.cert_file, &file.key_file) else {
         return Err("tls_server_config needs both cert_file and key_file".to_owned());
     };
-    let chain = certificates("cert_file", &resolve(base, cert))?;
-    let key_path = resolve(base, key);
-    // The key's bytes are never shown: only the path and the parser's reason.
-    let key = PrivateKeyDer::from_pem_file(&key_path)
-        .map_err(|err| format!("tls_server_config.key_file {}: {err}", key_path.display()))?;
+    let (cert_path, key_path) = (resolve(base, cert), resolve(base, key));
     let min = tls_version(
         "min_version",
         file.min_version.as_deref().unwrap_or("TLS12"),
@@ -207,8 +296,10 @@ fn tls_config(file: &TlsFile, base: &Path) -> Result<rustls::ServerConfig, Strin
                     .add(certificate)
                     .map_err(|err| format!("tls_server_config.client_ca_file: {err}"))?;
             }
-            let verifier =
-                rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider);
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                roots.into(),
+                Arc::clone(&provider),
+            );
             let verifier = if auth_type == "VerifyClientCertIfGiven" {
                 verifier.allow_unauthenticated()
             } else {
@@ -227,9 +318,11 @@ fn tls_config(file: &TlsFile, base: &Path) -> Result<rustls::ServerConfig, Strin
             ));
         }
     };
-    let mut config = builder
-        .with_single_cert(chain, key)
-        .map_err(|err| format!("tls_server_config: cert_file and key_file: {err}"))?;
+    let resolver = Arc::new(ReloadingCert {
+        current: std::sync::RwLock::new(Arc::new(certified_key(&cert_path, &key_path, &provider)?)),
+    });
+    watch_certificate(Arc::downgrade(&resolver), cert_path, key_path, provider);
+    let mut config = builder.with_cert_resolver(resolver);
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
