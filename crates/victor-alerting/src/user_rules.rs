@@ -12,13 +12,14 @@
 //! - `histogram_quantile(q, sum by (…, le) (rate(h_bucket{…}[w])))`: a quantile;
 //! - `max by (…) (gauge{…})`, and one such over another: a gauge or a gauge ratio;
 //!
-//! each compared with `>`, `<` or `>=` and a number. `job` and `instance` in a `by` are the
-//! fleet's and dropped. Metrics must be the catalog's, of the kind the function takes.
+//! - `sum by (…) (increase(counter{…}[w]))`: the events in a window;
+//! - `1 - (sum by (…) (rate(h_bucket{…, le="b"}[w])) / sum by (…) (rate(h_count{…}[w])))`: the
+//!   share of observations above a bucket bound;
 //!
-//! Not read yet: conditions joined with `and`/`or`, `increase(…)` and the `1 - (bucket /
-//! count)` share that [`Signal::increase`](crate::Signal::increase) and
-//! [`Signal::share_above`](crate::Signal::share_above) write; SLOs are declared in the
-//! configuration instead.
+//! each compared with `>`, `<` or `>=` and a number, and comparisons joined with `and` and `or`
+//! (a multiwindow burn-rate alert: `(long > x and short > x) or (…)`; both sides of a join group
+//! by the same labels). `job` and `instance` in a `by` are the fleet's and dropped. Metrics must
+//! be the catalog's, of the kind the function takes.
 //!
 //! ```
 //! let yaml = r#"
@@ -152,8 +153,27 @@ fn load(rule: FileRule) -> Result<Rule, String> {
     builder.build().map_err(|err| err.to_string())
 }
 
-/// `signal > t` or `signal < t`.
+/// `signal > t`, `signal < t` or `signal >= t`, or such comparisons joined with `and` and `or`.
 fn condition(expr: &Expr) -> Result<Condition, String> {
+    if let Expr::Binary(join) = unparen(expr)
+        && matches!(join.op.to_string().as_str(), "and" | "or")
+    {
+        let op = join.op.to_string();
+        if join.modifier.as_ref().is_some_and(|m| m.matching.is_some()) {
+            return Err(format!(
+                "`{op} on (…)`/`{op} ignoring (…)` is not supported: both sides must group by the same labels and `{op}` matches on all of them"
+            ));
+        }
+        let (left, right) = (condition(&join.lhs)?, condition(&join.rhs)?);
+        return if op == "or" {
+            left.or(right)
+        } else {
+            Condition::all([left, right])
+        }
+        .ok_or_else(|| {
+            "`and` over an `or` is not supported; write (a and c) or (b and c)".to_owned()
+        });
+    }
     let Expr::Binary(binary) = unparen(expr) else {
         return Err(format!(
             "expr must compare a signal with a number (`… > 0.05`), not {expr}"
@@ -165,7 +185,7 @@ fn condition(expr: &Expr) -> Result<Condition, String> {
         ">=" => Comparison::AtLeast,
         op => {
             return Err(format!(
-                "the comparison `{op}` is not supported; use >, < or >="
+                "the comparison `{op}` is not supported; use >, < or >= (joined with and, or)"
             ));
         }
     };
@@ -193,9 +213,16 @@ fn unparen(expr: &Expr) -> &Expr {
     }
 }
 
-/// A signal: a rate, a ratio or growth of rates, a quantile, a gauge or a gauge ratio.
+/// A signal: a rate or increase, a ratio or growth of rates, a quantile, a share above a bound,
+/// a gauge or a gauge ratio.
 fn signal(expr: &Expr) -> Result<Signal, String> {
     match unparen(expr) {
+        Expr::Binary(minus)
+            if minus.op.to_string() == "-"
+                && matches!(unparen(&minus.lhs), Expr::NumberLiteral(one) if one.val == 1.0) =>
+        {
+            share_above(&minus.rhs)
+        }
         Expr::Binary(division) if division.op.to_string() == "/" => {
             if division
                 .modifier
@@ -274,9 +301,14 @@ fn signal(expr: &Expr) -> Result<Signal, String> {
         }
         Expr::Aggregate(aggregate) => match aggregate.op.to_string().as_str() {
             "sum" => {
-                let (by, counter, window) = rate(expr)?;
+                let (by, counter, window) =
+                    rate_or_increase(expr, "increase").or_else(|_| rate(expr))?;
                 let counter = selector_of(&counter, MetricKind::Counter, "")?;
-                with_by(SignalKind::Rate { counter, window }, by)
+                if function(expr) == Some("increase") {
+                    with_by(SignalKind::Increase { counter, window }, by)
+                } else {
+                    with_by(SignalKind::Rate { counter, window }, by)
+                }
             }
             "max" => {
                 let (by, gauge) = max_gauge(expr)?;
@@ -358,9 +390,81 @@ fn same_by(a: &[&'static str], b: &[&'static str]) -> Result<(), String> {
 /// A `sum by (…) (rate(…[w]))`: its group labels, selector and window.
 type Rate = (Vec<&'static str>, Selector, Duration);
 
+/// `1 - (sum by (…) (rate(h_bucket{…, le="b"}[w])) / sum by (…) (rate(h_count{…}[w])))`: the
+/// share of observations above the bound `b`, as [`Signal::share_above`] writes it.
+fn share_above(expr: &Expr) -> Result<Signal, String> {
+    let expected = "1 - (sum by (…) (rate(h_bucket{le=\"b\"}[w])) / sum by (…) (rate(h_count[w])))";
+    let Expr::Binary(division) = unparen(expr) else {
+        return Err(format!("expected {expected}"));
+    };
+    if division.op.to_string() != "/" {
+        return Err(format!("expected {expected}"));
+    }
+    // The bucket's `le` is no label of the catalog metric: take it out before reading the rest.
+    let Expr::Aggregate(aggregate) = unparen(&division.lhs) else {
+        return Err(format!("expected {expected}"));
+    };
+    let mut bucket_sum = aggregate.clone();
+    let mut bound = None;
+    if let Expr::Call(call) = &mut *bucket_sum.expr
+        && let Some(Expr::MatrixSelector(matrix)) = call.args.args.first_mut().map(|arg| &mut **arg)
+    {
+        matrix.vs.matchers.matchers.retain(|matcher| {
+            if matcher.name == "le" && matches!(matcher.op, ParsedOp::Equal) {
+                bound = matcher.value.parse::<f64>().ok();
+                false
+            } else {
+                true
+            }
+        });
+    }
+    let bound =
+        bound.ok_or_else(|| format!("the bucket needs le=\"bound\": expected {expected}"))?;
+    let (by, bucket, window) = rate(&Expr::Aggregate(bucket_sum))?;
+    let (by_count, count, count_window) = rate(&division.rhs)?;
+    same_by(&by, &by_count)?;
+    if window != count_window {
+        return Err("the bucket's and the count's rates must share one window".into());
+    }
+    let histogram = selector_of(&bucket, MetricKind::Histogram, "_bucket")?;
+    let counted = selector_of(&count, MetricKind::Histogram, "_count")?;
+    if counted.metric.name() != histogram.metric.name() || counted.matchers != histogram.matchers {
+        return Err(format!(
+            "the bucket and the count must select the same series of one histogram: expected {expected}"
+        ));
+    }
+    with_by(
+        SignalKind::ShareAbove {
+            histogram: Selector {
+                suffix: "",
+                ..histogram
+            },
+            bound,
+            window,
+        },
+        by,
+    )
+}
+
+/// The function inside a `sum by (…) (f(…))`.
+fn function(expr: &Expr) -> Option<&str> {
+    let Expr::Aggregate(aggregate) = unparen(expr) else {
+        return None;
+    };
+    let Expr::Call(call) = unparen(&aggregate.expr) else {
+        return None;
+    };
+    Some(call.func.name)
+}
+
 /// `sum by (…) (rate(metric{…}[w]))`: the group labels (fleet labels dropped), a counter's
 /// selector (suffix kept for `_bucket`/`_sum`) and the window.
 fn rate(expr: &Expr) -> Result<Rate, String> {
+    rate_or_increase(expr, "rate")
+}
+
+/// [`rate`] with `function` (`rate` or `increase`) inside the sum.
+fn rate_or_increase(expr: &Expr, function: &str) -> Result<Rate, String> {
     let Expr::Aggregate(aggregate) = unparen(expr) else {
         return Err(format!("expected sum by (…) (rate(…)), not {expr}"));
     };
@@ -376,17 +480,17 @@ fn rate(expr: &Expr) -> Result<Rate, String> {
             aggregate.expr
         ));
     };
-    if call.func.name != "rate" {
+    if call.func.name != function {
         return Err(format!(
-            "the function `{}` is not supported; use rate",
+            "the function `{}` is not supported here; use {function}",
             call.func.name
         ));
     }
     let [range] = call.args.args.as_slice() else {
-        return Err("rate takes one argument".into());
+        return Err(format!("{function} takes one argument"));
     };
     let Expr::MatrixSelector(matrix) = unparen(range) else {
-        return Err("rate needs a range selector (`metric[5m]`)".into());
+        return Err(format!("{function} needs a range selector (`metric[5m]`)"));
     };
     if matrix.vs.offset.is_some() || matrix.vs.at.is_some() {
         return Err("`offset` and `@` are not supported".into());
@@ -582,6 +686,59 @@ mod tests {
                 "{}",
                 rule.name()
             );
+        }
+    }
+
+    #[test]
+    fn every_slo_burn_rate_rule_reads_back_from_its_prometheus_form() {
+        for slo in crate::slo::default_slos() {
+            for rule in slo.engine_rules().expect("valid") {
+                let prometheus = rule.to_prometheus().expect("typed");
+                let expr = parser::parse(&prometheus.expr)
+                    .unwrap_or_else(|err| panic!("{err}\n{}", prometheus.expr));
+                let condition = condition(&expr)
+                    .unwrap_or_else(|err| panic!("{}: {err}\n{}", slo.name, prometheus.expr));
+                assert!(matches!(condition, Condition::AnyOf(ref clauses) if clauses.len() == 2));
+                let again = Rule::builder(rule.name())
+                    .condition(condition)
+                    .build()
+                    .expect("builds");
+                assert_eq!(
+                    again.to_prometheus().expect("typed").expr,
+                    prometheus.expr,
+                    "{}",
+                    slo.name
+                );
+            }
+        }
+        for (expr, named) in [
+            (
+                "(sum by (job) (rate(victor_requests_total[5m])) > 1 or sum by (job) (rate(victor_requests_total[1h])) > 1) and sum by (job) (increase(victor_requests_total[1h])) >= 20",
+                "`and` over an `or`",
+            ),
+            (
+                "sum by (job) (rate(victor_requests_total[5m])) > 1 and on (job) sum by (job) (increase(victor_requests_total[1h])) >= 20",
+                "and on (…)",
+            ),
+            (
+                "sum by (job, endpoint) (rate(victor_requests_total[5m])) > 1 and sum by (job) (increase(victor_requests_total[1h])) >= 20",
+                "same labels",
+            ),
+            (
+                "1 - (sum by (job) (rate(victor_request_duration_seconds_bucket[5m])) / sum by (job) (rate(victor_request_duration_seconds_count[5m]))) > 0.1",
+                "le=",
+            ),
+            (
+                "1 - (sum by (job) (rate(victor_request_duration_seconds_bucket{le=\"7\"}[5m])) / sum by (job) (rate(victor_request_duration_seconds_count[5m]))) > 0.1",
+                "7 is not a bucket bound",
+            ),
+            (
+                "1 - (sum by (job) (rate(victor_request_duration_seconds_bucket{le=\"10\", endpoint=\"/a\"}[5m])) / sum by (job) (rate(victor_request_duration_seconds_count[5m]))) > 0.1",
+                "same series",
+            ),
+        ] {
+            let problem = problem(expr);
+            assert!(problem.contains(named), "{expr}: {problem}");
         }
     }
 
