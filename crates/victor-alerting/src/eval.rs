@@ -150,8 +150,16 @@ impl Compiled {
         );
     }
 
-    /// The signal's value per group (NaN where it cannot be computed).
+    /// The signal's value per group (NaN where it cannot be computed), times its factor.
     pub(crate) fn evaluate(&self, signal: &Signal) -> Vec<f64> {
+        let mut values = self.evaluate_unscaled(signal);
+        if signal.scale != 1.0 {
+            values.iter_mut().for_each(|value| *value *= signal.scale);
+        }
+        values
+    }
+
+    fn evaluate_unscaled(&self, signal: &Signal) -> Vec<f64> {
         let groups = self.groups.len();
         let history = &self.history;
         let layout = Layout::of(signal);

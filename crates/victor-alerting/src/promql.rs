@@ -576,6 +576,15 @@ pub struct PrometheusRule {
 impl Signal {
     /// The signal as a query: what the engine computes in process, for Prometheus.
     pub fn query(&self) -> Query {
+        let query = self.unscaled_query();
+        if self.scale == 1.0 {
+            query
+        } else {
+            query.times(self.scale)
+        }
+    }
+
+    fn unscaled_query(&self) -> Query {
         let by = self.by.clone();
         let rate = |counter: &Selector, window: Duration| Query::Rate {
             counter: CounterSelector(counter.clone()),

@@ -158,14 +158,20 @@ impl Rule {
             let mut fixed = by.clone();
             fixed.insert("job".into(), TEST_JOB.into());
             fixed.insert("instance".into(), instance.into());
+            // Inputs are made for the unscaled signal; its factor scales the value back.
+            let scale = signal.scale;
             inputs(
                 &signal.kind,
                 &fixed,
-                target,
+                target / scale,
                 firing,
                 end,
-                threshold.threshold,
+                threshold.threshold / scale,
             )
+            .map(|inputs| Inputs {
+                value: inputs.value * scale,
+                ..inputs
+            })
             .ok_or_else(|| unreachable(if firing { "fires" } else { "stays quiet" }))
         };
         let firing = build(FIRING_INSTANCE, fire, true)?;

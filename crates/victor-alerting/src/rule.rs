@@ -173,6 +173,8 @@ pub enum RuleError {
 pub struct Signal {
     pub(crate) kind: SignalKind,
     pub(crate) by: Vec<&'static str>,
+    /// What the value is multiplied by ([`Signal::times`]); 1 for most.
+    pub(crate) scale: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -297,7 +299,16 @@ impl Signal {
         Signal {
             kind,
             by: Vec::new(),
+            scale: 1.0,
         }
+    }
+
+    /// The signal times `factor` (PromQL `… * factor`): a change of unit (dollars a second to
+    /// dollars a day: 86 400), or a pace over a budget (spend a day over 50 dollars: 86 400 / 50).
+    #[must_use]
+    pub fn times(mut self, factor: f64) -> Signal {
+        self.scale *= factor;
+        self
     }
 
     /// Splits the signal per distinct value of these labels: one alert per endpoint, tool or
@@ -787,6 +798,12 @@ fn validate(rule: &str, threshold: &Threshold) -> Result<(), RuleError> {
         )));
     }
     let signal = &threshold.signal;
+    if !(signal.scale.is_finite() && signal.scale != 0.0) {
+        return Err(out_of_range(format!(
+            "the factor {} is not a finite, non-zero number",
+            signal.scale
+        )));
+    }
     if let SignalKind::Quantile { q, .. } = signal.kind
         && !(0.0..=1.0).contains(&q)
     {

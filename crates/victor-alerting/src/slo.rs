@@ -393,20 +393,22 @@ impl Slo {
         }
     }
 
-    /// The error ratio over `window` as an engine signal (spend: dollars a second, compared
-    /// with the budget's pace).
+    /// The error ratio over `window` as an engine signal: what `slo:sli_error:ratio_rate{window}`
+    /// records (spend: the spend rate over the daily budget's pace).
     fn ratio_signal(&self, window: Duration) -> Signal {
         match &self.sli {
             Sli::Events { errors, total } => Signal::ratio(errors.clone(), [total.clone()], window),
             Sli::Latency { histogram, le } => Signal::share_above(histogram.clone(), *le, window),
-            Sli::Spend { cost, .. } => Signal::rate(cost.clone().sum(), window),
+            Sli::Spend {
+                cost,
+                budget_usd_per_day,
+            } => Signal::rate(cost.clone().sum(), window).times(86_400.0 / budget_usd_per_day),
         }
     }
 
     /// The burn-rate alerts as engine rules, page then ticket: the conditions of
     /// [`Slo::alerts`], evaluated in process over the exporter's own series. Each alert's
-    /// value is the error ratio over the long window of the clause that holds (spend: dollars a
-    /// second).
+    /// value is the error ratio over the long window of the clause that holds, as in Prometheus.
     ///
     /// ```
     /// use victor_alerting::slo::{default_slos, PAGE_ALERT};
@@ -431,14 +433,7 @@ impl Slo {
         let rule = |alert: PrometheusRule, windows: &[BurnWindow; 2], severity: Severity| {
             let mut condition: Option<Condition> = None;
             for window in windows {
-                let threshold = window.factor * self.error_budget();
-                let limit = match self.sli {
-                    // The signal is dollars a second; the budget's pace is budget / 86400.
-                    Sli::Spend {
-                        budget_usd_per_day, ..
-                    } => threshold * budget_usd_per_day / 86_400.0,
-                    _ => threshold,
-                };
+                let limit = window.factor * self.error_budget();
                 let mut terms = vec![
                     self.ratio_signal(window.long_duration()).above(limit),
                     self.ratio_signal(window.short_duration()).above(limit),
@@ -963,9 +958,22 @@ mod tests {
                         .alerts()
                         .into_iter()
                         .filter(|a| a.state == crate::AlertState::Firing)
-                        .map(|a| a.name)
                         .collect::<Vec<_>>();
                 }
+                // Each alert's value is the long window's error ratio, as Prometheus' is: the
+                // job's burn (20x or 4x) times the error budget.
+                let burn = if job == "burning" { 20.0 } else { 4.0 };
+                for alert in &firing {
+                    let value = alert.value.expect("a value");
+                    let expected = burn * slo.error_budget();
+                    assert!(
+                        (value - expected).abs() <= 0.05 * expected,
+                        "SLO {} job {job}: {} value {value}, expected about {expected}",
+                        slo.name,
+                        alert.name
+                    );
+                }
+                let mut firing: Vec<String> = firing.into_iter().map(|a| a.name).collect();
                 firing.sort();
                 let mut want: Vec<String> = expected
                     .get(job)

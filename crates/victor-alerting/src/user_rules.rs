@@ -16,7 +16,8 @@
 //! - `1 - (sum by (…) (rate(h_bucket{…, le="b"}[w])) / sum by (…) (rate(h_count{…}[w])))`: the
 //!   share of observations above a bucket bound;
 //!
-//! each compared with `>`, `<` or `>=` and a number, and comparisons joined with `and` and `or`
+//! each perhaps times a number (`… * 1728`), compared with `>`, `<` or `>=` and a number, and
+//! comparisons joined with `and` and `or`
 //! (a multiwindow burn-rate alert: `(long > x and short > x) or (…)`; both sides of a join group
 //! by the same labels). `job` and `instance` in a `by` are the fleet's and dropped. Metrics must
 //! be the catalog's, of the kind the function takes.
@@ -217,6 +218,15 @@ fn unparen(expr: &Expr) -> &Expr {
 /// a gauge or a gauge ratio.
 fn signal(expr: &Expr) -> Result<Signal, String> {
     match unparen(expr) {
+        Expr::Binary(product)
+            if product.op.to_string() == "*"
+                && matches!(unparen(&product.rhs), Expr::NumberLiteral(_)) =>
+        {
+            let Expr::NumberLiteral(factor) = unparen(&product.rhs) else {
+                unreachable!("matched above");
+            };
+            Ok(signal(&product.lhs)?.times(factor.val))
+        }
         Expr::Binary(minus)
             if minus.op.to_string() == "-"
                 && matches!(unparen(&minus.lhs), Expr::NumberLiteral(one) if one.val == 1.0) =>
@@ -374,7 +384,11 @@ fn vector_selector(text: &str) -> Result<Selector, String> {
 }
 
 fn with_by(kind: SignalKind, by: Vec<&'static str>) -> Result<Signal, String> {
-    Ok(Signal { kind, by })
+    Ok(Signal {
+        kind,
+        by,
+        scale: 1.0,
+    })
 }
 
 fn same_by(a: &[&'static str], b: &[&'static str]) -> Result<(), String> {
