@@ -112,8 +112,12 @@ struct TlsConfig {
 /// given twice or not at all, a certificate without its key. Secret values are never quoted.
 pub(crate) fn read(path: &Path) -> Result<HttpSettings, String> {
     let shown = path.display();
-    let text =
-        std::fs::read_to_string(path).map_err(|err| format!("cannot read {shown}: {err}"))?;
+    let text = read_limited(path)
+        .and_then(|bytes| {
+            String::from_utf8(bytes)
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"))
+        })
+        .map_err(|err| format!("cannot read {shown}: {err}"))?;
     let file: File = serde_norway::from_str(&text).map_err(|err| {
         // serde's messages name keys and types, not values; keep only the first line.
         let message = err.to_string();
@@ -122,7 +126,7 @@ pub(crate) fn read(path: &Path) -> Result<HttpSettings, String> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let resolve = |file: &Path| dir.join(file);
     let read_file = |key: &str, file: &Path| {
-        std::fs::read(resolve(file))
+        read_limited(&resolve(file))
             .map_err(|err| format!("{shown}: {key} {}: {err}", resolve(file).display()))
     };
     let secret_file = |key: &str, file: &Path| -> Result<String, String> {
@@ -212,6 +216,26 @@ pub(crate) fn read(path: &Path) -> Result<HttpSettings, String> {
     Ok(settings)
 }
 
+/// The most of a settings, password or certificate file read: far above any real one, and a
+/// bound when a path names `/dev/zero` or a log by mistake.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// A file's bytes, refused past [`MAX_FILE_BYTES`].
+fn read_limited(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {MAX_FILE_BYTES} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +317,10 @@ mod tests {
         refused(
             "tls_config:\n  server_name: x\n",
             "server_name is not supported",
+        );
+        refused(
+            "tls_config:\n  ca_file: /dev/zero\n",
+            "larger than 1048576 bytes",
         );
         refused(
             "basic_auth:\n  username: op\n  password: [hunter2]\n",

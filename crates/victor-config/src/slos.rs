@@ -67,7 +67,9 @@ pub(crate) fn apply(slos: &mut Vec<Slo>, tables: BTreeMap<String, FileSlo>) -> R
         }
         let base = position.map(|position| slos[position].clone());
         let slo = merged(&name, base.as_ref(), table).map_err(|why| format!("{key}: {why}"))?;
-        slo.validate()
+        // Building its rules checks everything the engine will: the SLO, and each threshold
+        // made from it (a budget or a traffic minimum so extreme a threshold is not finite).
+        slo.engine_rules()
             .map_err(|err| format!("{key}: {}", err.problem))?;
         match position {
             Some(position) => slos[position] = slo,
@@ -292,6 +294,12 @@ mod tests {
         refused(
             "[llm-spend]\nbudget_usd_per_day = 0\n",
             "budget_usd_per_day 0 must be a positive number",
+        );
+        // Numbers at the edge of f64: refused when a threshold made from them is not finite.
+        refused("[llm-spend]\nbudget_usd_per_day = 5e-324\n", "not a finite");
+        refused(
+            "[requests-availability]\nmin_events_per_hour = 1.7e308\n",
+            "not a finite number",
         );
     }
 }
