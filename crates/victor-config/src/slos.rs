@@ -59,14 +59,25 @@ pub(crate) fn apply(slos: &mut Vec<Slo>, tables: BTreeMap<String, FileSlo>) -> R
     for (name, table) in tables {
         let key = format!("slos.{name}");
         let position = slos.iter().position(|slo| slo.name == name);
+        let known = || {
+            let names: Vec<&str> = slos.iter().map(|slo| slo.name.as_str()).collect();
+            format!("the SLOs in force: {}", names.join(", "))
+        };
         if table.enabled == Some(false) {
-            if let Some(position) = position {
-                slos.remove(position);
-            }
+            // A misspelt name would otherwise leave the SLO it meant in force, silently.
+            let position = position
+                .ok_or_else(|| format!("{key}: no SLO of that name to disable ({})", known()))?;
+            slos.remove(position);
             continue;
         }
         let base = position.map(|position| slos[position].clone());
-        let slo = merged(&name, base.as_ref(), table).map_err(|why| format!("{key}: {why}"))?;
+        let slo = merged(&name, base.as_ref(), table).map_err(|why| {
+            if base.is_none() && why.starts_with("a new SLO") {
+                format!("{key}: {why} (or name one of {})", known())
+            } else {
+                format!("{key}: {why}")
+            }
+        })?;
         // Building its rules checks everything the engine will: the SLO, and each threshold
         // made from it (a budget or a traffic minimum so extreme a threshold is not finite).
         slo.engine_rules()
@@ -297,6 +308,15 @@ mod tests {
         );
         // Numbers at the edge of f64: refused when a threshold made from them is not finite.
         refused("[llm-spend]\nbudget_usd_per_day = 5e-324\n", "not a finite");
+        // A misspelt name is said, with the names it could have meant.
+        refused(
+            "[request-availability]\nenabled = false\n",
+            "slos.request-availability: no SLO of that name to disable (the SLOs in force: requests-availability,",
+        );
+        refused(
+            "[request-availability]\nobjective = 0.995\n",
+            "(or name one of the SLOs in force: requests-availability,",
+        );
         refused(
             "[requests-availability]\nmin_events_per_hour = 1.7e308\n",
             "not a finite number",
