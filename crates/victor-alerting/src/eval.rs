@@ -150,11 +150,19 @@ impl Compiled {
         );
     }
 
-    /// The signal's value per group (NaN where it cannot be computed), times its factor.
+    /// The signal's value per group (NaN where it cannot be computed), times its factor (and the
+    /// share of its window seen, for [`Signal::unseen_as_clean`]).
     pub(crate) fn evaluate(&self, signal: &Signal) -> Vec<f64> {
         let mut values = self.evaluate_unscaled(signal);
-        if signal.scale != 1.0 {
-            values.iter_mut().for_each(|value| *value *= signal.scale);
+        let mut scale = signal.scale;
+        if signal.unseen_as_clean
+            && let Some(window) = signal.window()
+            && !window.is_zero()
+        {
+            scale *= (self.history.span().as_secs_f64() / window.as_secs_f64()).min(1.0);
+        }
+        if scale != 1.0 {
+            values.iter_mut().for_each(|value| *value *= scale);
         }
         values
     }

@@ -175,6 +175,9 @@ pub struct Signal {
     pub(crate) by: Vec<&'static str>,
     /// What the value is multiplied by ([`Signal::times`]); 1 for most.
     pub(crate) scale: f64,
+    /// Whether the value is scaled by the share of its window seen
+    /// ([`Signal::unseen_as_clean`]).
+    pub(crate) unseen_as_clean: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -300,7 +303,21 @@ impl Signal {
             kind,
             by: Vec::new(),
             scale: 1.0,
+            unseen_as_clean: false,
         }
+    }
+
+    /// Counts the part of the window the engine has not seen (it started less than a window
+    /// ago) as clean: the value is scaled by the share of the window seen. A ratio over an hour,
+    /// an hour after start, is then what Prometheus computes when it kept the clean hour before
+    /// the exporter restarted, and a burst of errors right after a restart (a deployment's
+    /// warm-up) does not look like an hour of them. The SLOs' burn-rate rules use it; the value
+    /// is as usual once the window is covered. It has no PromQL form: Prometheus keeps its own
+    /// history.
+    #[must_use]
+    pub fn unseen_as_clean(mut self) -> Signal {
+        self.unseen_as_clean = true;
+        self
     }
 
     /// The signal times `factor` (PromQL `… * factor`): a change of unit (dollars a second to

@@ -214,6 +214,14 @@ impl History {
         self.samples.back()
     }
 
+    /// How long the samples kept span, newest to oldest.
+    pub(crate) fn span(&self) -> Duration {
+        match (self.samples.front(), self.samples.back()) {
+            (Some(oldest), Some(newest)) => newest.at.saturating_duration_since(oldest.at),
+            _ => Duration::ZERO,
+        }
+    }
+
     /// The sample a `window` rate starts from: the newest one at least `window` old, else the
     /// oldest (a partial window, right after start). `None` when there is only the current one.
     pub(crate) fn base(&self, window: Duration) -> Option<&Sample> {

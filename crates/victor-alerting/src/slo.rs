@@ -396,14 +396,18 @@ impl Slo {
     /// The error ratio over `window` as an engine signal: what `slo:sli_error:ratio_rate{window}`
     /// records (spend: the spend rate over the daily budget's pace).
     fn ratio_signal(&self, window: Duration) -> Signal {
-        match &self.sli {
+        // After a restart the engine has seen less than the window; Prometheus, which kept the
+        // history, sees the rest (usually clean). Counting it clean keeps the two verdicts alike
+        // and a warm-up burst from paging as if it had lasted the whole window.
+        let signal = match &self.sli {
             Sli::Events { errors, total } => Signal::ratio(errors.clone(), [total.clone()], window),
             Sli::Latency { histogram, le } => Signal::share_above(histogram.clone(), *le, window),
             Sli::Spend {
                 cost,
                 budget_usd_per_day,
             } => Signal::rate(cost.clone().sum(), window).times(86_400.0 / budget_usd_per_day),
-        }
+        };
+        signal.unseen_as_clean()
     }
 
     /// The burn-rate alerts as engine rules, page then ticket: the conditions of
@@ -985,6 +989,57 @@ mod tests {
                 assert_eq!(firing, want, "SLO {} job {job}", slo.name);
             }
         }
+    }
+
+    /// Right after a (re)start the engine has seen minutes, not the hour: a warm-up burst of 20 %
+    /// errors (14.4x would page) does not page, and the same burn kept up does, once enough of
+    /// the hour is seen to spend 2 % of the budget.
+    #[test]
+    fn a_burst_after_a_restart_does_not_page_a_sustained_burn_does() {
+        use std::time::{Instant, SystemTime};
+
+        use metrics::{Key, Label, Level, Metadata, Recorder};
+        use victor_metrics_core::VictorMetrics;
+        use victor_metrics_core::exposition::ExpositionBuilder;
+
+        const META: Metadata<'static> = Metadata::new("test", Level::INFO, None);
+        let availability = default_slos().remove(0);
+        let (store, _) = ExpositionBuilder::new().build().expect("store");
+        let engine = crate::Engine::new(VictorMetrics::new());
+        engine
+            .add_rules(availability.engine_rules().expect("valid"))
+            .expect("rules");
+        let requests = |status: &str| {
+            store.register_counter(
+                &Key::from_parts(
+                    "victor_requests_total",
+                    vec![Label::new("status", status.to_owned())],
+                ),
+                &META,
+            )
+        };
+        let start = Instant::now();
+        let mut paged = None;
+        for minute in 0..=60_u64 {
+            // 100 requests a minute, 20 of them 5xx.
+            requests("200").increment(80);
+            requests("503").increment(20);
+            let at = Duration::from_secs(minute * 60);
+            engine.observe_at(&store, start + at);
+            engine.evaluate_at(start + at, SystemTime::UNIX_EPOCH + at);
+            let page = engine
+                .alerts()
+                .into_iter()
+                .any(|a| a.name == PAGE_ALERT && a.state == crate::AlertState::Firing);
+            if page && paged.is_none() {
+                paged = Some(minute);
+            }
+        }
+        // 20 % errors is 20x a 1 % budget: Prometheus, had it kept a clean hour before the
+        // restart, pages once 0.2 x minutes / 60 > 0.144, after 43.2 minutes. So does the
+        // engine; counting the unseen time as errors like the seen, it would page at once.
+        let paged = paged.expect("a sustained burn pages");
+        assert!((43..=45).contains(&paged), "paged {paged} minutes on");
     }
 
     #[test]

@@ -388,6 +388,7 @@ fn with_by(kind: SignalKind, by: Vec<&'static str>) -> Result<Signal, String> {
         kind,
         by,
         scale: 1.0,
+        unseen_as_clean: false,
     })
 }
 
