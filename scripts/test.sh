@@ -59,6 +59,9 @@ fi
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# Documentation builds with every intra-doc link resolved (public docs naming private items
+# included).
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --locked --quiet
 cargo test --workspace --locked
 # Every library crate packages (metadata, versions on internal dependencies, files), in
 # dependency order; the test support, xtask and the end-to-end crate are not published. The

@@ -58,7 +58,7 @@ pub(crate) fn owned(groups: &[Group]) -> Vec<&'static MetricDef> {
         .collect()
 }
 
-/// A label value that is not one of an enum's values, for the core enums' [`FromStr`].
+/// A label value that is not one of an enum's values, for the core enums' [`FromStr`](std::str::FromStr).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{value:?} is not a valid {what}; expected one of {expected}")]
 pub struct UnknownValue {

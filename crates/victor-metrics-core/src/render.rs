@@ -1,7 +1,7 @@
 //! The store rendered as the Prometheus text format (0.0.4) or as OpenMetrics text (1.0.0).
 //!
 //! Both formats share the label syntax, and every series carries its labels escaped once, at
-//! creation ([`crate::store`]), so a render copies them and formats numbers (`itoa`, `ryu`).
+//! creation (the `store` module), so a render copies them and formats numbers (`itoa`, `ryu`).
 //! Families come sorted by name and series in creation order, so two renders of the same
 //! values are byte-identical. OpenMetrics adds what the text format cannot carry: counters
 //! named without their `_total` suffix, the latest exemplar per histogram bucket, and `# EOF`.

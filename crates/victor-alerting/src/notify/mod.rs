@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | [`SlackNotifier`] | HTTPS POST to an incoming webhook | text with severity, summary, value, labels and runbook link |
 //! | [`EmailNotifier`] | SMTP through `lettre` (plain, STARTTLS or TLS; optional AUTH) | subject line and plain-text body |
-//! | [`WebhookNotifier`] | HTTP POST of JSON | the [`Notification`](crate::Notification) as JSON, optionally HMAC-SHA256 signed |
+//! | [`WebhookNotifier`] | HTTP POST of JSON | the [`Notification`] as JSON, optionally HMAC-SHA256 signed |
 //! | [`PagerDutyNotifier`] | HTTPS POST to the Events API v2 | `trigger` with the alert as payload, `resolve` of the same `dedup_key` (the fingerprint) |
 //! | [`AlertmanagerNotifier`] | `POST /api/v2/alerts` | Alertmanager's postable alerts (labels, annotations, `startsAt`, `endsAt`, `generatorURL`) |
 
