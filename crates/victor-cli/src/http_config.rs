@@ -161,6 +161,11 @@ pub(crate) fn read(path: &Path) -> Result<HttpSettings, String> {
                 basic.password_file.as_ref(),
                 "password_file",
             )?;
+            if basic.username.contains(':') || has_control(&basic.username) {
+                return Err(format!(
+                    "{shown}: basic_auth.username may hold neither ':' nor control characters"
+                ));
+            }
             use base64::Engine as _;
             let pair = format!("{}:{password}", basic.username);
             settings.authorization = Some(format!(
@@ -176,6 +181,13 @@ pub(crate) fn read(path: &Path) -> Result<HttpSettings, String> {
                 "credentials_file",
             )?;
             let kind = authorization.kind.unwrap_or_else(|| "Bearer".to_owned());
+            // A header cannot carry them; say so here rather than fail each request.
+            if has_control(&credentials) || has_control(&kind) || kind.contains(' ') {
+                return Err(format!(
+                    "{shown}: authorization: the type and credentials may not hold control \
+                     characters (a line break in the credentials file?), nor the type a space"
+                ));
+            }
             settings.authorization = Some(format!("{kind} {credentials}"));
         }
         (None, None) => {}
@@ -214,6 +226,11 @@ pub(crate) fn read(path: &Path) -> Result<HttpSettings, String> {
     // Accepted for compatibility; the client never follows redirects nor needs HTTP/2.
     let _ = (file.follow_redirects, file.enable_http2);
     Ok(settings)
+}
+
+/// Whether `text` holds a character an HTTP header value cannot (CR, LF, NUL, other controls).
+fn has_control(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && c != '\t')
 }
 
 /// The most of a settings, password or certificate file read: far above any real one, and a
@@ -321,6 +338,14 @@ mod tests {
         refused(
             "tls_config:\n  ca_file: /dev/zero\n",
             "larger than 1048576 bytes",
+        );
+        refused(
+            "authorization:\n  credentials: \"hunter2\\r\\nX-Injected: 1\"\n",
+            "may not hold control characters",
+        );
+        refused(
+            "basic_auth:\n  username: \"a:b\"\n  password: hunter2\n",
+            "basic_auth.username may hold neither",
         );
         refused(
             "basic_auth:\n  username: op\n  password: [hunter2]\n",
