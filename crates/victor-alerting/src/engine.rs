@@ -743,19 +743,28 @@ pub struct AlertsView {
 }
 
 /// What sets one alert of a list apart beside its name and severity: every other label of an
-/// alert of the [`AlertsView`] JSON, as `key=value`, in label order. The CLI and the status
-/// page show alerts with it.
+/// alert of the [`AlertsView`] JSON, as `key=value`, in label order, except the SLO labels that
+/// only repeat `sloth_slo` (`sloth_id`, `sloth_service`). The CLI and the status page show
+/// alerts with it; the JSON keeps every label.
 ///
 /// ```
 /// let alert = serde_json::json!({"labels": {"alertname": "HighErrorRate", "endpoint": "/chat", "severity": "critical"}});
 /// assert_eq!(victor_alerting::distinguishing_labels(&alert), ["endpoint=/chat"]);
+/// let burn = serde_json::json!({"labels": {"alertname": "SLOErrorBudgetBurnFast", "job": "victor",
+///     "severity": "critical", "sloth_id": "victor-llm-spend", "sloth_service": "victor", "sloth_slo": "llm-spend"}});
+/// assert_eq!(victor_alerting::distinguishing_labels(&burn), ["job=victor", "sloth_slo=llm-spend"]);
 /// ```
 pub fn distinguishing_labels(alert: &serde_json::Value) -> Vec<String> {
     alert["labels"]
         .as_object()
         .into_iter()
         .flatten()
-        .filter(|(key, _)| !matches!(key.as_str(), "alertname" | "severity"))
+        .filter(|(key, _)| {
+            !matches!(
+                key.as_str(),
+                "alertname" | "severity" | "sloth_id" | "sloth_service"
+            )
+        })
         .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
         .collect()
 }
