@@ -119,6 +119,33 @@ fn a_30_percent_error_rate_pages_through_the_fast_burn_alert() -> anyhow::Result
     let engine_labels: std::collections::BTreeMap<String, String> =
         serde_json::from_value(fired["labels"].clone())?;
     assert_eq!(engine_labels, prometheus_labels);
+    // The SLO view shows the burn that paged: over 5 minutes far past the page's 14.4x.
+    let view: serde_json::Value =
+        ureq::get(&format!("http://{}/api/performance/slos", exporter.addr()))
+            .call()?
+            .body_mut()
+            .read_json()?;
+    let tight_view = view["slos"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|slo| slo["name"] == "tight-availability")
+        .ok_or_else(|| anyhow::anyhow!("no tight-availability in {view}"))?;
+    let five_minutes = tight_view["burn_rates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|burn| burn["window"] == "5m")
+        .and_then(|burn| burn["burn_rate"].as_f64());
+    assert!(five_minutes.is_some_and(|burn| burn > 14.4), "{tight_view}");
+    assert!(
+        tight_view["alerts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|alert| alert["name"] == "SLOErrorBudgetBurnFast"),
+        "{tight_view}"
+    );
     // The shipped availability SLO, 30x its budget for seconds after a start, does not page in
     // the engine: it counts the hour it has not seen as clean, as Prometheus would had it kept
     // a clean hour from before a restart.

@@ -471,6 +471,32 @@ impl Engine {
         notifications
     }
 
+    /// The current value of each threshold's signal (in [`Condition::thresholds`] order) of the
+    /// rule named `name` whose label `label` is `value`, as the last observation left it; NaN
+    /// where there is none. For rules without `by` (one group), such as an SLO's burn-rate
+    /// rules; `None` when no such rule is loaded.
+    pub fn threshold_values(&self, name: &str, label: &str, value: &str) -> Option<Vec<f64>> {
+        let state = self.lock();
+        let rule_state = state.rules.iter().find(|loaded| {
+            loaded.rule.name == name
+                && loaded.rule.labels.get(label).map(String::as_str) == Some(value)
+        })?;
+        let thresholds = rule_state.rule.condition.thresholds();
+        Some(
+            thresholds
+                .iter()
+                .zip(&rule_state.compiled)
+                .map(|(threshold, compiled)| {
+                    compiled
+                        .evaluate(&threshold.signal)
+                        .first()
+                        .copied()
+                        .unwrap_or(f64::NAN)
+                })
+                .collect(),
+        )
+    }
+
     /// Pending and firing alerts, most severe first, then by name and labels.
     pub fn alerts(&self) -> Vec<Alert> {
         let mut alerts: Vec<Alert> = self

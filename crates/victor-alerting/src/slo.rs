@@ -231,6 +231,45 @@ pub fn default_slos() -> Vec<Slo> {
     ]
 }
 
+/// How an SLO stands in the engine now: its burn rate over each window and its alerts. What
+/// `GET /api/performance/slos` lists and `victor metrics slos` shows.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SloStatus {
+    /// The SLO's name.
+    pub name: String,
+    /// What it promises.
+    pub description: String,
+    /// The share of good events promised (0 for a spend budget).
+    pub objective: f64,
+    /// The share of bad events allowed (1 for a spend budget).
+    pub error_budget: f64,
+    /// Per window of [`WINDOWS`] the alerts read (`5m` … `3d`), the burn rate: the error ratio
+    /// over the error budget, 1 spending the budget exactly over the period. Until the engine
+    /// has seen a whole window the part not seen counts as clean, as for alerting. `None`: no
+    /// events yet.
+    pub burn_rates: Vec<WindowBurn>,
+    /// The SLO's pending and firing alerts.
+    pub alerts: Vec<SloAlert>,
+}
+
+/// An SLO's burn rate over one window.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct WindowBurn {
+    /// The window (`5m`, `1h`, `3d`).
+    pub window: String,
+    /// The error ratio over the error budget; `None` while there were no events.
+    pub burn_rate: Option<f64>,
+}
+
+/// One of an SLO's pending or firing alerts.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SloAlert {
+    /// [`PAGE_ALERT`] or [`TICKET_ALERT`].
+    pub name: String,
+    /// Pending or firing.
+    pub state: crate::AlertState,
+}
+
 /// One SLO's group of a Prometheus rule file: its recording rules, then its two alerts.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct SloRuleGroup {
@@ -408,6 +447,53 @@ impl Slo {
             } => Signal::rate(cost.clone().sum(), window).times(86_400.0 / budget_usd_per_day),
         };
         signal.unseen_as_clean()
+    }
+
+    /// How the SLO stands in `engine`, which holds its [`Slo::engine_rules`]: the burn rate
+    /// over each window the alerts read, and its pending and firing alerts.
+    pub fn status(&self, engine: &crate::Engine) -> SloStatus {
+        let budget = self.error_budget();
+        // Each rule's thresholds, as `engine_rules` builds them: per window of the alert, the
+        // long ratio, the short ratio, then the traffic guard (event SLIs).
+        let stride = if self.total_events().is_some() { 3 } else { 2 };
+        let mut burns: BTreeMap<&str, f64> = BTreeMap::new();
+        for (alert, windows) in [(PAGE_ALERT, &PAGE_WINDOWS), (TICKET_ALERT, &TICKET_WINDOWS)] {
+            let Some(values) = engine.threshold_values(alert, "sloth_slo", &self.name) else {
+                continue;
+            };
+            for (position, window) in windows.iter().enumerate() {
+                for (offset, span) in [(0, window.long), (1, window.short)] {
+                    if let Some(value) = values.get(position * stride + offset) {
+                        burns.insert(span, value / budget);
+                    }
+                }
+            }
+        }
+        SloStatus {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            objective: self.objective,
+            error_budget: budget,
+            burn_rates: WINDOWS
+                .iter()
+                .filter_map(|window| {
+                    let burn = burns.get(window)?;
+                    Some(WindowBurn {
+                        window: (*window).to_owned(),
+                        burn_rate: burn.is_finite().then_some(*burn),
+                    })
+                })
+                .collect(),
+            alerts: engine
+                .alerts()
+                .into_iter()
+                .filter(|alert| alert.labels.get("sloth_slo") == Some(&self.name))
+                .map(|alert| SloAlert {
+                    name: alert.name,
+                    state: alert.state,
+                })
+                .collect(),
+        }
     }
 
     /// The burn-rate alerts as engine rules, page then ticket: the conditions of
@@ -1040,6 +1126,34 @@ mod tests {
         // engine; counting the unseen time as errors like the seen, it would page at once.
         let paged = paged.expect("a sustained burn pages");
         assert!((43..=45).contains(&paged), "paged {paged} minutes on");
+
+        // The status reads the same figures: an hour seen, 20x over every window up to an hour,
+        // less over the longer ones (seen for an hour of theirs), and the page firing.
+        let status = availability.status(&engine);
+        let burn = |window: &str| {
+            status
+                .burn_rates
+                .iter()
+                .find(|burn| burn.window == window)
+                .and_then(|burn| burn.burn_rate)
+                .unwrap_or_else(|| panic!("no burn over {window}: {status:?}"))
+        };
+        for window in ["5m", "30m", "1h"] {
+            assert!(
+                (burn(window) - 20.0).abs() < 0.5,
+                "{window}: {}",
+                burn(window)
+            );
+        }
+        assert!((burn("6h") - 20.0 / 6.0).abs() < 0.2, "{}", burn("6h"));
+        assert_eq!(status.burn_rates.len(), WINDOWS.len());
+        assert!(
+            status
+                .alerts
+                .iter()
+                .any(|alert| alert.name == PAGE_ALERT && alert.state == crate::AlertState::Firing),
+            "{status:?}"
+        );
     }
 
     #[test]

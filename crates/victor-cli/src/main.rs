@@ -105,7 +105,7 @@ enum Command {
     /// 3 unreachable)
     Status,
 
-    /// Performance figures: summary, cache, providers, tools or system
+    /// Performance figures: summary, cache, providers, tools, system or slos
     Metrics {
         /// What to show
         #[arg(value_enum, default_value = "summary")]

@@ -23,6 +23,8 @@ pub(crate) enum View {
     Tools,
     /// The exporter's process and host: CPU, memory, threads, file descriptors, disk.
     System,
+    /// SLOs in force: objective, burn rate over each window the alerts read, alerts.
+    Slos,
 }
 
 impl View {
@@ -34,6 +36,7 @@ impl View {
             View::Providers => "api/performance/providers",
             View::Tools => "api/performance/tools",
             View::System => "api/performance/system",
+            View::Slos => "api/performance/slos",
         }
     }
 
@@ -45,6 +48,7 @@ impl View {
             View::Providers => providers(json),
             View::Tools => tools(json),
             View::System => system(json),
+            View::Slos => slos(json),
         }
     }
 }
@@ -300,6 +304,53 @@ fn tools(json: &Value) -> String {
         ]);
     }
     or_none(&table, "no tool runs yet")
+}
+
+/// One row per SLO: its objective, the burn rate over each window (1 spends the budget exactly
+/// over the period; red from 14.4, the page's pace, yellow from 3, the ticket's), its alerts.
+fn slos(json: &Value) -> String {
+    use victor_alerting::slo::WINDOWS;
+    let mut header = vec!["SLO", "OBJECTIVE"];
+    header.extend(WINDOWS);
+    header.push("ALERTS");
+    let mut table = Table::new(header, 2);
+    for slo in json["slos"].as_array().into_iter().flatten() {
+        let objective = number(slo, &["objective"]).filter(|objective| *objective > 0.0);
+        let mut row: Vec<Cell> = vec![
+            text(slo, "name").into(),
+            objective
+                .map_or_else(|| "budget".to_owned(), |o| percent(Some(o)))
+                .into(),
+        ];
+        for window in WINDOWS {
+            let value = slo["burn_rates"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|burn| text(burn, "window") == window)
+                .and_then(|burn| number(burn, &["burn_rate"]));
+            let style = match value {
+                Some(v) if v >= 14.4 => BAD,
+                Some(v) if v >= 3.0 => WARN,
+                _ => anstyle::Style::new(),
+            };
+            let shown = value.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}x"));
+            row.push(Cell::styled(shown, style));
+        }
+        let alerts: Vec<String> = slo["alerts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|alert| format!("{} {}", text(alert, "name"), text(alert, "state")))
+            .collect();
+        row.push(if alerts.is_empty() {
+            "-".into()
+        } else {
+            alerts.join(", ").into()
+        });
+        table.row(row);
+    }
+    or_none(&table, "no SLOs in force (or the engine is off)")
 }
 
 fn system(json: &Value) -> String {

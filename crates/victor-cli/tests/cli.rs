@@ -202,6 +202,7 @@ fn every_metrics_view_prints_a_table_and_json() {
         ("providers", "PROVIDER", "providers"),
         ("tools", "TOOL", "tools"),
         ("system", "process CPU", "sampled"),
+        ("slos", "requests-availability", "slos"),
     ] {
         let output = run(&mut victor(&["metrics", view]));
         assert_eq!(output.status.code(), Some(0), "{view}: {}", stderr(&output));
@@ -221,6 +222,15 @@ fn every_metrics_view_prints_a_table_and_json() {
     let summary = json(&run(&mut victor(&["--json", "metrics"])));
     let score = summary["health"]["score"].as_f64().expect("score");
     assert!((0.0..=100.0).contains(&score), "{score}");
+    let slos = json(&run(&mut victor(&["--json", "metrics", "slos"])));
+    let slos = slos["slos"].as_array().expect("slos");
+    assert_eq!(slos.len(), victor_alerting::slo::default_slos().len());
+    assert!(
+        slos.iter().all(|slo| slo["burn_rates"]
+            .as_array()
+            .is_some_and(|burns| burns.len() == victor_alerting::slo::WINDOWS.len())),
+        "{slos:?}"
+    );
     let tools = json(&run(&mut victor(&["--json", "metrics", "tools"])));
     assert!(!tools["tools"].as_array().expect("tools").is_empty());
 }

@@ -62,6 +62,7 @@ pub mod performance;
 pub mod routes;
 mod server;
 pub mod simulate;
+mod slos;
 pub mod status_page;
 pub mod system;
 pub mod web_config;
@@ -268,6 +269,7 @@ impl Exporter {
         components.register(health.clone())?;
         if let Some(engine) = &alerts {
             components.register(Arc::clone(engine))?;
+            components.register(slos::Slos::new(config.slos.clone(), Arc::clone(engine)))?;
         }
         components.register(spans.clone())?;
         components.register(performance::Performance::new(
