@@ -471,7 +471,7 @@ impl Engine {
         notifications
     }
 
-    /// The current value of each threshold's signal (in [`Condition::thresholds`] order) of the
+    /// The current value of each threshold's signal (clause by clause, in declaration order) of the
     /// rule named `name` whose label `label` is `value`, as the last observation left it; NaN
     /// where there is none. For rules without `by` (one group), such as an SLO's burn-rate
     /// rules; `None` when no such rule is loaded.
