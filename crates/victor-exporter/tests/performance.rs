@@ -158,7 +158,7 @@ fn performance_routes_serve_the_summary_the_system_sample_and_the_exposition() {
     let (status, _, body) = get(&agent, &format!("{base}/api/performance/nope"));
     assert_eq!(status, 404);
     assert!(
-        body.contains("the views are prometheus, requests, providers, tools, cache, bootstrap, system, health, alerts, tracing, summary"),
+        body.contains("the views are prometheus, requests, providers, tools, cache, bootstrap, system, health, alerts, slos, tracing, summary"),
         "{body}"
     );
 
