@@ -523,7 +523,8 @@ impl Simulator {
             error_type: None,
             response_model: Some("in-house-7b-2026-11"),
             time_to_first_token: Some(Duration::from_millis(90)),
-            finish_reason: None,
+            // Recorded on the first tick whatever the random calls after it do.
+            finish_reason: Some("stop"),
         });
         m.requests().record_request(&Request {
             endpoint: "/chat",
@@ -556,36 +557,41 @@ mod tests {
 
     #[test]
     fn first_tick_records_every_catalog_metric() {
-        let (recorder, exposition) = ExpositionBuilder::new().build().expect("catalog buckets");
-        let metrics = VictorMetrics::new();
-        let text = metrics::with_local_recorder(&recorder, || {
-            metrics.toolkit().set_build_info("test"); // as Exporter::new does
-            Simulator::new(metrics.clone(), 7).tick();
-            metrics.refresh();
-            exposition.render()
-        });
-        // Health, tracing, alerting, ingestion and exporter-traffic metrics come from the
-        // exporter's own checker, span pipeline, alert engine, event route and routes, not from
-        // the simulated agent; tests/simulate.rs checks that the running exporter exposes them.
-        let missing: Vec<&str> = catalog::ALL
-            .iter()
-            .filter(|def| {
-                !matches!(
-                    def.group(),
-                    catalog::Group::Health
-                        | catalog::Group::Tracing
-                        | catalog::Group::Alerting
-                        | catalog::Group::Ingestion
-                        | catalog::Group::Exporter
-                )
-            })
-            .map(|def| def.name())
-            .filter(|name| !text.contains(&format!("# TYPE {name} ")))
-            .collect();
-        assert!(
-            missing.is_empty(),
-            "not recorded on the first tick: {missing:?}"
-        );
+        // Whatever the seed: the running exporter seeds at random, so a metric only a lucky
+        // draw records would be missing from some starts.
+        for seed in 0..32 {
+            let (recorder, exposition) = ExpositionBuilder::new().build().expect("catalog buckets");
+            let metrics = VictorMetrics::new();
+            let text = metrics::with_local_recorder(&recorder, || {
+                metrics.toolkit().set_build_info("test"); // as Exporter::new does
+                Simulator::new(metrics.clone(), seed).tick();
+                metrics.refresh();
+                exposition.render()
+            });
+            // Health, tracing, alerting, ingestion and exporter-traffic metrics come from the
+            // exporter's own checker, span pipeline, alert engine, event route and routes, not
+            // from the simulated agent; tests/simulate.rs checks that the running exporter
+            // exposes them.
+            let missing: Vec<&str> = catalog::ALL
+                .iter()
+                .filter(|def| {
+                    !matches!(
+                        def.group(),
+                        catalog::Group::Health
+                            | catalog::Group::Tracing
+                            | catalog::Group::Alerting
+                            | catalog::Group::Ingestion
+                            | catalog::Group::Exporter
+                    )
+                })
+                .map(|def| def.name())
+                .filter(|name| !text.contains(&format!("# TYPE {name} ")))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "seed {seed}: not recorded on the first tick: {missing:?}"
+            );
+        }
     }
 
     #[test]
