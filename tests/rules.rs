@@ -38,14 +38,8 @@ fn prometheus_and_the_engine_agree_on_high_error_rate() -> anyhow::Result<()> {
             .collect())
     };
     let in_engine = || -> anyhow::Result<BTreeSet<String>> {
-        let body: serde_json::Value = ureq::get(&format!("http://{target}/api/alerts"))
-            .call()?
-            .body_mut()
-            .read_json()?;
-        Ok(body["alerts"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        Ok(victor_e2e::engine_alerts(target)?
+            .iter()
             .filter(|alert| alert["name"] == "HighErrorRate")
             .filter_map(|alert| alert["labels"]["endpoint"].as_str().map(str::to_owned))
             .collect())

@@ -90,20 +90,13 @@ fn a_30_percent_error_rate_pages_through_the_fast_burn_alert() -> anyhow::Result
         })
         .ok_or_else(|| anyhow::anyhow!("the alert stopped firing"))?;
     let engine_alert = |name: &str, slo: &str| -> anyhow::Result<Option<serde_json::Value>> {
-        let body: serde_json::Value = ureq::get(&format!("http://{}/api/alerts", exporter.addr()))
-            .call()?
-            .body_mut()
-            .read_json()?;
-        Ok(body["alerts"]
-            .as_array()
+        Ok(victor_e2e::engine_alerts(exporter.addr())?
             .into_iter()
-            .flatten()
             .find(|alert| {
                 alert["name"] == name
                     && alert["labels"]["sloth_slo"] == slo
                     && alert["state"] == "firing"
-            })
-            .cloned())
+            }))
     };
     let deadline = std::time::Instant::now() + within;
     let fired = loop {

@@ -40,14 +40,8 @@ fn with_no_errors_the_availability_budget_does_not_burn() -> anyhow::Result<()> 
         "the availability SLO burns with no errors: {burning:?}"
     );
     // Nor in the exporter's own engine, which has evaluated every second meanwhile.
-    let body: serde_json::Value = ureq::get(&format!("http://{}/api/alerts", exporter.addr()))
-        .call()?
-        .body_mut()
-        .read_json()?;
-    let engine_burning: Vec<&serde_json::Value> = body["alerts"]
-        .as_array()
+    let engine_burning: Vec<serde_json::Value> = victor_e2e::engine_alerts(exporter.addr())?
         .into_iter()
-        .flatten()
         .filter(|alert| alert["labels"]["sloth_slo"] == "requests-availability")
         .collect();
     assert!(

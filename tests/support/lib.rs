@@ -422,6 +422,18 @@ fn wait_for_port(port: u16, what: &str, timeout: Duration) -> anyhow::Result<()>
     Ok(())
 }
 
+/// The alerts an exporter's own engine lists at `GET /api/alerts` (pending and firing), as JSON.
+///
+/// # Errors
+/// When the exporter does not answer with the alerts' JSON.
+pub fn engine_alerts(exporter: SocketAddr) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut response = ureq::get(&format!("http://{exporter}/api/alerts"))
+        .call()
+        .context("GET /api/alerts")?;
+    let body: serde_json::Value = response.body_mut().read_json().context("alerts JSON")?;
+    Ok(body["alerts"].as_array().cloned().unwrap_or_default())
+}
+
 /// A real SMTP server (PyPI `aiosmtpd`) on loopback that stores every message it accepts in a
 /// Maildir, headers `X-MailFrom` and `X-RcptTo` included.
 pub struct SmtpServer {

@@ -450,8 +450,9 @@ impl Slo {
     }
 
     /// How the SLO stands in `engine`, which holds its [`Slo::engine_rules`]: the burn rate
-    /// over each window the alerts read, and its pending and firing alerts.
-    pub fn status(&self, engine: &crate::Engine) -> SloStatus {
+    /// over each window the alerts read, and its pending and firing alerts among `alerts` (the
+    /// engine's [`Engine::alerts`](crate::Engine::alerts), read once for every SLO).
+    pub fn status(&self, engine: &crate::Engine, alerts: &[crate::Alert]) -> SloStatus {
         let budget = self.error_budget();
         // Each rule's thresholds, as `engine_rules` builds them: per window of the alert, the
         // long ratio, the short ratio, then the traffic guard (event SLIs).
@@ -484,12 +485,11 @@ impl Slo {
                     })
                 })
                 .collect(),
-            alerts: engine
-                .alerts()
-                .into_iter()
+            alerts: alerts
+                .iter()
                 .filter(|alert| alert.labels.get("sloth_slo") == Some(&self.name))
                 .map(|alert| SloAlert {
-                    name: alert.name,
+                    name: alert.name.clone(),
                     state: alert.state,
                 })
                 .collect(),
@@ -1129,7 +1129,7 @@ mod tests {
 
         // The status reads the same figures: an hour seen, 20x over every window up to an hour,
         // less over the longer ones (seen for an hour of theirs), and the page firing.
-        let status = availability.status(&engine);
+        let status = availability.status(&engine, &engine.alerts());
         let burn = |window: &str| {
             status
                 .burn_rates

@@ -682,25 +682,32 @@ mod tests {
         errors[0].problem.clone()
     }
 
+    /// Reads `rule`'s PromQL back into a condition, checks it renders the same, and returns it.
+    fn read_back(rule: &Rule) -> Condition {
+        let prometheus = rule.to_prometheus().expect("typed");
+        let expr = parser::parse(&prometheus.expr)
+            .unwrap_or_else(|err| panic!("{}: {err}\n{}", rule.name(), prometheus.expr));
+        let read = condition(&expr)
+            .unwrap_or_else(|err| panic!("{}: {err}\n{}", rule.name(), prometheus.expr));
+        let again = Rule::builder(rule.name())
+            .condition(read.clone())
+            .build()
+            .expect("builds");
+        assert_eq!(
+            again.to_prometheus().expect("typed").expr,
+            prometheus.expr,
+            "{}",
+            rule.name()
+        );
+        read
+    }
+
     #[test]
     fn every_default_rule_reads_back_from_its_prometheus_form() {
         for rule in crate::default_rules() {
-            let Some(prometheus) = rule.to_prometheus() else {
-                continue;
-            };
-            let expr = parser::parse(&prometheus.expr).expect("parses");
-            let condition = condition(&expr)
-                .unwrap_or_else(|err| panic!("{}: {err}\n{}", rule.name(), prometheus.expr));
-            let again = Rule::builder(rule.name())
-                .condition(condition)
-                .build()
-                .expect("builds");
-            assert_eq!(
-                again.to_prometheus().expect("typed").expr,
-                prometheus.expr,
-                "{}",
-                rule.name()
-            );
+            if rule.to_prometheus().is_some() {
+                read_back(&rule);
+            }
         }
     }
 
@@ -708,22 +715,8 @@ mod tests {
     fn every_slo_burn_rate_rule_reads_back_from_its_prometheus_form() {
         for slo in crate::slo::default_slos() {
             for rule in slo.engine_rules().expect("valid") {
-                let prometheus = rule.to_prometheus().expect("typed");
-                let expr = parser::parse(&prometheus.expr)
-                    .unwrap_or_else(|err| panic!("{err}\n{}", prometheus.expr));
-                let condition = condition(&expr)
-                    .unwrap_or_else(|err| panic!("{}: {err}\n{}", slo.name, prometheus.expr));
-                assert!(matches!(condition, Condition::AnyOf(ref clauses) if clauses.len() == 2));
-                let again = Rule::builder(rule.name())
-                    .condition(condition)
-                    .build()
-                    .expect("builds");
-                assert_eq!(
-                    again.to_prometheus().expect("typed").expr,
-                    prometheus.expr,
-                    "{}",
-                    slo.name
-                );
+                let read = read_back(&rule);
+                assert!(matches!(read, Condition::AnyOf(ref clauses) if clauses.len() == 2));
             }
         }
         for (expr, named) in [

@@ -40,11 +40,12 @@ impl Component for Slos {
     }
 
     fn view(&self) -> Option<SlosView> {
+        let alerts = self.engine.alerts();
         Some(SlosView {
             slos: self
                 .slos
                 .iter()
-                .map(|slo| slo.status(&self.engine))
+                .map(|slo| slo.status(&self.engine, &alerts))
                 .collect(),
         })
     }
